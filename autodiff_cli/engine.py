@@ -1,0 +1,382 @@
+"""The scalar reverse-mode engine: `Value` and its backward pass.
+
+Standard library only.  Every node knows its data, its gradient, its parents (an
+ordered tuple, so `x*x` keeps both edges) and the operation that made it.  The
+operations and their derivative rules come from the op table in `ops`; this
+module compiles each rule once into a small float function for the backward
+pass, so no closure is allocated per node and nothing recurses.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Iterable, Mapping
+
+from . import ops
+from .errors import MathError
+
+__all__ = ["Value", "apply_formula", "forward", "topological_order"]
+
+
+class _Op:
+    """What produced a node: a table operation with its compiled backward, or a leaf."""
+
+    __slots__ = ("backward", "name", "spec")
+
+    def __init__(self, name: str, spec: ops.Op | None) -> None:
+        self.name = name
+        self.spec = spec
+        self.backward: Callable = self._first_backward
+
+    def _first_backward(self, node: Value) -> None:
+        # compiled on first use, so that a one-shot command compiles only its own ops
+        self.backward = _compile_backward(self.spec)
+        self.backward(node)
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+VAR = _Op("var", None)  # a leaf the user made: it gets a gradient
+CONST = _Op("const", None)  # a number in an expression: the same, but pow skips its log
+
+
+def _compile_backward(spec: ops.Op) -> Callable:
+    """Turn a table entry's derivative formulas into one straight-line float function.
+
+    For `mul` it is:  g = node.grad; a0, a1 = node._prev; x = a0.data; y = a1.data;
+    a0.grad += g * y; a1.grad += g * x
+    """
+    used = {n.id for t in spec.grad_trees for n in ast.walk(t) if isinstance(n, ast.Name)}
+    parents = [f"a{i}" for i in range(spec.arity)]
+    lines = ["def backward(node):", "    g = node.grad", f"    {', '.join(parents)}, = node._prev"]
+    for i, arg in enumerate(ops.ARG_NAMES[: spec.arity]):
+        if arg in used:
+            lines.append(f"    {arg} = a{i}.data")
+    if ops.RESULT_NAME in used:
+        lines.append(f"    {ops.RESULT_NAME} = node.data")
+    names = {n: n for n in (*ops.ARG_NAMES, ops.RESULT_NAME)}
+    for i, tree in enumerate(spec.grad_trees):
+        src = ops.formula_to_python(tree, names, lambda f: f"_f_{f}")
+        if src == "0.0":
+            continue  # sign, step: nothing flows back
+        stmt = {"1.0": f"a{i}.grad += g", "-1.0": f"a{i}.grad -= g"}.get(src, f"a{i}.grad += g * ({src})")
+        if i in spec.lazy:  # only when the argument may need it (pow's exponent: log of the base)
+            stmt = f"if a{i}._op is not CONST: {stmt}"
+        lines.append(f"    {stmt}")
+    namespace: dict = {f"_f_{k}": f for k, f in ops.FLOAT_FUNCTIONS.items()}
+    namespace["CONST"] = CONST
+    # The source is generated from the op table's own formulas, never from user text.
+    exec(compile("\n".join(lines), f"<backward of {spec.name}>", "exec"), namespace)
+    return namespace["backward"]
+
+
+OPS: dict[str, _Op] = {name: _Op(name, spec) for name, spec in ops.OPS.items()}
+_ADD, _SUB, _MUL, _DIV, _NEG, _POW = (OPS[n] for n in ("add", "sub", "mul", "div", "neg", "pow"))
+
+_alloc = object.__new__
+
+
+def _new(data: float, prev: tuple, op: _Op) -> Value:
+    v = _alloc(Value)
+    v.data = data
+    v.grad = 0.0
+    v.name = None
+    v._prev = prev
+    v._op = op
+    v._pending = 0
+    return v
+
+
+def _lift(other: object) -> Value:
+    """A Python number taking part in an operation becomes a constant node."""
+    cls = other.__class__
+    if cls is float or cls is int:
+        return _new(float(other), (), CONST)
+    if isinstance(other, Value):
+        return other
+    from numbers import Real  # numpy scalars, Fractions, bools
+
+    if isinstance(other, Real):
+        return _new(float(other), (), CONST)
+    return NotImplemented  # type: ignore[return-value]
+
+
+def _overflow(op: _Op, args: tuple) -> MathError:
+    call = op.spec.call_text(*(a.data for a in args)) if op.spec else op.name
+    return MathError(op.name, f"overflow: {call} is too large for a double")
+
+
+def _compute(op: _Op, args: tuple) -> float:
+    """Apply a table operation to its arguments' data, with the project's errors."""
+    try:
+        r = op.spec.fn(*[a.data for a in args])
+    except MathError:
+        raise
+    except OverflowError:
+        raise _overflow(op, args) from None
+    except (ValueError, ZeroDivisionError):
+        call = op.spec.call_text(*(a.data for a in args))
+        raise MathError(op.name, f"{call} is undefined") from None
+    if r - r != 0.0:  # inf or nan
+        raise _overflow(op, args)
+    return r
+
+
+class Value:
+    """A scalar in a computation graph: data, grad, parents and the op that made it."""
+
+    __slots__ = ("_op", "_pending", "_prev", "data", "grad", "name")
+
+    def __init__(self, data: float, name: str | None = None) -> None:
+        if isinstance(data, (str, bytes)):
+            raise TypeError(f"Value needs a number, not {type(data).__name__}")
+        self.data = float(data)
+        self.grad = 0.0
+        self.name = name
+        self._prev: tuple[Value, ...] = ()
+        self._op = VAR
+        self._pending = 0  # consumers not yet processed, during backward()
+
+    # -- structure --------------------------------------------------------
+
+    @property
+    def op(self) -> str:
+        """The operation that produced this node: a table name, 'var' or 'const'."""
+        return self._op.name
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The inputs of the operation, in order (a node used twice appears twice)."""
+        return self._prev
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self._prev
+
+    @property
+    def is_constant(self) -> bool:
+        return self._op is CONST
+
+    @classmethod
+    def constant(cls, data: float, name: str | None = None) -> Value:
+        """A number in an expression (e.g. the 2 of x^2, or pi); `name` is how it prints."""
+        v = _new(float(data), (), CONST)
+        v.name = name
+        return v
+
+    @classmethod
+    def node(cls, op: str, parents: Iterable[Value], data: float = math.nan) -> Value:
+        """A node built without computing it (forward() fills in data later)."""
+        kind = OPS[op]
+        prev = tuple(parents)
+        if len(prev) != kind.spec.arity:
+            raise TypeError(f"{op} takes {kind.spec.arity} arguments, got {len(prev)}")
+        return _new(data, prev, kind)
+
+    @classmethod
+    def apply(cls, op: str, *args: Value | float) -> Value:
+        """Apply a table operation to Values (or numbers), computing the result now."""
+        kind = OPS[op]
+        if len(args) != kind.spec.arity:
+            raise TypeError(f"{op} takes {kind.spec.arity} arguments, got {len(args)}")
+        prev = tuple(a if isinstance(a, Value) else _lift(a) for a in args)
+        return _new(_compute(kind, prev), prev, kind)
+
+    def __repr__(self) -> str:
+        label = f"name={self.name!r}, " if self.name is not None else ""
+        return f"Value({label}data={self.data!r}, grad={self.grad!r})"
+
+    # -- arithmetic: the fast, common paths, written out -------------------
+
+    def __add__(self, other: Value | float) -> Value:
+        if other.__class__ is not Value and (other := _lift(other)) is NotImplemented:
+            return NotImplemented
+        r = self.data + other.data
+        if r - r != 0.0:
+            raise _overflow(_ADD, (self, other))
+        return _new(r, (self, other), _ADD)
+
+    def __mul__(self, other: Value | float) -> Value:
+        if other.__class__ is not Value and (other := _lift(other)) is NotImplemented:
+            return NotImplemented
+        r = self.data * other.data
+        if r - r != 0.0:
+            raise _overflow(_MUL, (self, other))
+        return _new(r, (self, other), _MUL)
+
+    def __sub__(self, other: Value | float) -> Value:
+        if other.__class__ is not Value and (other := _lift(other)) is NotImplemented:
+            return NotImplemented
+        r = self.data - other.data
+        if r - r != 0.0:
+            raise _overflow(_SUB, (self, other))
+        return _new(r, (self, other), _SUB)
+
+    def __truediv__(self, other: Value | float) -> Value:
+        if other.__class__ is not Value and (other := _lift(other)) is NotImplemented:
+            return NotImplemented
+        return _new(_compute(_DIV, (self, other)), (self, other), _DIV)
+
+    def __pow__(self, other: Value | float) -> Value:
+        if other.__class__ is not Value and (other := _lift(other)) is NotImplemented:
+            return NotImplemented
+        return _new(_compute(_POW, (self, other)), (self, other), _POW)
+
+    def __neg__(self) -> Value:
+        return _new(-self.data, (self,), _NEG)
+
+    def __pos__(self) -> Value:
+        return self
+
+    # reflected forms: the number on the left becomes a constant node
+    def __radd__(self, other: float) -> Value:  # other + self
+        return NotImplemented if (c := _lift(other)) is NotImplemented else c + self
+
+    def __rsub__(self, other: float) -> Value:  # other - self
+        return NotImplemented if (c := _lift(other)) is NotImplemented else c - self
+
+    def __rmul__(self, other: float) -> Value:  # other * self
+        return NotImplemented if (c := _lift(other)) is NotImplemented else c * self
+
+    def __rtruediv__(self, other: float) -> Value:  # other / self
+        return NotImplemented if (c := _lift(other)) is NotImplemented else c / self
+
+    def __rpow__(self, other: float) -> Value:  # other ** self
+        return NotImplemented if (c := _lift(other)) is NotImplemented else c**self
+
+    # -- backward ---------------------------------------------------------
+
+    def backward(self) -> None:
+        """Reverse mode: add d(self)/d(leaf) to every leaf's grad.
+
+        Leaves accumulate across calls, as in PyTorch (zero them between steps);
+        inner nodes' grads are recomputed on each call.  No recursion: the graph
+        may be millions of nodes deep.
+        """
+        stack = [self]
+        push, pop = stack.append, stack.pop
+        node = self
+        try:
+            # 1. count, for every inner node, the edges that lead to it from above
+            while stack:
+                for p in pop()._prev:
+                    if p._prev:
+                        if p._pending == 0:
+                            p.grad = 0.0
+                            push(p)
+                        p._pending += 1
+            # 2. chain rule from the output down: a node's grad is complete once all
+            #    its consumers have been processed, and only then is it passed on
+            if not self._prev:
+                self.grad += 1.0  # a leaf is its own output: it accumulates like any leaf
+                return
+            self.grad = 1.0
+            push(self)
+            while stack:
+                node = pop()
+                node._op.backward(node)
+                for p in node._prev:
+                    if p._prev:
+                        p._pending -= 1
+                        if p._pending == 0:
+                            push(p)
+        except BaseException as exc:
+            _reset_pending(self)
+            if not isinstance(exc, (ArithmeticError, ValueError)) or node._op.spec is None:
+                raise
+            call = node._op.spec.call_text(*(p.data for p in node._prev))
+            raise MathError(node._op.name, f"the derivative of {call} is undefined") from exc
+
+
+def _reset_pending(root: Value) -> None:
+    """Undo the counts of an interrupted backward pass."""
+    stack, seen = [root], {id(root)}
+    while stack:
+        node = stack.pop()
+        node._pending = 0
+        for p in node._prev:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+
+
+def _method(kind: _Op) -> Callable:
+    spec = kind.spec
+    sugar = {n: f for (name, n), f in ops.SUGAR.items() if name == spec.name}
+
+    def method(self: Value, *others: Value | float) -> Value:
+        args = (self, *others)
+        if len(args) in sugar:  # e.g. x.log(2): log(x) / log(2)
+            env = dict(zip(ops.ARG_NAMES, (a if isinstance(a, Value) else _lift(a) for a in args), strict=False))
+            return apply_formula(ast.parse(sugar[len(args)], mode="eval").body, env, Value.apply)
+        if spec.variadic and len(args) > 2:
+            out = Value.apply(spec.name, args[0], args[1])
+            for a in args[2:]:
+                out = Value.apply(spec.name, out, a)
+            return out
+        return Value.apply(spec.name, *args)
+
+    method.__name__ = spec.name
+    method.__qualname__ = f"Value.{spec.name}"
+    method.__doc__ = f"{spec.signature()}: {spec.doc}."
+    return method
+
+
+# One method per function of the table: x.tanh(), x.log(), x.max(y), ...
+for _kind in OPS.values():
+    if _kind.spec.is_function:
+        setattr(Value, _kind.name, _method(_kind))
+
+
+# -- whole-graph helpers --------------------------------------------------
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node reachable from root, each after all of its parents (iterative DFS)."""
+    order: list[Value] = []
+    seen = {id(root)}
+    stack = [root]
+    while stack:
+        node = stack[-1]
+        for p in node._prev:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+                break
+        else:
+            order.append(stack.pop())
+    return order
+
+
+def forward(order: list[Value]) -> None:
+    """Recompute every inner node's data from its parents, in topological order."""
+    for node in order:
+        if node._prev:
+            node.data = _compute(node._op, node._prev)
+
+
+def apply_formula(tree: ast.expr, env: Mapping[str, Value], apply: Callable[..., Value]) -> Value:
+    """Evaluate a table formula on Values: names from env, calls and operators through apply.
+
+    `apply(op_name, *values)` builds one node; passing Value.apply computes as it
+    goes, passing Value.node builds structure only.  Formulas are a few nodes deep.
+    """
+    binops = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+
+    def walk(node: ast.expr) -> Value:
+        if isinstance(node, ast.Name):
+            return env[node.id]
+        if isinstance(node, ast.Constant):
+            return Value.constant(node.value)
+        if isinstance(node, ast.UnaryOp):
+            return apply("neg", walk(node.operand))
+        if isinstance(node, ast.BinOp):
+            return apply(binops[type(node.op)], walk(node.left), walk(node.right))
+        if isinstance(node, ast.Call):
+            assert isinstance(node.func, ast.Name)
+            return apply(node.func.id, *[walk(a) for a in node.args])
+        raise TypeError(f"not a formula node: {ast.dump(node)}")
+
+    return walk(tree)

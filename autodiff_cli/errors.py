@@ -1,0 +1,70 @@
+"""The project's exceptions: each knows the exit code the command line gives it."""
+
+from __future__ import annotations
+
+
+class AutodiffError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_json(self) -> dict:
+        """The error as the `{"error": {...}}` body of --json output."""
+        return {"message": self.message, "type": type(self).__name__}
+
+
+class UsageError(AutodiffError):
+    """The user asked for something that cannot be done as asked (exit 2)."""
+
+    exit_code = 2
+
+
+class ParseError(UsageError):
+    """The expression is not valid syntax; knows where it went wrong."""
+
+    def __init__(self, message: str, text: str = "", column: int | None = None, line: int = 1) -> None:
+        super().__init__(message)
+        self.text = text
+        self.column = column  # 1-based, like lark's
+        self.line = line
+
+    def caret(self) -> str:
+        """The expression's line with a caret under the failing column."""
+        lines = self.text.split("\n")
+        if self.column is None or not self.text or not 1 <= self.line <= len(lines):
+            return ""
+        line = lines[self.line - 1].replace("\t", " ")
+        offset = self.column - 1
+        if len(line) > 76:  # keep the caret on screen: show a window around it
+            lo = max(0, offset - 38)
+            line, offset = line[lo : lo + 76], offset - lo
+        return f"  {line}\n  {' ' * offset}^"
+
+    def to_json(self) -> dict:
+        body = super().to_json()
+        if self.column is not None:
+            body["line"], body["column"] = self.line, self.column
+        return body
+
+
+class BindingError(UsageError):
+    """A variable has no value, a value is not a finite number, or a name is not bindable."""
+
+
+class MathError(AutodiffError, ArithmeticError):
+    """Evaluation failed: a domain error, division by zero, overflow, or a missing derivative."""
+
+    exit_code = 1
+
+    def __init__(self, op: str, message: str) -> None:
+        super().__init__(message)
+        self.op = op
+
+    def to_json(self) -> dict:
+        body = super().to_json()
+        body["op"] = self.op
+        return body
