@@ -1,0 +1,73 @@
+"""A parsed expression: its graph, its variables, and evaluation at a point."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from . import ops
+from .engine import Value, forward, topological_order
+from .errors import BindingError, MathError, UsageError
+
+
+@dataclass
+class Expression:
+    """The Value graph of one expression, with its variables in order of first appearance."""
+
+    text: str
+    root: Value
+    variables: dict[str, Value]  # name -> leaf, the same leaf wherever the name occurs
+    _order: list[Value] | None = field(default=None, repr=False)
+
+    @property
+    def order(self) -> list[Value]:
+        """All nodes, parents before children (computed once)."""
+        if self._order is None:
+            self._order = topological_order(self.root)
+        return self._order
+
+    def check_bindings(self, bindings: Mapping[str, float], wrt: Iterable[str] = ()) -> list[str]:
+        """Validate names and values; return the bound names the expression does not use."""
+        for name in bindings:
+            if name in ops.CONSTANTS:
+                raise BindingError(f"{name} is a constant ({ops.CONSTANTS[name]!r}) and cannot be bound")
+        for name, value in bindings.items():
+            if not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise BindingError(f"the value of {name} must be a finite number, not {value!r}")
+        missing = [n for n in self.variables if n not in bindings]
+        if missing:
+            names = ", ".join(missing)
+            example = " ".join(f"{n}=1" for n in missing)
+            noun = "variable" if len(missing) == 1 else "variables"
+            raise BindingError(f"no value for {noun} {names} (give one as --{missing[0]} 1 or {example})")
+        for name in wrt:
+            if name not in self.variables:
+                known = ", ".join(self.variables) or "none"
+                raise UsageError(f"--wrt {name}: the expression has no variable {name} (it has: {known})")
+        return [n for n in bindings if n not in self.variables]
+
+    def evaluate(self, bindings: Mapping[str, float]) -> float:
+        """The value at a point.  Raises BindingError or MathError."""
+        self.check_bindings(bindings)
+        for name, leaf in self.variables.items():
+            leaf.data = float(bindings[name])
+        forward(self.order)
+        return self.root.data
+
+    def gradient(
+        self, bindings: Mapping[str, float], wrt: Iterable[str] | None = None
+    ) -> tuple[float, dict[str, float]]:
+        """The value and the partial derivatives, by reverse mode, at a point."""
+        names = list(self.variables) if wrt is None else list(wrt)
+        self.check_bindings(bindings, names)
+        value = self.evaluate(bindings)
+        for leaf in self.variables.values():
+            leaf.grad = 0.0
+        self.root.backward()
+        grads = {n: self.variables[n].grad for n in names}
+        for name, g in grads.items():
+            if not math.isfinite(g):
+                message = f"overflow: the derivative with respect to {name} is too large for a double"
+                raise MathError("backward", message)
+        return value, grads
