@@ -1,0 +1,15 @@
+"""The `autodiff` command line: a Click group, one module per family of commands.
+
+Nothing in the library imports this package; it only reads arguments, calls the
+library and renders what comes back.
+"""
+
+from __future__ import annotations
+
+from . import calculus, views
+from .group import cli, main
+
+for _command in (*calculus.COMMANDS, *views.COMMANDS):
+    cli.add_command(_command)
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,75 @@
+"""Numbers at a point: eval and grad."""
+
+from __future__ import annotations
+
+import click
+
+from .. import render
+from .common import (
+    FREE_ARGS,
+    free_arguments,
+    handles_errors,
+    json_option,
+    load,
+    print_json,
+    read_call,
+    split_names,
+    warn_unused,
+    wrt_option,
+)
+
+
+@click.command("eval", context_settings=FREE_ARGS)
+@json_option
+@free_arguments
+@handles_errors
+def eval_command(args: tuple[str, ...], json_: bool) -> None:
+    """Print the value of EXPR at a point, and nothing else.
+
+    The number is the shortest text that reads back as the same double, so
+    $(autodiff eval ...) is a number.
+
+    \b
+    Examples:
+      autodiff eval "sqrt(x^2+y^2)" x=3 y=4        # 5.0
+      autodiff eval "2^-1"                         # 0.5
+      echo "log(x, 2)" | autodiff eval - --x 8     # 3.0
+    """
+    text, bindings = read_call(args)
+    expr = load(text)
+    warn_unused(expr, bindings)
+    value = expr.evaluate(bindings)
+    if json_:
+        print_json({"expression": text, "value": value})
+    else:
+        click.echo(render.number(value))
+
+
+@click.command("grad", context_settings=FREE_ARGS)
+@wrt_option
+@json_option
+@free_arguments
+@handles_errors
+def grad_command(args: tuple[str, ...], wrt: tuple[str, ...], json_: bool) -> None:
+    """Print the value of EXPR and its partial derivatives, by reverse mode.
+
+    Variables come in order of first appearance, or in the order --wrt names them.
+
+    \b
+    Examples:
+      autodiff grad "tanh(w*x+b)" --x 2 --w -3 --b 1
+      autodiff grad "tanh(w*x+b)" --x 2 --w -3 --b 1 --json | jq .gradient.x
+      autodiff grad "x*y + sin(x)" x=1 y=2 --wrt y
+    """
+    text, bindings = read_call(args)
+    expr = load(text)
+    names = split_names(wrt) if wrt else None
+    value, gradient = expr.gradient(bindings, names)
+    warn_unused(expr, bindings)
+    if json_:
+        print_json({"expression": text, "value": value, "gradient": gradient})
+    else:
+        click.echo(render.gradient_text(value, gradient))
+
+
+COMMANDS = (eval_command, grad_command)

@@ -1,0 +1,168 @@
+"""What every command shares: reading EXPR and bindings, JSON output, errors and exit codes."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from ..errors import AutodiffError, BindingError, ParseError, UsageError
+from ..expression import Expression
+
+# Commands take their expression and bindings as free arguments, so that --x 2,
+# --x=2 and x=2 all work next to the command's own options, and -3 is a value.
+FREE_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
+
+
+def free_arguments(f: Callable) -> Callable:
+    """EXPR and bindings, parsed by read_call() rather than by click."""
+    return click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="EXPR [BINDINGS]...")(f)
+
+
+def json_option(f: Callable) -> Callable:
+    return click.option("--json", "json_", is_flag=True, help="Print one JSON document (errors too).")(f)
+
+
+def wrt_option(f: Callable) -> Callable:
+    return click.option(
+        "--wrt", multiple=True, metavar="NAMES",
+        help="Differentiate only with respect to these (x,y or repeated); default: all, in order of appearance.",
+    )(f)
+
+
+def split_names(values: Sequence[str]) -> list[str]:
+    names: list[str] = []
+    for value in values:
+        for name in value.split(","):
+            name = name.strip()
+            if not name:
+                raise UsageError(f"--wrt {value!r}: empty variable name")
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def read_call(args: Sequence[str]) -> tuple[str, dict[str, float]]:
+    """Split free arguments into the expression and its bindings (--x 2, --x=2, x=2)."""
+    expression: str | None = None
+    bindings: dict[str, float] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg.startswith("--") and len(arg) > 2:
+            name, eq, text = arg[2:].partition("=")
+            if not eq:
+                if i + 1 >= len(args):
+                    raise UsageError(f"{arg} needs a value, as in {arg} 2 or {name}=2")
+                i += 1
+                text = args[i]
+        elif "=" in arg and (expression is not None or arg.partition("=")[0].strip().isidentifier()):
+            name, _, text = arg.partition("=")
+        elif expression is None:
+            expression = arg
+            i += 1
+            continue
+        else:
+            raise UsageError(f"unexpected argument {arg!r}: give one expression, then bindings like x=2 or --x 2")
+        name = name.strip()
+        if not name.isidentifier():
+            raise UsageError(f"{name!r} is not a variable name (bindings look like x=2 or --x 2)")
+        if name in bindings:
+            raise UsageError(f"{name} is given twice")
+        bindings[name] = parse_number(name, text)
+        i += 1
+    if expression is None:
+        raise UsageError("missing EXPR: give an expression, e.g. autodiff eval 'x^2' x=3 (or - to read it from stdin)")
+    if expression == "-":
+        expression = read_stdin()
+    return expression, bindings
+
+
+def parse_number(name: str, text: str) -> float:
+    """A binding's value: a number, or an expression of numbers such as pi/2 or -1e-3."""
+    text = text.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        value = _constant_expression(name, text)
+    if not math.isfinite(value):
+        raise BindingError(f"the value of {name} must be a finite number, not {text!r}")
+    return value
+
+
+def _constant_expression(name: str, text: str) -> float:
+    from ..parser import parse
+
+    try:
+        expr = parse(text)
+    except ParseError:
+        expr = None
+    if expr is None or expr.variables:
+        raise BindingError(f"the value of {name} must be a number (or numbers like pi/2), not {text!r}")
+    return expr.evaluate({})
+
+
+def read_stdin() -> str:
+    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"stdin is not UTF-8 text (byte {exc.start + 1})") from None
+    return text.strip()
+
+
+def load(text: str) -> Expression:
+    from ..parser import parse
+
+    return parse(text)
+
+
+def warn_unused(expr: Expression, bindings: dict[str, float]) -> None:
+    for name in bindings:
+        if name not in expr.variables:
+            click.echo(f"Warning: {name} is not in the expression; its value is ignored", err=True)
+
+
+def print_json(document: Any) -> None:
+    """Strict JSON (never NaN or Infinity), pretty-printed, to stdout."""
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False))
+
+
+def report(error: AutodiffError, json_mode: bool) -> None:
+    """An error as the user sees it: 'Error: ...' on stderr; with --json, also on stdout."""
+    lines = [f"Error: {error.message}"]
+    if isinstance(error, ParseError) and (caret := error.caret()):
+        lines.append(caret)
+    click.echo("\n".join(lines), err=True)
+    if json_mode:
+        print_json({"error": error.to_json()})
+
+
+def handles_errors(f: Callable) -> Callable:
+    """Turn the library's errors into a message and the documented exit code (2 usage, 1 math)."""
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except AutodiffError as error:
+            report(error, bool(kwargs.get("json_")))
+            sys.exit(error.exit_code)
+
+    return wrapper
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich Console made when the command runs, so pipes, NO_COLOR and widths are seen then."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()

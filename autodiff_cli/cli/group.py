@@ -1,0 +1,80 @@
+"""The group: options every command shares, and the one place where errors meet exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from .. import __version__
+
+
+class AutodiffGroup(click.Group):
+    """A group whose every failure is one 'Error:' line on stderr and a documented exit code.
+
+    Exit codes: 0 success, 1 a math error (or a failed check), 2 a usage or parse
+    error, 130 interrupted.  No traceback reaches the user unless AUTODIFF_DEBUG=1.
+    """
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.UsageError as exc:
+            hint = f"\nTry '{exc.ctx.command_path} --help' for help." if exc.ctx is not None else ""
+            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"Error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("Error: interrupted", err=True)
+            sys.exit(130)
+        except BrokenPipeError:
+            # the reader went away (autodiff ... | head): stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
+        except RecursionError:
+            click.echo("Error: the input is nested too deeply for Python's stack", err=True)
+            sys.exit(1)
+        except MemoryError:
+            click.echo("Error: out of memory", err=True)
+            sys.exit(1)
+        except Exception as exc:  # a bug: say so plainly, and how to see the traceback
+            if os.environ.get("AUTODIFF_DEBUG"):
+                raise
+            click.echo(
+                f"Error: internal error ({type(exc).__name__}: {exc}); please report it. "
+                "Set AUTODIFF_DEBUG=1 to see the traceback.",
+                err=True,
+            )
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=AutodiffGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="autodiff")
+def cli() -> None:
+    """Differentiate math expressions with a reverse-mode autodiff engine.
+
+    \b
+    Examples:
+      autodiff grad "tanh(w*x+b)" --x 2 --w -3 --b 1
+      autodiff eval "sqrt(x^2+y^2)" x=3 y=4
+      autodiff graph "tanh(w*x+b)" --x 2 --w -3 --b 1
+      autodiff functions
+
+    Bind variables as --x 2, --x=2 or x=2 (use x=2 when a name clashes with an
+    option).  EXPR - reads the expression from stdin.  Exit codes: 0 success,
+    1 math error, 2 usage or parse error.
+    """
+
+
+def main() -> None:
+    """The console script."""
+    cli(prog_name="autodiff")

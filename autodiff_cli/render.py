@@ -1,0 +1,153 @@
+"""Views of graphs and results: aligned text, rich trees and tables.
+
+rich is imported inside the functions that draw with it, so that commands which
+print a number or JSON never pay for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from . import ops
+from .engine import Value
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.tree import Tree
+
+
+def number(x: float) -> str:
+    """Full precision: the shortest text that reads back as the same double."""
+    return repr(float(x))
+
+
+def short(x: float) -> str:
+    """Six significant digits, for drawings."""
+    return f"{x:.6g}"
+
+
+def aligned(rows: Sequence[Sequence[str]], gap: str = "  ") -> str:
+    """Columns padded with spaces: plain text that lines up in a pipe as on a screen."""
+    if not rows:
+        return ""
+    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(max(len(r) for r in rows))]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row)]
+        lines.append(gap.join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def gradient_text(value: float, gradient: dict[str, float]) -> str:
+    """The value and each partial derivative, one per line, numbers aligned on their sign."""
+    rows = [["value", _signed(value)]]
+    rows += [[f"∂/∂{name}", _signed(g)] for name, g in gradient.items()]
+    return aligned(rows)
+
+
+def _signed(x: float) -> str:
+    text = number(x)
+    return text if text.startswith("-") else " " + text
+
+
+# -- the graph as a tree ----------------------------------------------------
+
+
+def node_label(node: Value) -> str:
+    """How a node is named in drawings: a variable's name, a constant's value, else its op."""
+    if node.is_leaf:
+        if node.name is not None:
+            return node.name
+        return ops.number_text(node.data)
+    return node.op
+
+
+def consumers(root: Value) -> dict[int, int]:
+    """How many edges lead into each node, by id (a node used twice by one op counts twice)."""
+    counts: dict[int, int] = {}
+    stack, seen = [root], {id(root)}
+    while stack:
+        node = stack.pop()
+        for p in node.parents:
+            counts[id(p)] = counts.get(id(p), 0) + 1
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+    return counts
+
+
+def graph_tree(root: Value, with_values: bool, max_nodes: int = 500, max_depth: int = 60) -> Tree:
+    """A rich Tree of the graph, output at the top, inputs below in their stored order.
+
+    An inner node with several consumers is drawn once, tagged #n, and referred to
+    as "#n (above)" where it recurs.  Built iteratively: graphs can be deep.
+    """
+    from rich.text import Text
+    from rich.tree import Tree
+
+    shared = {i for i, c in consumers(root).items() if c > 1}
+    tags: dict[int, int] = {}
+    drawn = 0
+
+    def label(node: Value) -> Text:
+        text = Text()
+        if node.is_leaf:
+            text.append(node_label(node), style="bold cyan" if node.name and not node.is_constant else "magenta")
+        else:
+            text.append(node.op, style="bold")
+            if id(node) in shared:
+                tags[id(node)] = len(tags) + 1
+                text.append(f" #{tags[id(node)]}", style="yellow")
+        if with_values and not (node.is_constant and node.name is None):
+            text.append(f"  = {short(node.data)}", style="green")
+            text.append(f"  grad {short(node.grad)}", style="dim")
+        return text
+
+    tree = Tree(label(root), guide_style="dim")
+    stack: list[tuple[Value, Tree, int]] = [(p, tree, 1) for p in reversed(root.parents)]
+    while stack:
+        node, parent, depth = stack.pop()
+        if id(node) in tags:
+            parent.add(Text(f"{node.op} #{tags[id(node)]} (above)", style="yellow"))
+            continue
+        if drawn >= max_nodes or depth > max_depth:
+            parent.add(Text("… (not drawn: raise --max-nodes / --max-depth)", style="dim italic"))
+            # nothing below this point is drawn either
+            continue
+        drawn += 1
+        branch = parent.add(label(node))
+        stack.extend((p, branch, depth + 1) for p in reversed(node.parents))
+    return tree
+
+
+# -- the op table -----------------------------------------------------------
+
+
+def function_rows() -> list[list[str]]:
+    """One row per operation: how it is written, its derivative rules, what it does."""
+    rows = []
+    for op in ops.functions():
+        names = ops.ARG_NAMES[: op.arity]
+        rules = [f"∂/∂{n} = {op.grad_text(i)}" for i, n in enumerate(names)]
+        about = op.doc + (f"; {op.note}" if op.note else "")
+        rows.append([op.signature(), ", ".join(rules), about])
+    for name, value in ops.CONSTANTS.items():
+        rows.append([name, "constant", f"{value!r}"])
+    return rows
+
+
+def functions_table(console: Console) -> None:
+    from rich.table import Table
+
+    table = Table(title="Operations and functions", title_justify="left")
+    table.add_column("written as", style="bold", no_wrap=True)
+    table.add_column("derivative", style="green")
+    table.add_column("what it is")
+    for row in function_rows():
+        table.add_row(*row)
+    console.print(table)
+
+
+def functions_text() -> str:
+    return aligned([["written as", "derivative", "what it is"], *function_rows()])
