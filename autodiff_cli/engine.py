@@ -286,8 +286,22 @@ class Value:
             _reset_pending(self)
             if not isinstance(exc, (ArithmeticError, ValueError)) or node._op.spec is None:
                 raise
-            call = node._op.spec.call_text(*(p.data for p in node._prev))
-            raise MathError(node._op.name, f"the derivative of {call} is undefined") from exc
+            raise _no_derivative(node) from exc
+
+
+def _no_derivative(node: Value) -> MathError:
+    """Say which derivative failed: evaluate each argument's rule on its own (error path only)."""
+    spec = node._op.spec
+    args = [p.data for p in node._prev]
+    env = {n: Value(a) for n, a in zip(ops.ARG_NAMES, args, strict=False)} | {ops.RESULT_NAME: Value(node.data)}
+    where = ""
+    for i, tree in enumerate(spec.grad_trees):
+        try:
+            apply_formula(tree, env, Value.apply)
+        except (ArithmeticError, ValueError):
+            where = f" with respect to its {spec.role(i)}" if spec.arity > 1 else ""
+            break
+    return MathError(spec.name, f"no derivative: {spec.call_text(*args)} is not differentiable{where}")
 
 
 def _reset_pending(root: Value) -> None:

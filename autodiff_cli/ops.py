@@ -159,6 +159,7 @@ class Op:
     note: str = ""  # conventions where the derivative does not exist (kinks)
     lazy: tuple[int, ...] = ()  # arguments whose derivative is computed only when they need one
     variadic: bool = False  # a call takes 2 or more arguments, folded from the left
+    roles: tuple[str, ...] = ()  # what the arguments are called in messages ("base", "exponent")
 
     @cached_property
     def grad_trees(self) -> tuple[ast.expr, ...]:
@@ -180,6 +181,12 @@ class Op:
             return f"{self.symbol}{texts[0]}"
         sep = self.symbol if self.symbol == "^" else f" {self.symbol} "
         return sep.join(texts)
+
+    def role(self, i: int) -> str:
+        """How messages name argument i."""
+        if i < len(self.roles):
+            return self.roles[i]
+        return f"{('first', 'second')[i]} argument" if self.arity > 1 else "argument"
 
     def grad_text(self, i: int) -> str:
         """The derivative rule for argument i in the project's syntax, 'out' spelt out."""
@@ -219,12 +226,15 @@ _TABLE: list[Op] = [
     Op("add", 2, operator.add, ("1", "1"), "addition", symbol="+", precedence=1),
     Op("sub", 2, operator.sub, ("1", "-1"), "subtraction", symbol="-", precedence=1),
     Op("mul", 2, operator.mul, ("y", "x"), "multiplication", symbol="*", precedence=2),
-    Op("div", 2, _div, ("1 / y", "-out / y"), "division; y = 0 is an error", symbol="/", precedence=2),
+    Op(
+        "div", 2, _div, ("1 / y", "-out / y"), "division; y = 0 is an error",
+        symbol="/", precedence=2, roles=("numerator", "denominator"),
+    ),
     Op("neg", 1, operator.neg, ("-1",), "negation", symbol="-", precedence=3),
     Op(
         "pow", 2, _pow, ("y * x ** (y - 1)", "out * log(x)"),
         "power x^y (also x**y and pow(x, y)); right-associative, binds tighter than unary minus",
-        symbol="^", precedence=4, right_assoc=True, lazy=(1,),
+        symbol="^", precedence=4, right_assoc=True, lazy=(1,), roles=("base", "exponent"),
         note="a negative base needs a whole exponent; the exponent's derivative needs x > 0",
     ),
     # functions

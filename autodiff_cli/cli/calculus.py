@@ -37,8 +37,8 @@ def eval_command(args: tuple[str, ...], json_: bool) -> None:
     """
     text, bindings = read_call(args)
     expr = load(text)
-    warn_unused(expr, bindings)
     value = expr.evaluate(bindings)
+    warn_unused(expr, bindings)
     if json_:
         print_json({"expression": text, "value": value})
     else:

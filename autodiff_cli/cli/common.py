@@ -157,11 +157,14 @@ def handles_errors(f: Callable) -> Callable:
     return wrapper
 
 
-def console(stderr: bool = False) -> Any:
-    """A rich Console made when the command runs, so pipes, NO_COLOR and widths are seen then."""
+def console(wide: bool = False) -> Any:
+    """A rich Console made when the command runs, so pipes, NO_COLOR and widths are seen then.
+
+    wide: in a pipe nothing should be cropped to the 80 columns rich assumes there.
+    """
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(highlight=False, width=100_000 if wide else None)
 
 
 def is_terminal() -> bool:

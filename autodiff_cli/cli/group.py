@@ -24,6 +24,9 @@ class AutodiffGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:  # plain `autodiff`: the help, not an error
+            click.echo(exc.format_message())
+            sys.exit(0)
         except click.exceptions.UsageError as exc:
             hint = f"\nTry '{exc.ctx.command_path} --help' for help." if exc.ctx is not None else ""
             click.echo(f"Error: {exc.format_message()}{hint}", err=True)

@@ -20,10 +20,12 @@ from .common import (
 
 @click.command("graph", context_settings=FREE_ARGS)
 @click.option("--max-nodes", default=500, show_default=True, type=click.IntRange(1), help="Draw at most this many.")
-@click.option("--max-depth", default=60, show_default=True, type=click.IntRange(1), help="Draw at most this deep.")
+@click.option(
+    "--max-depth", type=click.IntRange(1), help="Draw at most this deep [default: what fits; 60 in a pipe]."
+)
 @free_arguments
 @handles_errors
-def graph_command(args: tuple[str, ...], max_nodes: int, max_depth: int) -> None:
+def graph_command(args: tuple[str, ...], max_nodes: int, max_depth: int | None) -> None:
     """Draw the computation graph of EXPR as a tree: op, value and gradient of every node.
 
     The output is at the top and each node's inputs are below it, in order.  A
@@ -43,7 +45,9 @@ def graph_command(args: tuple[str, ...], max_nodes: int, max_depth: int) -> None
         render_warn = [n for n in bindings if n not in expr.variables]
         for name in render_warn:
             click.echo(f"Warning: {name} is not in the expression; its value is ignored", err=True)
-    out = console()
+    out = console(wide=not is_terminal())
+    if max_depth is None:  # each level takes four columns of guides: stop before rich must crop
+        max_depth = 60 if not is_terminal() else max(8, (out.width - 30) // 4)
     out.print(render.graph_tree(expr.root, with_values, max_nodes=max_nodes, max_depth=max_depth))
 
 
