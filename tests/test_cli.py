@@ -1,0 +1,298 @@
+"""The command line through click's CliRunner: output, JSON, bindings, and every error."""
+
+import json
+import math
+
+import pytest
+from click.testing import CliRunner
+
+from autodiff_cli.cli import cli
+
+
+def run(*args, input=None, env=None):
+    return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+
+
+def tanh_wxb(x, w, b):
+    """Value and hand-derived gradient of tanh(w*x+b)."""
+    t = math.tanh(w * x + b)
+    s = 1 - t * t
+    return t, {"w": s * x, "x": s * w, "b": s}
+
+
+# -- grad ------------------------------------------------------------------------
+
+
+def test_grad_text_is_an_aligned_table_in_order_of_appearance():
+    result = run("grad", "tanh(w*x+b)", "--x", "2", "--w", "-3", "--b", "1")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["value", "∂/∂w", "∂/∂x", "∂/∂b"]
+    t, grads = tanh_wxb(2.0, -3.0, 1.0)
+    assert float(lines[0].split()[1]) == pytest.approx(t, rel=1e-15)
+    for line in lines[1:]:
+        name, number = line.split()
+        assert float(number) == pytest.approx(grads[name[3:]], rel=1e-12)
+    # the numbers start in one column (a space stands where a minus would)
+    starts = {line.index(line.split()[1]) - (not line.split()[1].startswith("-")) for line in lines}
+    assert len(starts) == 1
+    assert result.stderr == ""
+
+
+def test_grad_json_is_strict_and_complete():
+    result = run("grad", "tanh(w*x+b)", "--x", "2", "--w", "-3", "--b", "1", "--json")
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    t, grads = tanh_wxb(2.0, -3.0, 1.0)
+    assert doc["expression"] == "tanh(w*x+b)"
+    assert doc["value"] == pytest.approx(t, rel=1e-15)
+    assert list(doc["gradient"]) == ["w", "x", "b"]
+    for name, g in grads.items():
+        assert doc["gradient"][name] == pytest.approx(g, rel=1e-12)
+
+
+def test_grad_wrt_selects_and_orders():
+    for args in (["--wrt", "b,x"], ["--wrt", "b", "--wrt", "x"]):
+        result = run("grad", "tanh(w*x+b)", "x=2", "w=-3", "b=1", "--json", *args)
+        assert list(json.loads(result.stdout)["gradient"]) == ["b", "x"]
+
+
+def test_grad_of_a_constant_expression():
+    doc = json.loads(run("grad", "2^10", "--json").stdout)
+    assert doc == {"expression": "2^10", "value": 1024.0, "gradient": {}}
+
+
+# -- eval and bindings -----------------------------------------------------------
+
+
+def test_eval_prints_the_number_and_nothing_else():
+    result = run("eval", "sqrt(x^2+y^2)", "x=3", "y=4")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "5.0\n", "")
+
+
+def test_eval_prints_the_shortest_round_tripping_text():
+    result = run("eval", "0.1 + 0.2")
+    assert result.stdout == "0.30000000000000004\n"
+    assert float(result.stdout) == 0.1 + 0.2
+
+
+@pytest.mark.parametrize(
+    "bindings",
+    [["--x", "2", "--w", "-3"], ["--x=2", "--w=-3"], ["x=2", "w=-3"], ["--w", "-3e0", "x=0.2e1"], ["x=2", "--w", "-3"]],
+)
+def test_binding_forms(bindings):
+    result = run("eval", "w*x", *bindings)
+    assert result.stdout == "-6.0\n"
+
+
+def test_bindings_may_come_before_the_expression():
+    assert run("eval", "--x", "2", "x^3").stdout == "8.0\n"
+
+
+def test_binding_values_may_be_numeric_expressions():
+    assert float(run("eval", "sin(x)", "--x", "pi/2").stdout) == 1.0
+    assert run("eval", "x", "x=-2^2").stdout == "-4.0\n"
+
+
+def test_a_variable_named_like_an_option_binds_as_name_value():
+    result = run("grad", "json * wrt", "json=3", "wrt=2", "--json")
+    doc = json.loads(result.stdout)
+    assert doc["value"] == 6.0 and doc["gradient"] == {"json": 2.0, "wrt": 3.0}
+
+
+def test_unused_binding_warns_on_stderr():
+    result = run("eval", "x + 1", "x=1", "y=5")
+    assert result.exit_code == 0
+    assert result.stdout == "2.0\n"
+    assert result.stderr.startswith("Warning: y is not in the expression")
+
+
+def test_expression_from_stdin():
+    result = run("eval", "-", "--x", "8", input="log(x,\n 2)\n")
+    assert result.stdout == "3.0\n"
+
+
+def test_expression_starting_with_minus_after_double_dash():
+    assert run("eval", "--", "-x^2", "x=3").stdout == "-9.0\n"
+
+
+def test_unicode_variable():
+    assert run("eval", "2*θ", "θ=1.5").stdout == "3.0\n"
+
+
+# -- graph -------------------------------------------------------------------------
+
+
+def test_graph_shows_op_value_and_grad_of_every_node():
+    result = run("graph", "tanh(w*x+b)", "--x", "2", "--w", "-3", "--b", "1")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("tanh  = -0.999909  grad 1")
+    text = result.stdout
+    for fragment in ["add  = -5", "mul  = -6", "w  = -3", "x  = 2", "b  = 1", "grad 0.000181583"]:
+        assert fragment in text
+    assert "\x1b[" not in text  # no colour codes in a pipe
+
+
+def test_graph_draws_a_shared_node_once():
+    from rich.console import Console
+
+    from autodiff_cli.engine import Value
+    from autodiff_cli.render import graph_tree
+
+    x = Value(1.0, name="x")
+    s = x.sin()
+    out = s * s + s
+    out.backward()
+    console = Console(color_system=None, width=80, record=True)
+    console.print(graph_tree(out, with_values=True))
+    assert console.export_text() == (
+        "add  = 1.54954  grad 1\n"
+        "├── mul  = 0.708073  grad 1\n"
+        "│   ├── sin #1  = 0.841471  grad 2.68294\n"
+        "│   │   └── x  = 1  grad 1.4496\n"
+        "│   └── sin #1 (above)\n"
+        "└── sin #1 (above)\n"
+    )
+    # d/dx (sin^2 + sin) = (2 sin + 1) cos at 1
+    assert x.grad == pytest.approx((2 * math.sin(1) + 1) * math.cos(1), rel=1e-15)
+
+
+def test_graph_separate_subexpressions_are_separate_nodes():
+    result = run("graph", "(x+1)*(x+1)", "x=2")
+    assert result.stdout.count("add") == 2 and "#" not in result.stdout
+
+
+def test_graph_without_bindings_draws_structure():
+    result = run("graph", "tanh(w*x+b)")
+    assert result.exit_code == 0
+    assert "=" not in result.stdout
+    assert result.stdout.splitlines()[0] == "tanh"
+
+
+def test_graph_of_a_deep_expression_is_cut_with_a_note():
+    result = run("graph", "(" * 200 + "x" + "+1)" * 200, "x=1")
+    assert result.exit_code == 0
+    assert "not drawn" in result.stdout
+
+
+# -- functions -------------------------------------------------------------------
+
+
+def test_functions_lists_the_table_with_rules_and_conventions():
+    from autodiff_cli import ops
+
+    result = run("functions")
+    assert result.exit_code == 0
+    for op in ops.functions():
+        assert op.signature() in result.stdout
+    assert "sech(x)^2" in result.stdout
+    assert "relu'(0) = 0" in result.stdout
+    assert "abs'(0) = 0" in result.stdout
+
+
+def test_functions_json():
+    doc = json.loads(run("functions", "--json").stdout)
+    tanh = next(item for item in doc if item["name"] == "tanh")
+    assert tanh["derivatives"] == ["sech(x)^2"]
+    assert {item["name"] for item in doc} >= {"exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sigmoid",
+                                              "relu", "abs", "pow", "max", "min"}
+
+
+# -- errors ------------------------------------------------------------------------
+
+ERRORS = [
+    # usage and parse errors: exit 2
+    (["eval", "x +* 2", "x=1"], 2, "unexpected '*' at column 4"),
+    (["eval", "sinn(x)", "x=1"], 2, "unknown function sinn (did you mean sin?)"),
+    (["eval", "tanh(x, 1)", "x=1"], 2, "tanh takes 1 argument, got 2"),
+    (["eval", "x*y", "x=1"], 2, "no value for variable y"),
+    (["grad", "x*y"], 2, "no value for variables x, y"),
+    (["eval", "x", "x=inf"], 2, "must be a finite number"),
+    (["eval", "x", "x=nan"], 2, "must be a finite number"),
+    (["eval", "x", "x=abc"], 2, "must be a number"),
+    (["eval", "x", "--x"], 2, "--x needs a value"),
+    (["eval", "x*pi", "x=1", "pi=3"], 2, "pi is a constant"),
+    (["eval", "x", "x=1", "x=2"], 2, "x is given twice"),
+    (["eval", "x", "y"], 2, "unexpected argument 'y'"),
+    (["eval"], 2, "missing EXPR"),
+    (["eval", "1e999"], 2, "number too large"),
+    (["grad", "x", "x=1", "--wrt", "y"], 2, "no variable y"),
+    (["graph", "x", "--max-nodes", "0"], 2, "Invalid value for '--max-nodes'"),
+    (["nonsense"], 2, "No such command 'nonsense'"),
+    # math errors: exit 1
+    (["eval", "log(x)", "x=-1"], 1, "log(-1) is undefined"),
+    (["eval", "log(x)", "x=0"], 1, "log(0) is undefined"),
+    (["eval", "1/x", "x=0"], 1, "division by zero"),
+    (["eval", "exp(x)", "x=1000"], 1, "overflow: exp(1000)"),
+    (["eval", "1e308*10"], 1, "overflow"),
+    (["eval", "9^9^9"], 1, "overflow"),
+    (["eval", "sqrt(x)", "x=-4"], 1, "sqrt(-4) is undefined"),
+    (["eval", "x^0.5", "x=-4"], 1, "negative base needs a whole exponent"),
+    (["grad", "sqrt(x)", "x=0"], 1, "no derivative: sqrt(0) is not differentiable"),
+    (["grad", "x^y", "x=-2", "y=2"], 1, "(-2)^2 is not differentiable with respect to its exponent"),
+    (["grad", "x^0.5", "x=0"], 1, "0^0.5 is not differentiable with respect to its base"),
+    (["grad", "asin(x)", "x=1"], 1, "asin(1) is not differentiable"),
+]
+
+
+@pytest.mark.parametrize(("args", "code", "words"), ERRORS, ids=[" ".join(a) for a, _, _ in ERRORS])
+def test_errors(args, code, words):
+    result = run(*args)
+    assert result.exit_code == code
+    assert result.stderr.startswith("Error: "), result.stderr
+    assert words in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stdout == ""
+
+
+def test_syntax_error_shows_the_expression_and_a_caret():
+    result = run("eval", "tanh(w*x + $b)", "w=1", "x=1", "b=1")
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Error: unexpected character '$' at column 12"
+    assert lines[1] == "  tanh(w*x + $b)"
+    assert lines[2] == "  " + " " * 11 + "^"
+
+
+def test_errors_with_json_also_go_to_stdout_as_json():
+    result = run("grad", "log(x)", "x=-1", "--json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["error"]["op"] == "log"
+    assert "log(-1)" in doc["error"]["message"]
+    assert result.stderr.startswith("Error: ")
+    result = run("eval", "x +", "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["column"] == 4
+
+
+def test_invalid_utf8_on_stdin():
+    result = CliRunner().invoke(cli, ["eval", "-"], input=b"x\xff")
+    assert result.exit_code == 2
+    assert "not UTF-8" in result.stderr
+
+
+# -- help and version --------------------------------------------------------------
+
+
+def test_every_command_has_help_with_an_example():
+    for name, command in cli.commands.items():
+        result = run(name, "--help")
+        assert result.exit_code == 0, name
+        assert "Example" in result.stdout, name
+        assert command.help and command.help.strip(), name
+    assert run("-h").exit_code == 0
+
+
+def test_no_arguments_prints_the_help():
+    result = run()
+    assert result.exit_code == 0
+    assert "Commands:" in result.stdout and "grad" in result.stdout
+
+
+def test_version():
+    from autodiff_cli import __version__
+
+    result = run("--version")
+    assert result.exit_code == 0
+    assert __version__ in result.stdout

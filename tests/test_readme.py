@@ -1,0 +1,83 @@
+"""The README's console examples are run and their output compared, so the README stays true."""
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from autodiff_cli.cli import cli
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def examples():
+    """(command, expected output) for every `$ autodiff ...` line of a console block."""
+    found = []
+    for block in re.findall(r"```console\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S):
+        command, output = None, []
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                if command:
+                    found.append((command, "\n".join(output)))
+                command, output = line[2:], []
+            else:
+                output.append(line)
+        if command:
+            found.append((command, "\n".join(output)))
+    return found
+
+
+def run(command):
+    """Run one README command line through CliRunner; `| jq .a.b` is applied by hand."""
+    command, _, jq = command.partition(" | jq ")
+    argv = shlex.split(command)
+    assert argv[0] == "autodiff"
+    result = CliRunner().invoke(cli, argv[1:])
+    text = result.stdout + result.stderr
+    if jq:
+        value = json.loads(result.stdout)
+        for key in jq.strip().strip(".").split("."):
+            value = value[key]
+        text = json.dumps(value) + "\n"
+    return text
+
+
+EXAMPLES = examples()
+
+
+def test_there_are_examples():
+    assert len(EXAMPLES) >= 8
+
+
+@pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[c for c, _ in EXAMPLES])
+def test_readme_example(command, expected):
+    assert run(command).rstrip("\n") == expected.rstrip("\n")
+
+
+def python_blocks():
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+
+
+@pytest.mark.parametrize("block", python_blocks())
+def test_readme_python_block(block):
+    """Each block runs; a line ending in `# <number>` must produce that number."""
+    namespace: dict = {}
+    checked = 0
+    for line in block.splitlines():
+        code, _, comment = line.partition("  #")
+        expected = comment.strip().split(" ")[0].rstrip(",")
+        try:
+            number = float(expected)
+        except ValueError:
+            number = None
+        statement = code.strip()
+        if number is not None and statement:
+            inner = statement[6:-1] if statement.startswith("print(") else statement
+            assert eval(inner, namespace) == number, line  # noqa: S307 - the README's own code
+            checked += 1
+        elif statement:
+            exec(statement, namespace)  # noqa: S102 - the README's own code
+    assert checked or "import" in block
