@@ -217,6 +217,19 @@ class _Driver:
                     row[tok_type] = ~rule_index[arg]
             self.actions[state] = row
         self.rules = rules
+        self.chains: dict[tuple[int, int, str], int] = {}
+
+    def _chain(self, below: int, top: int, typ: str) -> int:
+        """Where a run of single-child pass-through reductions from `top` ends."""
+        while top != self.end:
+            act = self.actions[top].get(typ)
+            if act is None or act >= 0:
+                break
+            size, origin, _, _, build = self.rules[~act]
+            if not (size == 1 and build == "pass"):
+                break
+            top = self.actions[below][origin]
+        return top
 
     @staticmethod
     def _rule(rule: object, builder: _Builder) -> tuple:
@@ -239,7 +252,7 @@ class _Driver:
 
     def parse(self, text: str) -> object:
         actions, rules, regex_match, ignore, fail = self.actions, self.rules, self.regex.match, self.ignore, self.FAIL
-        end_state = self.end
+        end_state, chains = self.end, self.chains
         states = [self.start]
         values: list = []
         pos, n = 0, len(text)
@@ -264,10 +277,15 @@ class _Driver:
                     values.append(token)
                     break
                 size, origin, keep, splice, build = rules[~act]
-                if size == 1 and build == "pass":  # a ?rule handing its one child up
-                    states.pop()
-                    states.append(actions[states[-1]][origin])
-                    if typ == "$END" and states[-1] == end_state:
+                if size == 1 and build == "pass":  # ?rules handing their one child up
+                    # A run of these replaces the top state and leaves the one below it
+                    # alone, so its end depends only on (below, top, token): look it up.
+                    key = (states[-2], states[-1], typ)
+                    top = chains.get(key)
+                    if top is None:
+                        top = chains[key] = self._chain(*key)
+                    states[-1] = top
+                    if typ == "$END" and top == end_state:
                         return values[-1]
                     continue
                 children = values[len(values) - size :]

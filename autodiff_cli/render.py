@@ -124,14 +124,14 @@ def graph_tree(root: Value, with_values: bool, max_nodes: int = 500, max_depth: 
 # -- the op table -----------------------------------------------------------
 
 
-def function_rows() -> list[list[str]]:
+def function_rows(rule_separator: str = "; ") -> list[list[str]]:
     """One row per operation: how it is written, its derivative rules, what it does."""
     rows = []
     for op in ops.functions():
         names = ops.ARG_NAMES[: op.arity]
         rules = [f"∂/∂{n} = {op.grad_text(i)}" for i, n in enumerate(names)]
         about = op.doc + (f"; {op.note}" if op.note else "")
-        rows.append([op.signature(), ", ".join(rules), about])
+        rows.append([op.signature(), rule_separator.join(rules), about])
     for name, value in ops.CONSTANTS.items():
         rows.append([name, "constant", f"{value!r}"])
     return rows
@@ -144,7 +144,7 @@ def functions_table(console: Console) -> None:
     table.add_column("written as", style="bold", no_wrap=True)
     table.add_column("derivative", style="green")
     table.add_column("what it is")
-    for row in function_rows():
+    for row in function_rows(rule_separator="\n"):
         table.add_row(*row)
     console.print(table)
 

@@ -14,6 +14,7 @@ What it measures, all in one run so that the peers share the machine's state:
    runs it, and the first depth at which micrograd's recursive backward fails is found
 3. peak memory (tracemalloc) per node of the wide graph, each engine in its own subprocess
 4. wall time of one `autodiff grad ...` command against `python -c "import click, lark"`
+5. parse time of deep and long expressions, against lark's own parser loop
 
 Nothing runs on import, so test collection may import this file freely.
 """
@@ -490,7 +491,38 @@ def bench_cli(runs: int) -> dict[str, Any]:
     }
 
 
-# -- 5. the machine ------------------------------------------------------------
+# -- 5. the parser -------------------------------------------------------------
+
+
+PARSE_CASES = {
+    "10,000 nested parentheses": "(" * 10_000 + "x" + ")" * 10_000,
+    "a sum of 100,000 terms x+x+...": "+".join(["x"] * 100_000),
+    "a sum of 100,000 products x3*7+...": "+".join(f"x{i % 10}*{i}" for i in range(100_000)),
+}
+
+
+def bench_parser(repeat: int) -> dict[str, Any]:
+    """Text to graph: the project's LALR loop over lark's table, and lark's own loop (the peer)."""
+    from autodiff_cli.parser import _parse
+
+    _parse("x", fast=True)  # load the grammar (from lark's cache) outside the timings
+    out: dict[str, Any] = {}
+    for name, text in PARSE_CASES.items():
+        times: dict[str, float] = {}
+        for label, fast in (("autodiff", True), ("lark", False)):
+            log(f"parser, {name}, {label}")
+            best = math.inf
+            for _ in range(repeat):
+                gc.collect()
+                t0 = time.perf_counter()
+                _parse(text, fast=fast)
+                best = min(best, time.perf_counter() - t0)
+            times[label] = best
+        out[name] = {"chars": len(text), "autodiff_s": times["autodiff"], "lark_s": times["lark"]}
+    return out
+
+
+# -- 6. the machine ------------------------------------------------------------
 
 
 def machine() -> dict[str, Any]:
@@ -658,6 +690,12 @@ def report(doc: dict[str, Any]) -> str:
             f'   python -c "import click, lark"              : {b["median"] * 1e3:.1f} ms (min {b["min"] * 1e3:.1f})',
             f"   ratio {cli['ratio_median']:.2f}   (target <= 1.5: {verdict(cli['ratio_median'] <= 1.5)})",
         ]
+    lines += ["", "5. Parser: text to graph, best of the rounds (GC on), against lark's own LALR loop"]
+    for name, r in doc["parser"].items():
+        lines.append(
+            f"   {name:<36}: {r['autodiff_s']:.3f} s   (lark's loop {r['lark_s']:.3f} s, "
+            f"{r['lark_s'] / r['autodiff_s']:.1f}x)"
+        )
     lines += ["", f"whole run: {doc['elapsed_s']:.1f} s"]
     return "\n".join(lines)
 
@@ -708,6 +746,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     doc["deep"] = bench_deep(args.nodes, args.repeat)
     doc["memory"] = None if args.skip_memory else bench_memory(args.nodes)
     doc["cli"] = None if args.skip_cli else bench_cli(args.cli_runs)
+    doc["parser"] = bench_parser(args.repeat)
     doc["elapsed_s"] = time.perf_counter() - start
     print(json.dumps(doc, indent=2) if args.json else report(doc))
     return 0
