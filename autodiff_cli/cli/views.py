@@ -15,6 +15,7 @@ from .common import (
     load,
     print_json,
     read_call,
+    warn_unused,
 )
 
 
@@ -42,9 +43,7 @@ def graph_command(args: tuple[str, ...], max_nodes: int, max_depth: int | None) 
     with_values = bool(bindings) or not expr.variables
     if with_values:
         expr.gradient(bindings)
-        render_warn = [n for n in bindings if n not in expr.variables]
-        for name in render_warn:
-            click.echo(f"Warning: {name} is not in the expression; its value is ignored", err=True)
+        warn_unused(expr, bindings)
     out = console(wide=not is_terminal())
     if max_depth is None:  # each level takes four columns of guides: stop before rich must crop
         max_depth = 60 if not is_terminal() else max(8, (out.width - 30) // 4)
