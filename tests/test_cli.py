@@ -212,6 +212,7 @@ ERRORS = [
     (["eval", "x", "x=nan"], 2, "must be a finite number"),
     (["eval", "x", "x=abc"], 2, "must be a number"),
     (["eval", "x", "--x"], 2, "--x needs a value"),
+    (["eval", "x", "--x", "log(0)"], 2, "the value of x cannot be computed: log(0) is undefined"),
     (["eval", "x*pi", "x=1", "pi=3"], 2, "pi is a constant"),
     (["eval", "x", "x=1", "x=2"], 2, "x is given twice"),
     (["eval", "x", "y"], 2, "unexpected argument 'y'"),

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ..errors import AutodiffError, BindingError, ParseError, UsageError
+from ..errors import AutodiffError, BindingError, MathError, ParseError, UsageError
 from ..expression import Expression
 
 # Commands take their expression and bindings as free arguments, so that --x 2,
@@ -104,7 +104,10 @@ def _constant_expression(name: str, text: str) -> float:
         expr = None
     if expr is None or expr.variables:
         raise BindingError(f"the value of {name} must be a number (or numbers like pi/2), not {text!r}")
-    return expr.evaluate({})
+    try:
+        return expr.evaluate({})
+    except MathError as error:
+        raise BindingError(f"the value of {name} cannot be computed: {error.message}") from None
 
 
 def read_stdin() -> str:
