@@ -318,13 +318,13 @@ def _reset_pending(root: Value) -> None:
 
 def _method(kind: _Op) -> Callable:
     spec = kind.spec
-    sugar = {n: f for (name, n), f in ops.SUGAR.items() if name == spec.name}
 
     def method(self: Value, *others: Value | float) -> Value:
         args = (self, *others)
-        if len(args) in sugar:  # e.g. x.log(2): log(x) / log(2)
+        sugar = ops.sugar_tree(spec.name, len(args))
+        if sugar is not None:  # e.g. x.log(2): log(x) / log(2)
             env = dict(zip(ops.ARG_NAMES, (a if isinstance(a, Value) else _lift(a) for a in args), strict=False))
-            return apply_formula(ast.parse(sugar[len(args)], mode="eval").body, env, Value.apply)
+            return apply_formula(sugar, env, Value.apply)
         if spec.variadic and len(args) > 2:
             out = Value.apply(spec.name, args[0], args[1])
             for a in args[2:]:

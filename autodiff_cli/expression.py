@@ -50,6 +50,9 @@ class Expression:
     def evaluate(self, bindings: Mapping[str, float]) -> float:
         """The value at a point.  Raises BindingError or MathError."""
         self.check_bindings(bindings)
+        return self._forward(bindings)
+
+    def _forward(self, bindings: Mapping[str, float]) -> float:
         for name, leaf in self.variables.items():
             leaf.data = float(bindings[name])
         forward(self.order)
@@ -61,7 +64,7 @@ class Expression:
         """The value and the partial derivatives, by reverse mode, at a point."""
         names = list(self.variables) if wrt is None else list(wrt)
         self.check_bindings(bindings, names)
-        value = self.evaluate(bindings)
+        value = self._forward(bindings)  # bindings checked just above
         for leaf in self.variables.values():
             leaf.grad = 0.0
         self.root.backward()

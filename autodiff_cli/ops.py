@@ -338,6 +338,19 @@ FUNCTIONS: dict[str, Op] = {name: op for name, op in OPS.items() if op.symbol is
 FLOAT_FUNCTIONS: dict[str, Callable[..., float]] = {name: op.fn for name, op in FUNCTIONS.items()}
 
 
+_SUGAR_TREES: dict[tuple[str, int], ast.expr] = {}
+
+
+def sugar_tree(name: str, nargs: int) -> ast.expr | None:
+    """The rewrite of a call spelt with another arity (log(x, b)), parsed once; None if there is none."""
+    key = (name, nargs)
+    if key not in SUGAR:
+        return None
+    if key not in _SUGAR_TREES:
+        _SUGAR_TREES[key] = parse_formula(SUGAR[key], nargs, set(FUNCTIONS))
+    return _SUGAR_TREES[key]
+
+
 def functions() -> Iterator[Op]:
     """Every operation in table order."""
     return iter(OPS.values())

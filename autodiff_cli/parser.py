@@ -101,10 +101,10 @@ class _Builder:
             guess = difflib.get_close_matches(name, list(ops.FUNCTIONS), n=1)
             hint = f" (did you mean {guess[0]}?)" if guess else " (autodiff functions lists them)"
             raise self._error(f"unknown function {name}{hint}", tok)
-        sugar = ops.SUGAR.get((name, len(args)))
-        if sugar is not None:
+        sugar = ops.sugar_tree(name, len(args))
+        if sugar is not None:  # log(x, b): log(x) / log(b)
             env = dict(zip(ops.ARG_NAMES, args, strict=False))
-            return apply_formula(_sugar_tree(sugar), env, _node)
+            return apply_formula(sugar, env, _node)
         if op.variadic and len(args) >= op.arity:
             out = Value.node(name, args[:2])
             for a in args[2:]:
@@ -158,17 +158,6 @@ class _LarkCallbacks:
 
 def _node(op: str, *args: Value) -> Value:
     return Value.node(op, args)
-
-
-_SUGAR_TREES: dict[str, object] = {}
-
-
-def _sugar_tree(src: str):  # noqa: ANN202 - an ast.expr, parsed once
-    if src not in _SUGAR_TREES:
-        import ast
-
-        _SUGAR_TREES[src] = ast.parse(src, mode="eval").body
-    return _SUGAR_TREES[src]
 
 
 def _arity_text(name: str, op: ops.Op) -> str:
