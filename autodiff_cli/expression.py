@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from . import ops
+from .dual import jvp
 from .engine import Value, forward, topological_order
 from .errors import BindingError, MathError, UsageError
 
@@ -59,16 +60,28 @@ class Expression:
         return self.root.data
 
     def gradient(
-        self, bindings: Mapping[str, float], wrt: Iterable[str] | None = None
+        self, bindings: Mapping[str, float], wrt: Iterable[str] | None = None, mode: str = "reverse"
     ) -> tuple[float, dict[str, float]]:
-        """The value and the partial derivatives, by reverse mode, at a point."""
+        """The value and the partial derivatives at a point.
+
+        mode "reverse": one backward pass gives every partial derivative.
+        mode "forward": one pass of dual numbers per variable (see `dual`).
+        """
+        if mode not in ("reverse", "forward"):
+            raise UsageError(f"mode must be 'reverse' or 'forward', not {mode!r}")
         names = list(self.variables) if wrt is None else list(wrt)
         self.check_bindings(bindings, names)
         value = self._forward(bindings)  # bindings checked just above
-        for leaf in self.variables.values():
-            leaf.grad = 0.0
-        self.root.backward()
-        grads = {n: self.variables[n].grad for n in names}
+        if mode == "forward":
+            grads = {}
+            for name in names:
+                duals = jvp(self.order, {self.variables[name]: 1.0})
+                grads[name] = duals[self.root].tangent
+        else:
+            for leaf in self.variables.values():
+                leaf.grad = 0.0
+            self.root.backward()
+            grads = {n: self.variables[n].grad for n in names}
         for name, g in grads.items():
             if not math.isfinite(g):
                 message = f"overflow: the derivative with respect to {name} is too large for a double"

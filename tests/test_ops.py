@@ -143,3 +143,21 @@ def test_saturating_forwards_do_not_overflow():
     assert ops.OPS["softplus"].fn(800.0) == 800.0
     assert ops.OPS["softplus"].fn(-800.0) == 0.0
     assert math.isclose(ops.OPS["softplus"].fn(0.0), math.log(2.0), rel_tol=1e-15)
+
+
+@pytest.mark.parametrize(("name", "point"), CASES, ids=[f"{n}{p}" for n, p in CASES])
+def test_forward_mode_against_sympy(name, point):
+    """Dual numbers, seeded along each argument in turn, give SymPy's partial derivatives."""
+    from autodiff_cli.dual import Dual
+
+    expr, _ = REFERENCE[name]
+    symbols = (X, Y)[: len(point)]
+    subs = dict(zip(symbols, point, strict=True))
+    for i, symbol in enumerate(symbols):
+        duals = [Dual(v, 1.0 if j == i else 0.0) for j, v in enumerate(point)]
+        out = Dual.apply(name, *duals)
+        assert math.isclose(out.data, float(expr.subs(subs)), rel_tol=1e-12, abs_tol=1e-15)
+        reference = sp.diff(expr, symbol).subs(subs)
+        if name in ("relu", "abs", "sign", "step", "max", "min"):
+            reference = reference.rewrite(sp.Piecewise).subs(sp.DiracDelta(0), 0)
+        assert math.isclose(out.tangent, float(reference), rel_tol=1e-12, abs_tol=1e-15), (name, i)

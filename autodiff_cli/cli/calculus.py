@@ -11,6 +11,7 @@ from .common import (
     handles_errors,
     json_option,
     load,
+    mode_option,
     print_json,
     read_call,
     split_names,
@@ -47,24 +48,28 @@ def eval_command(args: tuple[str, ...], json_: bool) -> None:
 
 @click.command("grad", context_settings=FREE_ARGS)
 @wrt_option
+@mode_option
 @json_option
 @free_arguments
 @handles_errors
-def grad_command(args: tuple[str, ...], wrt: tuple[str, ...], json_: bool) -> None:
+def grad_command(args: tuple[str, ...], wrt: tuple[str, ...], mode: str, json_: bool) -> None:
     """Print the value of EXPR and its partial derivatives, by reverse mode.
 
     Variables come in order of first appearance, or in the order --wrt names them.
+    --mode forward computes the same numbers with dual numbers, one pass per
+    variable, instead of one backward pass for all.
 
     \b
     Examples:
       autodiff grad "tanh(w*x+b)" --x 2 --w -3 --b 1
       autodiff grad "tanh(w*x+b)" --x 2 --w -3 --b 1 --json | jq .gradient.x
       autodiff grad "x*y + sin(x)" x=1 y=2 --wrt y
+      autodiff grad "x*y + sin(x)" x=1 y=2 --mode forward
     """
     text, bindings = read_call(args)
     expr = load(text)
     names = split_names(wrt) if wrt else None
-    value, gradient = expr.gradient(bindings, names)
+    value, gradient = expr.gradient(bindings, names, mode=mode)
     warn_unused(expr, bindings)
     if json_:
         print_json({"expression": text, "value": value, "gradient": gradient})

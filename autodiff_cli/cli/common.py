@@ -35,6 +35,13 @@ def wrt_option(f: Callable) -> Callable:
     )(f)
 
 
+def mode_option(f: Callable) -> Callable:
+    return click.option(
+        "--mode", type=click.Choice(["reverse", "forward"]), default="reverse", show_default=True,
+        help="reverse: one backward pass for all variables; forward: dual numbers, one pass per variable.",
+    )(f)
+
+
 def split_names(values: Sequence[str]) -> list[str]:
     names: list[str] = []
     for value in values:

@@ -1,0 +1,162 @@
+"""Forward mode: dual numbers that carry a value and its derivative along one direction.
+
+A `Dual` is a + b·ε with ε² = 0: pushing it through f gives f(a) + f'(a)·b·ε, so
+the ε part is the directional derivative.  The local derivatives are the op
+table's own formulas, compiled to float functions, exactly as the reverse-mode
+engine uses them; only the direction of the chain rule differs.
+
+One forward pass gives the derivative with respect to one input (or along one
+direction), for every output at once.  Reverse mode gives the derivatives of
+one output with respect to every input at once.  So forward mode is cheaper
+when there are fewer inputs than outputs, reverse mode when there are more.
+Standard library only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+from . import ops
+from .engine import OPS, Value, _compute
+from .errors import MathError
+
+__all__ = ["Dual", "derivative", "jvp"]
+
+
+def _compile_partials(spec: ops.Op) -> tuple[Callable[..., float], ...]:
+    """One float function per argument, d out / d arg_i (x, y, out) -> float."""
+    names = {n: n for n in (*ops.ARG_NAMES, ops.RESULT_NAME)}
+    params = ", ".join((*ops.ARG_NAMES[: spec.arity], ops.RESULT_NAME))
+    namespace: dict = {f"_f_{k}": f for k, f in ops.FLOAT_FUNCTIONS.items()}
+    funcs = []
+    for i, tree in enumerate(spec.grad_trees):
+        src = ops.formula_to_python(tree, names, lambda f: f"_f_{f}")
+        # Generated from the op table's own formulas, never from user text.
+        code = compile(f"def d({params}):\n    return {src}\n", f"<d {spec.name}/d arg {i}>", "exec")
+        local: dict = {}
+        exec(code, namespace, local)
+        funcs.append(local["d"])
+    return tuple(funcs)
+
+
+_PARTIALS: dict[str, tuple[Callable[..., float], ...]] = {}
+
+
+def _partials(name: str) -> tuple[Callable[..., float], ...]:
+    found = _PARTIALS.get(name)
+    if found is None:
+        found = _PARTIALS[name] = _compile_partials(ops.OPS[name])
+    return found
+
+
+class Dual:
+    """A value and its tangent (derivative along the chosen direction)."""
+
+    __slots__ = ("data", "tangent")
+
+    def __init__(self, data: float, tangent: float = 0.0) -> None:
+        self.data = float(data)
+        self.tangent = float(tangent)
+
+    def __repr__(self) -> str:
+        return f"Dual({self.data!r}, {self.tangent!r})"
+
+    @classmethod
+    def apply(cls, op: str, *args: Dual | float) -> Dual:
+        """Apply a table operation: the value as usual, the tangent by the chain rule."""
+        duals = tuple(a if isinstance(a, Dual) else Dual(a) for a in args)
+        data = _compute(OPS[op], duals)
+        tangent = 0.0
+        spec = ops.OPS[op]
+        for i, (arg, d) in enumerate(zip(duals, _partials(op), strict=True)):
+            if arg.tangent == 0.0:
+                continue  # nothing to carry (a constant, or an input off the direction)
+            try:
+                local = d(*(a.data for a in duals), data)
+            except (ArithmeticError, ValueError):
+                where = f" with respect to its {spec.role(i)}" if spec.arity > 1 else ""
+                call = spec.call_text(*(a.data for a in duals))
+                raise MathError(op, f"no derivative: {call} is not differentiable{where}") from None
+            tangent += local * arg.tangent
+        if tangent - tangent != 0.0:
+            raise MathError(op, f"overflow: the derivative of {spec.call_text(*(a.data for a in duals))} is too large")
+        return cls.__new__(cls)._set(data, tangent)
+
+    def _set(self, data: float, tangent: float) -> Dual:
+        self.data = data
+        self.tangent = tangent
+        return self
+
+    # operators, each one line on top of apply()
+    def __add__(self, other: Dual | float) -> Dual:
+        return Dual.apply("add", self, other)
+
+    def __radd__(self, other: float) -> Dual:  # other + self
+        return Dual.apply("add", other, self)
+
+    def __sub__(self, other: Dual | float) -> Dual:
+        return Dual.apply("sub", self, other)
+
+    def __rsub__(self, other: float) -> Dual:  # other - self
+        return Dual.apply("sub", other, self)
+
+    def __mul__(self, other: Dual | float) -> Dual:
+        return Dual.apply("mul", self, other)
+
+    def __rmul__(self, other: float) -> Dual:  # other * self
+        return Dual.apply("mul", other, self)
+
+    def __truediv__(self, other: Dual | float) -> Dual:
+        return Dual.apply("div", self, other)
+
+    def __rtruediv__(self, other: float) -> Dual:  # other / self
+        return Dual.apply("div", other, self)
+
+    def __pow__(self, other: Dual | float) -> Dual:
+        return Dual.apply("pow", self, other)
+
+    def __rpow__(self, other: float) -> Dual:  # other ** self
+        return Dual.apply("pow", other, self)
+
+    def __neg__(self) -> Dual:
+        return Dual.apply("neg", self)
+
+    def __pos__(self) -> Dual:
+        return self
+
+
+def _method(name: str) -> Callable[..., Dual]:
+    def method(self: Dual, *others: Dual | float) -> Dual:
+        return Dual.apply(name, self, *others)
+
+    method.__name__ = name
+    method.__doc__ = f"{ops.OPS[name].signature()} on dual numbers."
+    return method
+
+
+for _name, _spec in ops.OPS.items():
+    if _spec.is_function:
+        setattr(Dual, _name, _method(_name))
+
+
+def jvp(order: Iterable[Value], seeds: Mapping[Value, float]) -> dict[Value, Dual]:
+    """One forward-mode pass over a graph whose leaves hold their values.
+
+    `order` is the graph in topological order (engine.topological_order), `seeds`
+    the tangent of each input leaf (the direction); other leaves get tangent 0.
+    Returns the dual number of every node.
+    """
+    out: dict[Value, Dual] = {}
+    for node in order:
+        if node.parents:
+            out[node] = Dual.apply(node.op, *(out[p] for p in node.parents))
+        else:
+            out[node] = Dual(node.data, seeds.get(node, 0.0))
+    return out
+
+
+def derivative(f: Callable[[Dual], Dual], x: float) -> float:
+    """d f / d x at x, for a Python function written with Dual arithmetic and methods."""
+    y = f(Dual(x, 1.0))
+    return y.tangent if isinstance(y, Dual) else 0.0
+
