@@ -55,6 +55,10 @@ class BindingError(UsageError):
     """A variable has no value, a value is not a finite number, or a name is not bindable."""
 
 
+class LimitError(UsageError):
+    """A request past one of the documented limits (exit 2); the message names the limit."""
+
+
 class MathError(AutodiffError, ArithmeticError):
     """Evaluation failed: a domain error, division by zero, overflow, or a missing derivative."""
 

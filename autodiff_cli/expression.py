@@ -12,6 +12,16 @@ from .engine import Value, forward, topological_order
 from .errors import BindingError, MathError, UsageError
 
 
+def require_values(names: Iterable[str], bindings: Mapping[str, float]) -> None:
+    """BindingError naming every variable without a value."""
+    missing = [n for n in names if n not in bindings]
+    if missing:
+        listed = ", ".join(missing)
+        example = " ".join(f"{n}=1" for n in missing)
+        noun = "variable" if len(missing) == 1 else "variables"
+        raise BindingError(f"no value for {noun} {listed} (give one as --{missing[0]} 1 or {example})")
+
+
 @dataclass
 class Expression:
     """The Value graph of one expression, with its variables in order of first appearance."""
@@ -36,12 +46,7 @@ class Expression:
         for name, value in bindings.items():
             if not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise BindingError(f"the value of {name} must be a finite number, not {value!r}")
-        missing = [n for n in self.variables if n not in bindings]
-        if missing:
-            names = ", ".join(missing)
-            example = " ".join(f"{n}=1" for n in missing)
-            noun = "variable" if len(missing) == 1 else "variables"
-            raise BindingError(f"no value for {noun} {names} (give one as --{missing[0]} 1 or {example})")
+        require_values(self.variables, bindings)
         for name in wrt:
             if name not in self.variables:
                 known = ", ".join(self.variables) or "none"

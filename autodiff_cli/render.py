@@ -14,6 +14,7 @@ from .engine import Value
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
     from rich.tree import Tree
 
 
@@ -41,12 +42,35 @@ def aligned(rows: Sequence[Sequence[str]], gap: str = "  ") -> str:
 
 def gradient_text(value: float, gradient: dict[str, float]) -> str:
     """The value and each partial derivative, one per line, numbers aligned on their sign."""
-    rows = [["value", _signed(value)]]
-    rows += [[f"∂/∂{name}", _signed(g)] for name, g in gradient.items()]
+    rows = [["value", signed(value)]]
+    rows += [[f"∂/∂{name}", signed(g)] for name, g in gradient.items()]
     return aligned(rows)
 
 
-def _signed(x: float) -> str:
+def matrix_rows(row_names: Sequence[str], column_names: Sequence[str], matrix: Sequence[Sequence[float]],
+                corner: str = "") -> list[list[str]]:
+    """A labelled matrix as rows of text cells, full precision."""
+    return [[corner, *(f" {c}" for c in column_names)]] + [
+        [name, *(signed(x) for x in row)] for name, row in zip(row_names, matrix, strict=True)
+    ]
+
+
+def matrix_table(title: str, row_names: Sequence[str], column_names: Sequence[str],
+                 matrix: Sequence[Sequence[float]], corner: str = "") -> Table:
+    """The same as a rich table, names on both axes."""
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    table.add_column(corner, style="bold")
+    for name in column_names:
+        table.add_column(name, justify="right")
+    for name, row in zip(row_names, matrix, strict=True):
+        table.add_row(name, *(number(x) for x in row))
+    return table
+
+
+def signed(x: float) -> str:
+    """Full precision with a space where a minus sign would be, so columns line up."""
     text = number(x)
     return text if text.startswith("-") else " " + text
 

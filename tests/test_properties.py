@@ -132,3 +132,58 @@ def test_gradient_accumulates_linearly(generated, env):
     expr.root.backward()
     for name, leaf in expr.variables.items():
         assert math.isclose(leaf.grad, 2 * first[name], rel_tol=1e-14, abs_tol=1e-300)
+
+
+@given(expressions, points)
+def test_forward_mode_agrees_with_reverse_mode(generated, env):
+    text, _ = generated
+    expr = parse(text)
+    bindings = {n: env[n] for n in expr.variables}
+    try:
+        value, reverse = expr.gradient(bindings)
+    except MathError:
+        assume(False)
+    forward_value, forward = expr.gradient(bindings, mode="forward")
+    assert forward_value == value
+    for name in reverse:
+        assert math.isclose(forward[name], reverse[name], rel_tol=1e-12, abs_tol=1e-12), (name, text)
+
+
+@given(expressions, points)
+def test_printed_derivatives_evaluate_to_the_gradient(generated, env):
+    from autodiff_cli.symbolic import partials, to_text
+
+    text, _ = generated
+    expr = parse(text)
+    bindings = {n: env[n] for n in expr.variables}
+    try:
+        _, grads = expr.gradient(bindings)
+    except MathError:
+        assume(False)
+    scale = 1 + max((abs(g) for g in grads.values()), default=0.0)
+    for (name,), graph in partials(expr.root, expr.variables, list(expr.variables)).items():
+        printed = to_text(graph)
+        again = parse(printed)
+        assert to_text(again.root) == printed  # the printer's text is a fixed point
+        try:
+            got = again.evaluate({n: bindings[n] for n in again.variables})
+        except MathError:
+            assume(False)  # e.g. 0*log(x) simplified differently at an edge of the domain
+        assert math.isclose(got, grads[name], rel_tol=1e-9, abs_tol=1e-9 * scale), (name, text, printed)
+
+
+@given(expressions, points)
+def test_simplified_expression_is_the_same_function(generated, env):
+    from autodiff_cli.symbolic import simplify, to_text
+
+    text, _ = generated
+    expr = parse(text)
+    bindings = {n: env[n] for n in expr.variables}
+    try:
+        value = expr.evaluate(bindings)
+    except MathError:
+        assume(False)
+    printed = to_text(simplify(expr.root))
+    again = parse(printed)
+    got = again.evaluate({n: bindings[n] for n in again.variables})
+    assert math.isclose(got, value, rel_tol=1e-9, abs_tol=1e-9 * (1 + abs(value))), (text, printed)

@@ -56,7 +56,13 @@ def split_names(values: Sequence[str]) -> list[str]:
 
 def read_call(args: Sequence[str]) -> tuple[str, dict[str, float]]:
     """Split free arguments into the expression and its bindings (--x 2, --x=2, x=2)."""
-    expression: str | None = None
+    expressions, bindings = read_calls(args, many=False)
+    return expressions[0], bindings
+
+
+def read_calls(args: Sequence[str], many: bool = True) -> tuple[list[str], dict[str, float]]:
+    """Split free arguments into expressions (one, or several if many) and bindings."""
+    expressions: list[str] = []
     bindings: dict[str, float] = {}
     i = 0
     while i < len(args):
@@ -68,10 +74,10 @@ def read_call(args: Sequence[str]) -> tuple[str, dict[str, float]]:
                     raise UsageError(f"{arg} needs a value, as in {arg} 2 or {name}=2")
                 i += 1
                 text = args[i]
-        elif "=" in arg and (expression is not None or arg.partition("=")[0].strip().isidentifier()):
+        elif "=" in arg and (expressions or arg.partition("=")[0].strip().isidentifier()):
             name, _, text = arg.partition("=")
-        elif expression is None:
-            expression = arg
+        elif not expressions or many:
+            expressions.append(arg)
             i += 1
             continue
         else:
@@ -83,11 +89,12 @@ def read_call(args: Sequence[str]) -> tuple[str, dict[str, float]]:
             raise UsageError(f"{name} is given twice")
         bindings[name] = parse_number(name, text)
         i += 1
-    if expression is None:
+    if not expressions:
         raise UsageError("missing EXPR: give an expression, e.g. autodiff eval 'x^2' x=3 (or - to read it from stdin)")
-    if expression == "-":
-        expression = read_stdin()
-    return expression, bindings
+    if expressions.count("-") > 1:
+        raise UsageError("only one expression can be read from stdin (-)")
+    expressions = [read_stdin() if e == "-" else e for e in expressions]
+    return expressions, bindings
 
 
 def parse_number(name: str, text: str) -> float:

@@ -1,0 +1,282 @@
+"""Derivatives beyond the gradient: diff (as expressions), hessian, jacobian, check."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import click
+
+from .. import render, symbolic
+from ..dual import jvp
+from ..errors import MathError, UsageError
+from ..expression import Expression, require_values
+from .common import (
+    FREE_ARGS,
+    console,
+    free_arguments,
+    handles_errors,
+    is_terminal,
+    json_option,
+    load,
+    mode_option,
+    print_json,
+    read_call,
+    read_calls,
+    split_names,
+    warn_unused,
+    wrt_option,
+)
+
+
+def _names(expr: Expression, wrt: tuple[str, ...]) -> list[str]:
+    names = split_names(wrt) if wrt else list(expr.variables)
+    for name in names:
+        if name not in expr.variables:
+            known = ", ".join(expr.variables) or "none"
+            raise UsageError(f"--wrt {name}: the expression has no variable {name} (it has: {known})")
+    return names
+
+
+# -- diff -----------------------------------------------------------------------
+
+
+@click.command("diff", context_settings=FREE_ARGS)
+@wrt_option
+@click.option(
+    "--order", default=1, show_default=True, type=click.IntRange(1, symbolic.MAX_ORDER),
+    help=f"Differentiate this many times (1 to {symbolic.MAX_ORDER}).",
+)
+@json_option
+@free_arguments
+@handles_errors
+def diff_command(args: tuple[str, ...], wrt: tuple[str, ...], order: int, json_: bool) -> None:
+    """Print the derivative of EXPR as an expression, simplified.
+
+    With one variable (one --wrt, or an expression of one variable) the output is
+    the expression alone, so $(autodiff diff ...) can be evaluated.  With several,
+    one line each, "x: ...".  --order N with several variables prints every
+    distinct N-th partial derivative, "x,y: ..." for d2/dxdy (= d2/dydx).
+
+    \b
+    Examples:
+      autodiff diff "x^3*sin(x)"                     # x^3*cos(x) + 3*x^2*sin(x)
+      autodiff diff "tanh(w*x+b)" --wrt w,b
+      autodiff diff "x^2*y^3" --order 2              # x,x  x,y  y,y
+      autodiff eval "$(autodiff diff 'x^3*sin(x)')" --x 2
+    """
+    text, bindings = read_call(args)
+    if bindings:
+        raise UsageError("diff prints the derivative as an expression and takes no values; "
+                         "for numbers at a point use grad or hessian")
+    expr = load(text)
+    if not expr.variables:
+        raise UsageError(f"{text!r} has no variables to differentiate with respect to")
+    names = _names(expr, wrt)
+    found = symbolic.partials(expr.root, expr.variables, names, order)
+    results = {",".join(key): symbolic.to_text(graph) for key, graph in found.items()}
+    if json_:
+        print_json(results)
+    elif len(results) == 1:
+        click.echo(next(iter(results.values())))
+    else:
+        for key, value in results.items():
+            click.echo(f"{key}: {value}")
+
+
+# -- hessian --------------------------------------------------------------------
+
+
+@click.command("hessian", context_settings=FREE_ARGS)
+@wrt_option
+@json_option
+@free_arguments
+@handles_errors
+def hessian_command(args: tuple[str, ...], wrt: tuple[str, ...], json_: bool) -> None:
+    """Print the value, the gradient and the Hessian (second partials) of EXPR at a point.
+
+    The matrix is symmetric, rows and columns in the order of the variables.
+
+    \b
+    Examples:
+      autodiff hessian "x^2*y + sin(y)" --x 1 --y 2
+      autodiff hessian "x^2*y + sin(y)" --x 1 --y 2 --json | jq .hessian
+    """
+    text, bindings = read_call(args)
+    expr = load(text)
+    names = _names(expr, wrt)
+    value, gradient = expr.gradient(bindings, names)
+    matrix = symbolic.hessian(expr.root, expr.variables, names)
+    warn_unused(expr, bindings)
+    if json_:
+        print_json({"expression": text, "variables": names, "value": value, "gradient": gradient,
+                    "hessian": matrix})
+        return
+    if is_terminal():
+        click.echo(render.gradient_text(value, gradient))
+        console().print(render.matrix_table("Hessian", names, names, matrix))
+    else:
+        click.echo(render.gradient_text(value, gradient) + "\n")
+        click.echo(render.aligned(render.matrix_rows(names, names, matrix, corner="hessian")))
+
+
+# -- jacobian -------------------------------------------------------------------
+
+
+@click.command("jacobian", context_settings=FREE_ARGS)
+@mode_option
+@json_option
+@click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="EXPR... [BINDINGS]...")
+@handles_errors
+def jacobian_command(args: tuple[str, ...], mode: str, json_: bool) -> None:
+    """Print the Jacobian of several expressions at a point: one row per expression.
+
+    Columns are the variables in order of first appearance across the
+    expressions.  --mode reverse does one backward pass per expression (row);
+    --mode forward one pass of dual numbers per variable (column): the cheaper
+    one has fewer passes.  Both give the same numbers.
+
+    \b
+    Examples:
+      autodiff jacobian "r*cos(t)" "r*sin(t)" --r 2 --t 0.5
+      autodiff jacobian "x*y" "x+y" "x/y" x=1 y=2 --mode forward --json
+    """
+    texts, bindings = read_calls(args)
+    exprs = [load(t) for t in texts]
+    names: list[str] = []
+    for expr in exprs:
+        names += [n for n in expr.variables if n not in names]
+    require_values(names, bindings)  # one message for all of them
+    values: list[float] = []
+    matrix: list[list[float]] = []
+    if mode == "reverse":
+        for expr in exprs:  # one backward pass per output
+            own = {n: bindings[n] for n in expr.variables}
+            value, gradient = expr.gradient(own)
+            values.append(value)
+            matrix.append([gradient.get(n, 0.0) for n in names])
+    else:
+        for expr in exprs:
+            values.append(expr.evaluate({n: bindings[n] for n in expr.variables}))
+        matrix = [[0.0] * len(names) for _ in exprs]
+        for j, name in enumerate(names):  # one forward pass per input, through every output
+            for i, expr in enumerate(exprs):
+                if name in expr.variables:
+                    tangent = jvp(expr.order, {expr.variables[name]: 1.0})[expr.root].tangent
+                    if not math.isfinite(tangent):
+                        raise MathError("forward", f"overflow: d({texts[i]})/d{name} is too large for a double")
+                    matrix[i][j] = tangent
+    for name in bindings:
+        if name not in names:
+            click.echo(f"Warning: {name} is not in the expressions; its value is ignored", err=True)
+    if json_:
+        print_json({"expressions": texts, "variables": names, "values": values, "jacobian": matrix})
+        return
+    rows = [[v, *row] for v, row in zip(values, matrix, strict=True)]
+    if is_terminal():
+        console().print(render.matrix_table("Jacobian", texts, ["value", *names], rows))
+    else:
+        click.echo(render.aligned(render.matrix_rows(texts, ["value", *names], rows)))
+
+
+# -- check ----------------------------------------------------------------------
+
+
+class PositiveFloat(click.ParamType):
+    name = "NUMBER"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            x = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not (math.isfinite(x) and x > 0):
+            self.fail(f"{value!r} must be a positive, finite number", param, ctx)
+        return x
+
+
+def _central(expr: Expression, bindings: dict[str, float], name: str, h: float, what: str) -> float:
+    """(f(x+h) - f(x-h)) / 2h for the value, or for one partial derivative (what)."""
+    results = []
+    for step in (h, -h):
+        moved = dict(bindings)
+        moved[name] += step
+        try:
+            if what == "":
+                results.append(expr.evaluate(moved))
+            else:
+                results.append(expr.gradient(moved, [what])[1][what])
+        except MathError as error:
+            sign = "+" if step > 0 else "-"
+            raise MathError(
+                error.op,
+                f"cannot check at {name} {sign} {h:g}: {error.message} (try a smaller --eps)",
+            ) from None
+    return (results[0] - results[1]) / (2 * h)
+
+
+@click.command("check", context_settings=FREE_ARGS)
+@click.option("--eps", default=1e-6, show_default=True, type=PositiveFloat(),
+              help="Finite-difference step, relative to max(1, |x|).")
+@click.option("--tol", default=1e-5, show_default=True, type=PositiveFloat(),
+              help="Largest error allowed: |analytic - numeric| / max(1, |analytic|, |numeric|).")
+@click.option("--order", default=1, show_default=True, type=click.IntRange(1, 2),
+              help="1: check the gradient; 2: the gradient and the Hessian.")
+@json_option
+@free_arguments
+@handles_errors
+def check_command(args: tuple[str, ...], eps: float, tol: float, order: int, json_: bool) -> None:
+    """Check reverse-mode derivatives of EXPR against central finite differences.
+
+    Like torch.autograd.gradcheck: for each variable, the analytic derivative,
+    the numeric one, (f(x+h) - f(x-h)) / 2h with h = eps * max(1, |x|), and their
+    error.  Exit 0 when every error is within --tol, 1 when not.  --order 2 checks
+    the Hessian too, against differences of the gradient.
+
+    \b
+    Examples:
+      autodiff check "tanh(w*x+b)" --x 2 --w -3 --b 1
+      autodiff check "x^2*y + sin(y)" x=1 y=2 --order 2 --tol 1e-6
+    """
+    text, bindings = read_call(args)
+    expr = load(text)
+    names = list(expr.variables)
+    value, gradient = expr.gradient(bindings)
+    rows: list[dict] = []
+
+    def record(label: str, analytic: float, numeric: float) -> None:
+        error = abs(analytic - numeric) / max(1.0, abs(analytic), abs(numeric))
+        rows.append({"derivative": label, "analytic": analytic, "numeric": numeric, "error": error,
+                     "ok": error <= tol})
+
+    hessian = symbolic.hessian(expr.root, expr.variables, names) if order == 2 else None
+    for name in names:
+        h = eps * max(1.0, abs(bindings[name]))
+        record(name, gradient[name], _central(expr, bindings, name, h, ""))
+    if hessian is not None:
+        for i, a in enumerate(names):
+            for j in range(i, len(names)):
+                b = names[j]
+                h = eps * max(1.0, abs(bindings[a]))
+                record(f"{a},{b}", hessian[i][j], _central(expr, bindings, a, h, b))
+    warn_unused(expr, bindings)
+    failed = [r for r in rows if not r["ok"]]
+    worst = max((r["error"] for r in rows), default=0.0)
+    if json_:
+        click.echo(json.dumps({"expression": text, "value": value, "eps": eps, "tol": tol, "ok": not failed,
+                               "checks": rows}, indent=2, ensure_ascii=False, allow_nan=False))
+    else:
+        table = [["derivative", " analytic", " numeric", "error", ""]]
+        table += [[r["derivative"], render.signed(r["analytic"]), render.signed(r["numeric"]),
+                   f"{r['error']:.1e}", "ok" if r["ok"] else "FAIL"] for r in rows]
+        click.echo(render.aligned(table))
+        if not failed:
+            noun = "derivative" if len(rows) == 1 else "derivatives"
+            click.echo(f"passed: {len(rows)} {noun} within tolerance {tol:g} (largest error {worst:.1e})")
+    if failed:
+        which = ", ".join(f"{r['derivative']} ({r['error']:.1e})" for r in failed)
+        click.echo(f"Error: gradient check failed (tolerance {tol:g}): {which}", err=True)
+        raise SystemExit(1)
+
+
+COMMANDS = (diff_command, hessian_command, jacobian_command, check_command)
