@@ -36,6 +36,8 @@ __all__ = ["Builder", "evaluate", "grad", "gradients", "hessian", "partials", "s
 Coef = Fraction
 _EXACT = 2**53  # integers up to this are exact doubles
 MAX_TEXT = 1_000_000  # characters: longer derivatives are refused rather than printed
+MAX_TERMS = 64  # a sum (or product) with more distinct parts is kept as it is: collecting
+MAX_FACTORS = 32  # like parts across thousands of them would cost quadratic time
 
 
 def _exact(c: Fraction) -> bool:
@@ -103,7 +105,10 @@ class Builder:
             sign = 1 if op == "add" else -1
             c1, t1 = self._sum(args[0])
             c2, t2 = self._sum(args[1])
-            return self._build_sum(*self._merge_terms(c1, t1, sign * c2, [(t, sign * c) for t, c in t2]))
+            const, terms = self._merge_terms(c1, t1, sign * c2, [(t, sign * c) for t, c in t2])
+            if len(terms) > MAX_TERMS:
+                return self._opaque(op, args)
+            return self._build_sum(const, terms)
         if op in ("mul", "div"):
             c1, f1 = self._product(args[0])
             c2, f2 = self._product(args[1])
@@ -111,12 +116,22 @@ class Builder:
                 if c2 == 0:
                     return self._make(op, args)
                 c2, f2 = 1 / c2, [(b, -k) for b, k in f2]
-            return self._build_product(c1 * c2, self._merge_factors(f1, f2))
+            factors = self._merge_factors(f1, f2)
+            if len(factors) > MAX_FACTORS:
+                return self._opaque(op, args)
+            return self._build_product(c1 * c2, factors)
         if op == "pow":
             return self._pow(args[0], args[1])
         if op == "log" and args[0].is_constant and args[0].name == "e":
             return self.const(1.0)  # log(e), from the derivative of e^x
         return self._make(op, args)
+
+    def _opaque(self, op: str, args: tuple[Value, ...]) -> Value:
+        """A node taken as one term and one factor from now on (see MAX_TERMS)."""
+        node = self._make(op, args)
+        self._sums[id(node)] = (node, (Fraction(0), [(node, Fraction(1))]))
+        self._products[id(node)] = (node, (Fraction(1), [(node, Fraction(1))]))
+        return node
 
     def _fold(self, op: str, numbers: list[float]) -> Value | None:
         """A constant result when it is exact, else None (log(2) stays log(2))."""
@@ -186,6 +201,13 @@ class Builder:
         return c1 + c2, [(t, c) for t, c in terms.values() if c != 0]
 
     def _build_sum(self, const: Coef, terms: list[tuple[Value, Coef]]) -> Value:
+        result = self._sum_node(const, terms)
+        if id(result) not in self._sums and result.op in ("add", "sub", "neg"):
+            self._sums[id(result)] = (result, (const, terms))  # so long sums never re-flatten
+        return result
+
+    def _sum_node(self, const: Coef, terms: list[tuple[Value, Coef]]) -> Value:
+        terms = list(terms)
         if not terms:
             return self._coefficient(const)
         # start with a positive term when there is one: y - 2*x rather than -2*x + y, 1 - x^2
@@ -203,8 +225,12 @@ class Builder:
         return acc
 
     def _scaled(self, t: Value, c: Coef) -> Value:
-        _, factors = self._product(t)
-        return self._build_product(c, factors)
+        key = ("scaled", id(t), c)
+        found = self._memo.get(key)
+        if found is None:
+            _, factors = self._product(t)
+            found = self._memo[key] = self._build_product(c, factors)
+        return found
 
     def _coefficient(self, c: Coef) -> Value:
         if float(c) == c or not _exact(c):
@@ -259,6 +285,12 @@ class Builder:
         return [(b, k) for b, k in out if k != 0]
 
     def _build_product(self, coef: Coef, factors: list[tuple[Value, Coef]]) -> Value:
+        result = self._product_node(coef, factors)
+        if id(result) not in self._products and result.op in ("mul", "div", "neg", "pow"):
+            self._products[id(result)] = (result, (coef, factors))
+        return result
+
+    def _product_node(self, coef: Coef, factors: list[tuple[Value, Coef]]) -> Value:
         if coef == 0:
             return self.const(0.0)
         if not factors:
@@ -346,8 +378,10 @@ class Builder:
         return made[id(root)]
 
 
-def _nonzero(v: Value) -> bool:
+def _nonzero(v: Value, depth: int = 0) -> bool:
     """True when v cannot be 0 wherever it is defined (a cheap, safe test, not a proof)."""
+    if depth > 20:
+        return False
     n = _number(v)
     if n is not None:
         return n != 0.0
@@ -356,13 +390,15 @@ def _nonzero(v: Value) -> bool:
     if v.op in ("exp", "cosh", "sech", "sigmoid", "softplus"):
         return True
     if v.op in ("mul", "div", "neg", "pow"):
-        return _nonzero(v.parents[0]) and (v.op != "mul" or _nonzero(v.parents[1]))
+        return _nonzero(v.parents[0], depth + 1) and (v.op != "mul" or _nonzero(v.parents[1], depth + 1))
     if v.op == "add":
-        return _positive(v)
+        return _positive(v, depth + 1)
     return False
 
 
-def _positive(v: Value) -> bool:
+def _positive(v: Value, depth: int = 0) -> bool:
+    if depth > 20:
+        return False
     n = _number(v)
     if n is not None:
         return n > 0.0
@@ -370,22 +406,25 @@ def _positive(v: Value) -> bool:
         return True
     if v.op == "add":
         a, b = v.parents
-        return (_positive(a) and _nonnegative(b)) or (_nonnegative(a) and _positive(b))
+        d = depth + 1
+        return (_positive(a, d) and _nonnegative(b, d)) or (_nonnegative(a, d) and _positive(b, d))
     if v.op in ("mul", "div"):
-        return _positive(v.parents[0]) and _positive(v.parents[1])
+        return _positive(v.parents[0], depth + 1) and _positive(v.parents[1], depth + 1)
     return False
 
 
-def _nonnegative(v: Value) -> bool:
-    if _positive(v) or v.op in ("abs", "relu", "sqrt", "step"):
+def _nonnegative(v: Value, depth: int = 0) -> bool:
+    if depth > 20:
+        return False
+    if _positive(v, depth + 1) or v.op in ("abs", "relu", "sqrt", "step"):
         return True
     if v.op == "pow" and (k := _number(v.parents[1])) is not None and k.is_integer() and k % 2 == 0:
         return True
     if v.op == "mul":
         a, b = v.parents
-        return (a is b) or (_nonnegative(a) and _nonnegative(b))
+        return (a is b) or (_nonnegative(a, depth + 1) and _nonnegative(b, depth + 1))
     if v.op == "add":
-        return _nonnegative(v.parents[0]) and _nonnegative(v.parents[1])
+        return _nonnegative(v.parents[0], depth + 1) and _nonnegative(v.parents[1], depth + 1)
     return False
 
 
