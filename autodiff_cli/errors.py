@@ -72,3 +72,7 @@ class MathError(AutodiffError, ArithmeticError):
         body = super().to_json()
         body["op"] = self.op
         return body
+
+
+class DataError(UsageError):
+    """A data or model file cannot be used: it names the file, and the row and column where it can."""

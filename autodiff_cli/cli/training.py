@@ -1,0 +1,258 @@
+"""Neural networks from the terminal: train and predict."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from typing import Any
+
+import click
+
+from .. import charts
+from ..errors import DataError
+from ..training import Epoch, Settings, Trained, Trainer, load_model, parse_hidden, predict_table, read_table
+from .common import console, handles_errors, is_terminal, json_option, print_json, read_stdin
+
+COLOURS = ("blue", "red", "green", "magenta", "yellow", "cyan", "white", "bright_black")
+
+
+def read_file(path: str) -> str:
+    """A file's text ('-' is stdin), with the project's errors."""
+    if path == "-":
+        return read_stdin()
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            return f.read()
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not UTF-8 text (byte {exc.start + 1})") from None
+
+
+def metrics_text(epoch: Epoch, task: str) -> str:
+    def metric(value: float) -> str:
+        return f"{value:.1%}" if task == "classification" else f"{value:.4g}"
+
+    name = "accuracy" if task == "classification" else "rmse"
+    text = f"loss {epoch.loss:.4g}  {name} {metric(epoch.metric)}"
+    if epoch.val_loss is not None and epoch.val_metric is not None:
+        text += f"  val_loss {epoch.val_loss:.4g}  val_{name} {metric(epoch.val_metric)}"
+    return text
+
+
+def _progress(trainer: Trainer, quiet: bool) -> None:
+    """Run the training: a live bar on a terminal's stderr, a line per tenth of the epochs otherwise."""
+    task, total = trainer.data.task, trainer.settings.epochs
+    if quiet:
+        for _ in trainer.run():
+            pass
+        return
+    if not sys.stderr.isatty():
+        every = max(1, total // 10)
+        width = len(str(total))
+        for epoch in trainer.run():
+            if epoch.epoch % every == 0 or epoch.epoch in (1, total):
+                click.echo(f"epoch {epoch.epoch:>{width}}/{total}  {metrics_text(epoch, task)}", err=True)
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TextColumn("{task.fields[metrics]}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+        bar = progress.add_task("train", total=total, metrics="")
+        for epoch in trainer.run():
+            progress.update(bar, advance=1, metrics=metrics_text(epoch, task))
+
+
+def summary_lines(trainer: Trainer, trained: Trained) -> list[str]:
+    data, s = trainer.data, trainer.settings
+    if data.task == "classification":
+        what = f"classification of {data.target} ({len(data.labels)} classes: {', '.join(data.labels)})"
+    else:
+        what = f"regression of {data.target}"
+    model = trainer.model
+    batch = f"batches of {s.batch_size}" if s.batch_size and s.batch_size < len(trainer.train_rows) else "full batch"
+    optimizer = f"{s.optimizer}, lr {s.learning_rate:g}" + (f", momentum {s.momentum:g}" if s.momentum else "")
+    if s.weight_decay:
+        optimizer += f", weight decay {s.weight_decay:g}"
+    rows = f"{len(trainer.train_rows)} training rows"
+    if trainer.val_rows:
+        rows += f", {len(trainer.val_rows)} validation rows"
+    last = trainer.history[-1]
+    return [
+        f"{what} from {', '.join(data.inputs)}",
+        f"model {'-'.join(map(str, model.sizes))} ({s.activation}), {len(model.parameters())} parameters; "
+        f"{optimizer}; {s.epochs} epochs, {batch}, seed {s.seed}; {rows}",
+        f"epoch {last.epoch}: {metrics_text(last, data.task)}",
+    ]
+
+
+def boundary_for(trainer: Trainer, trained: Trained, width: int, height: int) -> charts.Boundary | None:
+    data = trainer.data
+    if data.task != "classification" or len(data.inputs) != 2:
+        return None
+    sc = data.scaling
+    raw = [(x[0] * sc.std[0] + sc.mean[0], x[1] * sc.std[1] + sc.mean[1]) for x in data.X]
+
+    def predict(x: float, y: float) -> int:
+        _, probs = trained.predict((x, y))
+        return max(range(len(probs)), key=probs.__getitem__)
+
+    classes = [int(v) for v in data.y]
+    return charts.decision_boundary(predict, raw, classes, data.labels, (data.inputs[0], data.inputs[1]),
+                                    width, height)
+
+
+def _draw_rich(out: Any, lines: list[str], curve: str, boundary: charts.Boundary | None) -> None:
+    from rich.text import Text
+
+    out.print(Text(lines[0], style="bold"))
+    for line in lines[1:]:
+        out.print(Text(line))
+    out.print()
+    out.print(Text(curve, style="cyan"))
+    if boundary is not None:
+        out.print()
+        text = Text()
+        for line in charts.boundary_text(boundary).splitlines()[:1]:
+            text.append(line + "\n")
+        pad = max(len(charts._label(v)) for v in boundary.y_range)
+        cells = charts.boundary_cells(boundary)
+        for r, row in enumerate(cells):
+            y = boundary.y_range[1] if r == 0 else (boundary.y_range[0] if r == len(cells) - 1 else None)
+            text.append(("" if y is None else charts._label(y)).rjust(pad) + " │")
+            for ch, k, is_point in row:
+                colour = COLOURS[k % len(COLOURS)]
+                text.append(ch, style=f"bold {colour}" if is_point else f"dim {colour}")
+            text.append("\n")
+        for line in charts.boundary_text(boundary).splitlines()[-3:]:
+            text.append(line + "\n")
+        out.print(text, end="")
+
+
+@click.command("train")
+@click.argument("data", metavar="DATA.csv")
+@click.option("--target", "-t", required=True, help="The column to predict.")
+@click.option("--inputs", metavar="NAMES", help="Input columns, comma-separated [default: every other column].")
+@click.option("--task", type=click.Choice(["auto", "regression", "classification"]), default="auto",
+              show_default=True, help="auto: numbers are regression, labels are classification.")
+@click.option("--hidden", default="16,16", show_default=True, help="Hidden layer sizes ('none': a linear model).")
+@click.option("--activation", type=click.Choice(["tanh", "relu", "sigmoid"]), default="tanh", show_default=True,
+              help="Activation of the hidden layers (the output layer is linear).")
+@click.option("--epochs", default=100, show_default=True, type=click.IntRange(1), help="Passes over the data.")
+@click.option("--optimizer", type=click.Choice(["adam", "sgd"]), default="adam", show_default=True)
+@click.option("--lr", type=click.FloatRange(0, min_open=True), help="Learning rate [default: 0.01 adam, 0.1 sgd].")
+@click.option("--momentum", default=0.0, show_default=True, type=click.FloatRange(0), help="SGD momentum.")
+@click.option("--weight-decay", default=0.0, show_default=True, type=click.FloatRange(0), help="L2 penalty.")
+@click.option("--batch-size", type=click.IntRange(1), help="Rows per update [default: all of them].")
+@click.option("--val-split", default=0.0, show_default=True, type=click.FloatRange(0, 1, max_open=True),
+              help="Fraction of rows held out for validation.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the weights, split and batches.")
+@click.option("--save", "save", metavar="MODEL.json", help="Write the trained model here.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@json_option
+@handles_errors
+def train_command(data: str, target: str, inputs: str | None, task: str, hidden: str, activation: str, epochs: int,
+                  optimizer: str, lr: float | None, momentum: float, weight_decay: float, batch_size: int | None,
+                  val_split: float, seed: int, save: str | None, quiet: bool, json_: bool) -> None:
+    """Train a neural network (an MLP of Values) on a CSV file and show how it learnt.
+
+    The task follows the target column: numbers are regression (mean squared
+    error), labels are classification (cross-entropy; a sigmoid for two
+    classes, a softmax for more).  Inputs are standardised.  Progress goes to
+    stderr; the summary, the loss curve and, for two inputs and classes, a
+    picture of the decision regions to stdout.
+
+    \b
+    Examples:
+      autodiff train moons.csv --target label --epochs 100 --seed 0 --save model.json
+      autodiff train data.csv -t y --hidden 16,16 --optimizer sgd --lr 0.1 --momentum 0.9
+      autodiff train data.csv -t y --val-split 0.2 --batch-size 32 --json
+    """
+    from ..training import prepare
+
+    if momentum and optimizer != "sgd":
+        raise DataError("--momentum is for --optimizer sgd (Adam has its own betas)")
+    table = read_table(read_file(data), "stdin" if data == "-" else data)
+    names = [n.strip() for n in inputs.split(",")] if inputs else None
+    dataset = prepare(table, target, task, names)
+    for note in dataset.notes:
+        click.echo(f"Note: {note}", err=True)
+    settings = Settings(parse_hidden(hidden), activation, epochs, optimizer, lr, momentum, weight_decay, batch_size,
+                        val_split, seed)
+    trainer = Trainer(dataset, settings)
+    _progress(trainer, quiet or json_)
+    trained = trainer.result()
+    if save:
+        write_model(trained, save)
+    if json_:
+        print_json({
+            "task": dataset.task,
+            "target": dataset.target,
+            "inputs": dataset.inputs,
+            "labels": dataset.labels,
+            "model": trainer.model.sizes,
+            "parameters": len(trainer.model.parameters()),
+            "training": trained.training,
+            "history": [e.to_json(dataset.task) for e in trainer.history],
+            "saved": save,
+        })
+        return
+    lines = summary_lines(trainer, trained)
+    curve = charts.loss_curve([e.loss for e in trainer.history], title="training loss")
+    terminal = is_terminal()
+    out = console()
+    width = min(60, max(20, out.width - 12)) if terminal else 60
+    boundary = boundary_for(trainer, trained, width, 20)
+    if save:
+        lines.append(f"saved the model to {save}")
+    if terminal:
+        _draw_rich(out, lines, curve, boundary)
+        return
+    parts = ["\n".join(lines), curve]
+    if boundary is not None:
+        parts.append(charts.boundary_text(boundary))
+    click.echo("\n\n".join(parts))
+
+
+def write_model(trained: Trained, path: str) -> None:
+    text = json.dumps(trained.to_json(), indent=2, allow_nan=False) + "\n"
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        raise DataError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+@click.command("predict")
+@click.argument("model", metavar="MODEL.json")
+@click.argument("data", metavar="DATA.csv")
+@handles_errors
+def predict_command(model: str, data: str) -> None:
+    """Predict with a trained model: DATA.csv with the prediction added, as CSV on stdout.
+
+    Every column of DATA.csv is kept as it is; the model's input columns must
+    be there.  A classifier adds the predicted label and a p(label) column per
+    class; a regression model adds the predicted number.
+
+    \b
+    Examples:
+      autodiff predict model.json new.csv > predictions.csv
+      cat new.csv | autodiff predict model.json -
+    """
+    if model == "-" and data == "-":
+        raise DataError("only one of MODEL.json and DATA.csv can be read from stdin")
+    trained = load_model(read_file(model), "stdin" if model == "-" else model)
+    table = read_table(read_file(data), "stdin" if data == "-" else data)
+    columns, rows = predict_table(trained, table)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    click.echo(buffer.getvalue(), nl=False)
+
+
+COMMANDS = (train_command, predict_command)
