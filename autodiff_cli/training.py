@@ -569,7 +569,7 @@ def load_model(text: str, source: str) -> Trained:
         sizes.append(len(b))
     expected = len(labels) if len(labels) > 2 else 1
     if sizes[-1] != expected:
-        what = f"{len(labels)} classes" if task == "classification" else "regression"
+        what = f"a classifier of {len(labels)} classes" if task == "classification" else "a regression model"
         raise DataError(f"{source}: the last layer has {sizes[-1]} outputs, but {what} needs {expected}")
     model = MLP(sizes[0], sizes[1:], seed=0)
     for layer, act, (w, b) in zip(model.layers, acts, weights, strict=True):
