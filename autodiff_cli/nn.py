@@ -79,6 +79,8 @@ class Layer(Module):
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        # numbers become constant nodes once here, not once per neuron
+        x = [xi if isinstance(xi, Value) else Value.constant(xi) for xi in x]
         return [n(x) for n in self.neurons]
 
     def __iter__(self) -> Iterator[Neuron]:
