@@ -11,7 +11,7 @@ from dataclasses import dataclass
 BLOCKS = " ▁▂▃▄▅▆▇█"  # eighths of a cell
 
 
-def _label(x: float) -> str:
+def tick(x: float) -> str:
     return f"{x:.3g}"
 
 
@@ -30,7 +30,7 @@ def loss_curve(values: Sequence[float], width: int = 60, height: int = 8, title:
     bottom = min(min(means), 0.0)  # losses are >= 0; the axis starts at 0
     span = top - bottom or 1.0
     heights = [round((m - bottom) / span * height * 8) for m in means]
-    labels = [_label(top), _label(bottom)]
+    labels = [tick(top), tick(bottom)]
     pad = max(len(s) for s in labels)
     lines = [f"{title}"]
     for r in range(height):
@@ -112,13 +112,13 @@ def boundary_cells(b: Boundary) -> list[list[tuple[str, int, bool]]]:
 def boundary_text(b: Boundary) -> str:
     """The picture in plain characters, with axes and a legend."""
     lines = [f"decision regions over {b.x_name} (across) and {b.y_name} (up)"]
-    pad = max(len(_label(v)) for v in b.y_range)
+    pad = max(len(tick(v)) for v in b.y_range)
     cells = boundary_cells(b)
     for r, row in enumerate(cells):
-        label = _label(b.y_range[1]) if r == 0 else (_label(b.y_range[0]) if r == len(cells) - 1 else "")
+        label = tick(b.y_range[1]) if r == 0 else (tick(b.y_range[0]) if r == len(cells) - 1 else "")
         lines.append(f"{label.rjust(pad)} │{''.join(ch for ch, _, _ in row)}")
     width = len(cells[0])
-    lo, hi = _label(b.x_range[0]), _label(b.x_range[1])
+    lo, hi = tick(b.x_range[0]), tick(b.x_range[1])
     lines.append(f"{' ' * pad} └{'─' * width}")
     lines.append(f"{' ' * pad}  {lo}{hi.rjust(width - len(lo))}")
     lines.append(legend(b))

@@ -56,3 +56,21 @@ def test_the_moons_generator_draws_two_interleaving_half_circles():
             assert abs(a * a + b * b - 1.0) < 1e-12 and b >= -1e-12
         else:  # bottom moon: unit circle around (1, 0.5), lower half
             assert abs((a - 1) ** 2 + (b - 0.5) ** 2 - 1.0) < 1e-12 and b <= 0.5 + 1e-12
+
+
+def test_the_committed_moons_data_is_what_the_generator_writes(tmp_path):
+    run_example("moons.py", "--csv", str(tmp_path / "moons.csv"))
+    assert (tmp_path / "moons.csv").read_text() == (ROOT / "examples" / "moons.csv").read_text()
+
+
+def test_the_committed_model_is_what_the_readme_command_trains(tmp_path, monkeypatch):
+    """examples/moons-model.json comes from the README's train command with --save: training is repeatable."""
+    from click.testing import CliRunner
+
+    from autodiff_cli.cli import cli
+
+    monkeypatch.chdir(ROOT)
+    args = ["train", "examples/moons.csv", "--target", "label", "--epochs", "40", "--lr", "0.05", "--seed", "0"]
+    result = CliRunner().invoke(cli, [*args, "--quiet", "--save", str(tmp_path / "m.json")])
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "m.json").read_text() == (ROOT / "examples" / "moons-model.json").read_text()

@@ -119,11 +119,11 @@ def _draw_rich(out: Any, lines: list[str], curve: str, boundary: charts.Boundary
         text = Text()
         for line in charts.boundary_text(boundary).splitlines()[:1]:
             text.append(line + "\n")
-        pad = max(len(charts._label(v)) for v in boundary.y_range)
+        pad = max(len(charts.tick(v)) for v in boundary.y_range)
         cells = charts.boundary_cells(boundary)
         for r, row in enumerate(cells):
             y = boundary.y_range[1] if r == 0 else (boundary.y_range[0] if r == len(cells) - 1 else None)
-            text.append(("" if y is None else charts._label(y)).rjust(pad) + " │")
+            text.append(("" if y is None else charts.tick(y)).rjust(pad) + " │")
             for ch, k, is_point in row:
                 colour = COLOURS[k % len(COLOURS)]
                 text.append(ch, style=f"bold {colour}" if is_point else f"dim {colour}")
