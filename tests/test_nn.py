@@ -125,3 +125,31 @@ def test_repr_names_the_structure():
     assert repr(MLP(2, [3, 1], output_activation="linear", seed=0)) == (
         "MLP(Layer(2, 3, activation='tanh'), Layer(3, 1, activation='linear'))"
     )
+
+
+def test_the_library_side_needs_neither_click_lark_nor_rich(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    code = textwrap.dedent(
+        """
+        import sys
+
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in {"click", "lark", "rich"}:
+                    raise ImportError(name)
+
+        sys.meta_path.insert(0, Block())
+        from autodiff_cli import data, losses, modelfile, nn, optim, training
+        print("ok")
+        """
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONPATH=str(root))
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.strip() == "ok", result.stderr

@@ -8,8 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from autodiff_cli.cli import cli
+from autodiff_cli.data import prepare, read_table
 from autodiff_cli.errors import DataError
-from autodiff_cli.training import Settings, Trainer, load_model, prepare, read_table
+from autodiff_cli.modelfile import load_model, to_json
+from autodiff_cli.training import Settings, Trainer
 
 
 def run(*args, input=None):
@@ -240,7 +242,7 @@ def test_a_loaded_model_predicts_exactly_as_the_trained_one(files):
     trainer = Trainer(data, Settings(hidden=[5], epochs=3))
     list(trainer.run())
     trained = trainer.result()
-    loaded = load_model(json.dumps(trained.to_json()), "m.json")
+    loaded = load_model(json.dumps(to_json(trained)), "m.json")
     for x in data.X:
         assert loaded.scores(x) == [v.data for v in trainer.model(x)]
 

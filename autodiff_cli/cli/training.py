@@ -11,8 +11,10 @@ from typing import Any
 import click
 
 from .. import charts
+from ..data import prepare, read_table
 from ..errors import DataError
-from ..training import Epoch, Settings, Trained, Trainer, load_model, parse_hidden, predict_table, read_table
+from ..modelfile import load_model, to_json
+from ..training import Epoch, Settings, Trained, Trainer, parse_hidden, predict_table
 from .common import console, handles_errors, is_terminal, json_option, print_json, read_stdin
 
 COLOURS = ("blue", "red", "green", "magenta", "yellow", "cyan", "white", "bright_black")
@@ -172,8 +174,6 @@ def train_command(data: str, target: str, inputs: str | None, task: str, hidden:
       autodiff train data.csv -t y --hidden 16,16 --optimizer sgd --lr 0.1 --momentum 0.9
       autodiff train data.csv -t y --val-split 0.2 --batch-size 32 --json
     """
-    from ..training import prepare
-
     if momentum and optimizer != "sgd":
         raise DataError("--momentum is for --optimizer sgd (Adam has its own betas)")
     table = read_table(read_file(data), "stdin" if data == "-" else data)
@@ -219,7 +219,7 @@ def train_command(data: str, target: str, inputs: str | None, task: str, hidden:
 
 
 def write_model(trained: Trained, path: str) -> None:
-    text = json.dumps(trained.to_json(), indent=2, allow_nan=False) + "\n"
+    text = json.dumps(to_json(trained), indent=2, allow_nan=False) + "\n"
     try:
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)

@@ -1,0 +1,209 @@
+"""Tables of data: CSV read into text cells, checked cell by cell, standardised for training.
+
+Standard library only.  Errors are DataError (exit 2) naming the file, the row (and
+its line) and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .errors import DataError, UsageError
+
+TASKS = ("regression", "classification")
+
+# -- reading tables -------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """A CSV file as text cells: a header and rows, with the file line each row starts on."""
+
+    source: str
+    columns: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+
+    def where(self, i: int, column: str | None = None) -> str:
+        """How messages name row i (0-based): 'data.csv, row 3 (line 4), column x'."""
+        text = f"{self.source}, row {i + 1} (line {self.lines[i]})"
+        return f"{text}, column {column!r}" if column is not None else text
+
+    def column(self, name: str) -> list[str]:
+        if name not in self.columns:
+            raise DataError(f"{self.source} has no column {name!r} (its columns: {', '.join(self.columns)})")
+        j = self.columns.index(name)
+        return [row[j] for row in self.rows]
+
+    def numbers(self, name: str) -> list[float]:
+        """A column as floats; the first cell that is not a finite number is an error naming it."""
+        out = []
+        for i, cell in enumerate(self.column(name)):
+            value = parse_cell(cell)
+            if value is None:
+                what = "an empty cell" if not cell.strip() else f"{cell!r}"
+                raise DataError(f"{self.where(i, name)}: {what} is not a number")
+            out.append(value)
+        return out
+
+
+def parse_cell(cell: str) -> float | None:
+    """A cell as a finite float, or None."""
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def read_table(text: str, source: str) -> Table:
+    """Parse CSV text (a header line, then rows); blank lines are skipped."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    rows, lines = [], []
+    try:
+        start = 1
+        for record in reader:
+            line = start
+            start = reader.line_num + 1
+            if not any(cell.strip() for cell in record):
+                continue
+            if header is None:
+                header = [c.strip() for c in record]
+                _check_header(header, source)
+                continue
+            if len(record) != len(header):
+                raise DataError(
+                    f"{source}, row {len(rows) + 1} (line {line}): {len(record)} fields, "
+                    f"but the header has {len(header)}"
+                )
+            rows.append(record)
+            lines.append(line)
+    except csv.Error as exc:
+        raise DataError(f"{source}, line {reader.line_num}: not valid CSV ({exc})") from None
+    if header is None:
+        raise DataError(f"{source} is empty: it needs a header line with the column names, then rows")
+    if not rows:
+        raise DataError(f"{source} has a header but no rows of data")
+    return Table(source, header, rows, lines)
+
+
+def _check_header(header: list[str], source: str) -> None:
+    for j, name in enumerate(header):
+        if not name:
+            raise DataError(f"{source}, line 1: column {j + 1} has no name")
+        if name in header[:j]:
+            raise DataError(f"{source}, line 1: the column name {name!r} appears twice")
+
+
+# -- the data set ---------------------------------------------------------------
+
+
+@dataclass
+class Scaling:
+    """Standardisation: (x - mean) / std per column; a constant column keeps std 1."""
+
+    mean: list[float]
+    std: list[float]
+
+    @classmethod
+    def fit(cls, columns: Sequence[Sequence[float]]) -> Scaling:
+        means, stds = [], []
+        for col in columns:
+            m = math.fsum(col) / len(col)
+            s = math.sqrt(math.fsum((v - m) ** 2 for v in col) / len(col))
+            means.append(m)
+            stds.append(s if s > 0.0 else 1.0)
+        return cls(means, stds)
+
+    def apply(self, row: Sequence[float]) -> list[float]:
+        return [(v - m) / s for v, m, s in zip(row, self.mean, self.std, strict=True)]
+
+
+@dataclass
+class Dataset:
+    """Inputs as standardised floats and targets (scaled numbers, or class indices)."""
+
+    inputs: list[str]
+    target: str
+    task: str
+    labels: list[str]  # classification: class i is labels[i]
+    X: list[list[float]]  # standardised
+    y: list[float]  # regression: standardised target; classification: class index
+    scaling: Scaling
+    target_scaling: Scaling | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def outputs(self) -> int:
+        return len(self.labels) if len(self.labels) > 2 else 1
+
+
+def _label_order(labels: set[str]) -> list[str]:
+    """Numbers in numeric order, other labels in text order."""
+    if all(parse_cell(label) is not None for label in labels):
+        return sorted(labels, key=lambda label: (float(label), label))
+    return sorted(labels)
+
+
+def prepare(table: Table, target: str, task: str = "auto", inputs: Sequence[str] | None = None) -> Dataset:
+    """Choose the task, check every cell, and standardise the inputs (and a regression target)."""
+    if target not in table.columns:
+        raise DataError(f"{table.source} has no column {target!r} (its columns: {', '.join(table.columns)})")
+    names = list(inputs) if inputs else [c for c in table.columns if c != target]
+    if not names:
+        raise DataError(f"{table.source} has no input columns besides the target {target!r}")
+    if target in names:
+        raise UsageError(f"the target {target!r} cannot also be an input")
+    columns = [table.numbers(name) for name in names]
+    cells = [cell.strip() for cell in table.column(target)]
+    notes = []
+    if task == "auto":
+        task = "regression" if all(parse_cell(c) is not None for c in cells) else "classification"
+        if task == "regression" and len(set(cells)) <= 2:
+            notes.append(
+                f"the target {target!r} is numbers, so this is regression; it has only "
+                f"{len(set(cells))} distinct values: add --task classification to treat them as classes"
+            )
+    if task not in TASKS:
+        raise UsageError(f"unknown task {task!r}: choose regression or classification")
+    X_raw = [list(row) for row in zip(*columns, strict=True)]
+    scaling = Scaling.fit(columns)
+    X = [scaling.apply(row) for row in X_raw]
+    if task == "regression":
+        y_raw = table.numbers(target)
+        target_scaling = Scaling.fit([y_raw])
+        y = [(v - target_scaling.mean[0]) / target_scaling.std[0] for v in y_raw]
+        return Dataset(names, target, task, [], X, y, scaling, target_scaling, notes)
+    for i, cell in enumerate(cells):
+        if not cell:
+            raise DataError(f"{table.where(i, target)}: the label is empty")
+    labels = _label_order(set(cells))
+    if len(labels) < 2:
+        raise DataError(
+            f"{table.source}, column {target!r}: every row has the label {labels[0]!r}; "
+            "classification needs at least two classes"
+        )
+    index = {label: k for k, label in enumerate(labels)}
+    return Dataset(names, target, task, labels, X, [float(index[c]) for c in cells], scaling, None, notes)
+
+
+def split(n: int, fraction: float, rng: random.Random) -> tuple[list[int], list[int]]:
+    """Shuffled row indices for training and validation (at least one row in each)."""
+    if not 0.0 <= fraction < 1.0:
+        raise UsageError(f"--val-split must be in [0, 1), not {fraction}")
+    if fraction == 0.0:
+        return list(range(n)), []
+    n_val = max(1, round(n * fraction))
+    if n_val >= n:
+        raise DataError(f"{n} rows are too few to hold out {fraction:.0%} for validation and still train")
+    order = list(range(n))
+    rng.shuffle(order)
+    return sorted(order[n_val:]), sorted(order[:n_val])
