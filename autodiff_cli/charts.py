@@ -111,18 +111,30 @@ def boundary_cells(b: Boundary) -> list[list[tuple[str, int, bool]]]:
 
 def boundary_text(b: Boundary) -> str:
     """The picture in plain characters, with axes and a legend."""
-    lines = [f"decision regions over {b.x_name} (across) and {b.y_name} (up)"]
-    pad = max(len(tick(v)) for v in b.y_range)
-    cells = boundary_cells(b)
-    for r, row in enumerate(cells):
-        label = tick(b.y_range[1]) if r == 0 else (tick(b.y_range[0]) if r == len(cells) - 1 else "")
-        lines.append(f"{label.rjust(pad)} │{''.join(ch for ch, _, _ in row)}")
-    width = len(cells[0])
-    lo, hi = tick(b.x_range[0]), tick(b.x_range[1])
-    lines.append(f"{' ' * pad} └{'─' * width}")
-    lines.append(f"{' ' * pad}  {lo}{hi.rjust(width - len(lo))}")
-    lines.append(legend(b))
+    rows = ["".join(ch for ch, _, _ in row) for row in boundary_cells(b)]
+    lines = [boundary_title(b)]
+    lines += [f"{margin} │{row}" for margin, row in zip(boundary_margins(b), rows, strict=True)]
+    lines += boundary_footer(b)
     return "\n".join(lines)
+
+
+def boundary_title(b: Boundary) -> str:
+    return f"decision regions over {b.x_name} (across) and {b.y_name} (up)"
+
+
+def boundary_margins(b: Boundary) -> list[str]:
+    """The y axis: the top and bottom values beside the first and last rows."""
+    pad = max(len(tick(v)) for v in b.y_range)
+    n = len(b.classes)
+    return [(tick(b.y_range[1]) if r == 0 else tick(b.y_range[0]) if r == n - 1 else "").rjust(pad) for r in range(n)]
+
+
+def boundary_footer(b: Boundary) -> list[str]:
+    """The x axis with its end values, and the legend."""
+    pad = " " * max(len(tick(v)) for v in b.y_range)
+    width = len(b.classes[0])
+    lo, hi = tick(b.x_range[0]), tick(b.x_range[1])
+    return [f"{pad} └{'─' * width}", f"{pad}  {lo}{hi.rjust(width - len(lo))}", legend(b)]
 
 
 def legend(b: Boundary) -> str:

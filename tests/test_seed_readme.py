@@ -117,3 +117,46 @@ def test_the_design_documents_loop_runs_unchanged_on_the_library_mlp():
     assert ypred[0] > 0.8 and ypred[1] < -0.8
     # the loop's hand-written zeroing and updates reached every parameter the library knows of
     assert len(model.parameters()) == sum(len(n.w) + 1 for layer in model.layers for n in layer)
+
+
+def test_the_library_mlp_is_the_design_documents_network_to_the_last_bit():
+    """The README's classes given the library model's weights compute the same losses, step by step."""
+    from autodiff_cli.engine import Value
+    from autodiff_cli.nn import MLP
+
+    class Neuron:  # as the README writes it, but for weights given rather than drawn
+        def __init__(self, w):
+            self.w = [Value(wi) for wi in w]
+            self.b = Value(0)
+
+        def __call__(self, x):
+            act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+            return act.tanh()
+
+    library = MLP(3, [4, 4, 1], seed=5)
+    readme_layers = [[Neuron([w.data for w in n.w]) for n in layer] for layer in library.layers]
+
+    def readme_model(x):
+        for layer in readme_layers:
+            x = [n(x) for n in layer]
+        return x
+
+    xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0]]
+    ys = [1.0, -1.0, 1.0]
+    for _ in range(10):
+        losses = []
+        for model, layers in ((library, library.layers), (readme_model, readme_layers)):
+            loss = sum((model(x)[0] - y)**2 for x, y in zip(xs, ys))
+            for p in layers:
+                for n in p:
+                    for w in n.w:
+                        w.grad = 0
+                    n.b.grad = 0
+            loss.backward()
+            for p in layers:
+                for n in p:
+                    for w in n.w:
+                        w.data -= 0.05 * w.grad
+                    n.b.data -= 0.05 * n.b.grad
+            losses.append(loss.data)
+        assert losses[0] == losses[1]

@@ -312,3 +312,29 @@ def test_every_new_command_has_help():
     for name in ("train", "predict"):
         result = run(name, "--help")
         assert result.exit_code == 0 and "Examples:" in result.stdout
+
+
+def test_the_terminal_drawing_is_the_plain_text_in_colour(files, monkeypatch):
+    import io
+    import re
+
+    from rich.console import Console
+
+    import autodiff_cli.cli.training as command
+
+    args = ("train", files / "blobs.csv", "-t", "label", "--epochs", "3", "--hidden", "4", "-q")
+    plain = run(*args).stdout
+    screen = io.StringIO()
+    monkeypatch.setattr(command, "is_terminal", lambda: True)
+    monkeypatch.setattr(
+        command, "console", lambda wide=False: Console(file=screen, force_terminal=True, color_system="standard",
+                                                       width=120)
+    )
+    result = run(*args)
+    assert result.exit_code == 0 and result.stdout == ""
+    coloured = screen.getvalue()
+    assert "\x1b[1;31mx" in coloured or "\x1b[1;34mo" in coloured  # the points in bold colour
+    stripped = re.sub(r"\x1b\[[0-9;]*m", "", coloured)
+    assert [line.rstrip() for line in stripped.splitlines() if line.strip()] == [
+        line.rstrip() for line in plain.splitlines() if line.strip()
+    ]

@@ -118,21 +118,15 @@ def _draw_rich(out: Any, lines: list[str], curve: str, boundary: charts.Boundary
     out.print(Text(curve, style="cyan"))
     if boundary is not None:
         out.print()
-        text = Text()
-        for line in charts.boundary_text(boundary).splitlines()[:1]:
-            text.append(line + "\n")
-        pad = max(len(charts.tick(v)) for v in boundary.y_range)
-        cells = charts.boundary_cells(boundary)
-        for r, row in enumerate(cells):
-            y = boundary.y_range[1] if r == 0 else (boundary.y_range[0] if r == len(cells) - 1 else None)
-            text.append(("" if y is None else charts.tick(y)).rjust(pad) + " │")
+        text = Text(charts.boundary_title(boundary) + "\n")
+        for margin, row in zip(charts.boundary_margins(boundary), charts.boundary_cells(boundary), strict=True):
+            text.append(f"{margin} │")
             for ch, k, is_point in row:
                 colour = COLOURS[k % len(COLOURS)]
                 text.append(ch, style=f"bold {colour}" if is_point else f"dim {colour}")
             text.append("\n")
-        for line in charts.boundary_text(boundary).splitlines()[-3:]:
-            text.append(line + "\n")
-        out.print(text, end="")
+        text.append("\n".join(charts.boundary_footer(boundary)))
+        out.print(text)
 
 
 @click.command("train")
