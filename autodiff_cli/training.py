@@ -63,11 +63,10 @@ def forward_floats(model: MLP, x: Sequence[float]) -> list[float]:
             s = n.b.data
             for w, xi in zip(n.w, out, strict=True):
                 s = s + w.data * xi
+            if s - s != 0.0:  # inf or nan: the graph would have stopped here too
+                raise MathError("add", "overflow: a neuron's weighted sum is too large for a double")
             nxt.append(s if f is None else f(s))
         out = nxt
-    for v in out:
-        if not math.isfinite(v):
-            raise MathError("add", "overflow: the model's output is too large for a double")
     return out
 
 

@@ -338,3 +338,11 @@ def test_the_terminal_drawing_is_the_plain_text_in_colour(files, monkeypatch):
     assert [line.rstrip() for line in stripped.splitlines() if line.strip()] == [
         line.rstrip() for line in plain.splitlines() if line.strip()
     ]
+
+
+def test_predicting_on_numbers_too_large_for_the_model_is_a_math_error(files, tmp_path):
+    model = tmp_path / "m.json"
+    run("train", files / "blobs.csv", "-t", "label", "--epochs", "1", "--hidden", "3", "-q", "--save", model)
+    (tmp_path / "huge.csv").write_text("x1,x2\n1e308,-1e308\n", encoding="utf-8")
+    result = run("predict", model, tmp_path / "huge.csv")
+    assert result.exit_code == 1 and "too large for a double" in result.stderr and result.stdout == ""

@@ -15,7 +15,7 @@ from ..data import prepare, read_table
 from ..errors import DataError
 from ..modelfile import load_model, to_json
 from ..training import Epoch, Settings, Trained, Trainer, parse_hidden, predict_table
-from .common import console, handles_errors, is_terminal, json_option, print_json, read_stdin
+from .common import console, handles_errors, is_terminal, json_option, print_json
 
 COLOURS = ("blue", "red", "green", "magenta", "yellow", "cyan", "white", "bright_black")
 
@@ -23,7 +23,11 @@ COLOURS = ("blue", "red", "green", "magenta", "yellow", "cyan", "white", "bright
 def read_file(path: str) -> str:
     """A file's text ('-' is stdin), with the project's errors."""
     if path == "-":
-        return read_stdin()
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"stdin is not UTF-8 text (byte {exc.start + 1})") from None
     try:
         with open(path, encoding="utf-8-sig") as f:
             return f.read()
@@ -69,7 +73,7 @@ def _progress(trainer: Trainer, quiet: bool) -> None:
             progress.update(bar, advance=1, metrics=metrics_text(epoch, task))
 
 
-def summary_lines(trainer: Trainer, trained: Trained) -> list[str]:
+def summary_lines(trainer: Trainer) -> list[str]:
     data, s = trainer.data, trainer.settings
     if data.task == "classification":
         what = f"classification of {data.target} ({len(data.labels)} classes: {', '.join(data.labels)})"
@@ -195,7 +199,7 @@ def train_command(data: str, target: str, inputs: str | None, task: str, hidden:
             "saved": save,
         })
         return
-    lines = summary_lines(trainer, trained)
+    lines = summary_lines(trainer)
     curve = charts.loss_curve([e.loss for e in trainer.history], title="training loss")
     terminal = is_terminal()
     out = console()
