@@ -135,11 +135,12 @@ def _draw_rich(out: Any, lines: list[str], curve: str, boundary: charts.Boundary
 
 @click.command("train")
 @click.argument("data", metavar="DATA.csv")
-@click.option("--target", "-t", required=True, help="The column to predict.")
+@click.option("--target", "-t", required=True, metavar="COLUMN", help="The column to predict.")
 @click.option("--inputs", metavar="NAMES", help="Input columns, comma-separated [default: every other column].")
 @click.option("--task", type=click.Choice(["auto", "regression", "classification"]), default="auto",
               show_default=True, help="auto: numbers are regression, labels are classification.")
-@click.option("--hidden", default="16,16", show_default=True, help="Hidden layer sizes ('none': a linear model).")
+@click.option("--hidden", default="16,16", show_default=True, metavar="SIZES",
+              help="Hidden layer sizes ('none': a linear model).")
 @click.option("--activation", type=click.Choice(["tanh", "relu", "sigmoid"]), default="tanh", show_default=True,
               help="Activation of the hidden layers (the output layer is linear).")
 @click.option("--epochs", default=100, show_default=True, type=click.IntRange(1), help="Passes over the data.")
