@@ -76,3 +76,9 @@ class MathError(AutodiffError, ArithmeticError):
 
 class DataError(UsageError):
     """A data or model file cannot be used: it names the file, and the row and column where it can."""
+
+
+class OutputError(AutodiffError):
+    """The result could not be written: a file cannot be created, or an outside program (dot) failed (exit 1)."""
+
+    exit_code = 1

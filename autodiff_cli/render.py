@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.tree import Tree
 
+    from .explain import Explanation
+
 
 def number(x: float) -> str:
     """Full precision: the shortest text that reads back as the same double."""
@@ -175,3 +177,64 @@ def functions_table(console: Console) -> None:
 
 def functions_text() -> str:
     return aligned([["written as", "derivative", "what it is"], *function_rows()])
+
+
+# -- backpropagation step by step ---------------------------------------------
+
+FORWARD_TITLE = "Forward pass, inputs first (topological order)"
+BACKWARD_TITLE = "Backward pass, output first: each edge sends upstream × local to its input"
+FORWARD_HEADER = ["node", "op", "inputs", "value"]
+BACKWARD_HEADER = ["edge", "local derivative", "local", "upstream", "product", "input's grad"]
+
+
+def explanation_rows(explanation: Explanation) -> tuple[list[list[str]], list[list[str]]]:
+    """The forward and backward tables as text cells (six significant digits)."""
+    steps = explanation.forward
+    forward = [[s.label, s.op, ", ".join(steps[i].label for i in s.inputs), _short(s.value)] for s in steps]
+    backward = []
+    for e in explanation.backward:
+        total = _short(e.total) + (f" ({e.part} of {e.parts})" if e.parts > 1 else "")
+        edge = f"{steps[e.node].label} → {steps[e.input].label}"
+        backward.append([edge, e.rule, _short(e.local), _short(e.upstream), _short(e.product), total])
+    return forward, backward
+
+
+def _short(x: float) -> str:
+    """Six significant digits, a space where a minus would be: the digits line up in a column."""
+    text = short(x)
+    return text if text.startswith("-") else " " + text
+
+
+def explanation_text(explanation: Explanation) -> str:
+    """The explanation as aligned plain text, for pipes and files."""
+    forward, backward = explanation_rows(explanation)
+    parts = [FORWARD_TITLE, aligned([FORWARD_HEADER, *forward]), "", BACKWARD_TITLE]
+    if backward:
+        parts.append(aligned([BACKWARD_HEADER, *backward]))
+    else:
+        parts.append("(no edges: the output is a leaf)")
+    return "\n".join(parts)
+
+
+def explanation_tables(console: Console, explanation: Explanation) -> None:
+    """The explanation as two rich tables."""
+    from rich.table import Table
+    from rich.text import Text
+
+    forward, backward = explanation_rows(explanation)
+    table = Table(title=FORWARD_TITLE, title_justify="left")
+    for name, style in zip(FORWARD_HEADER, ["bold cyan", "bold", "", "green"], strict=True):
+        table.add_column(name, style=style, justify="right" if name == "value" else "left")
+    for row in forward:
+        table.add_row(*map(Text, row))  # Text: a name like [b] is not markup
+    console.print(table)
+    table = Table(title=BACKWARD_TITLE, title_justify="left")
+    styles = ["bold cyan", "", "green", "", "", "bold"]
+    for name, style in zip(BACKWARD_HEADER, styles, strict=True):
+        table.add_column(name, style=style, justify="left" if name in ("edge", "local derivative") else "right")
+    for row in backward:
+        table.add_row(*map(Text, row))
+    if backward:
+        console.print(table)
+    else:
+        console.print("(no edges: the output is a leaf)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import render
+from ..errors import UsageError
 from .common import (
     FREE_ARGS,
     free_arguments,
@@ -18,6 +19,7 @@ from .common import (
     warn_unused,
     wrt_option,
 )
+from .views import print_steps
 
 
 @click.command("eval", context_settings=FREE_ARGS)
@@ -49,10 +51,11 @@ def eval_command(args: tuple[str, ...], json_: bool) -> None:
 @click.command("grad", context_settings=FREE_ARGS)
 @wrt_option
 @mode_option
+@click.option("--steps", is_flag=True, help="Show the forward and backward passes step by step (as autodiff explain).")
 @json_option
 @free_arguments
 @handles_errors
-def grad_command(args: tuple[str, ...], wrt: tuple[str, ...], mode: str, json_: bool) -> None:
+def grad_command(args: tuple[str, ...], wrt: tuple[str, ...], mode: str, steps: bool, json_: bool) -> None:
     """Print the value of EXPR and its partial derivatives, by reverse mode.
 
     Variables come in order of first appearance, or in the order --wrt names them.
@@ -65,13 +68,18 @@ def grad_command(args: tuple[str, ...], wrt: tuple[str, ...], mode: str, json_: 
       autodiff grad "tanh(w*x+b)" --x 2 --w -3 --b 1 --json | jq .gradient.x
       autodiff grad "x*y + sin(x)" x=1 y=2 --wrt y
       autodiff grad "x*y + sin(x)" x=1 y=2 --mode forward
+      autodiff grad "x*x" x=3 --steps
     """
+    if steps and mode != "reverse":
+        raise UsageError("--steps shows the reverse-mode passes: leave out --mode forward")
     text, bindings = read_call(args)
     expr = load(text)
     names = split_names(wrt) if wrt else None
     value, gradient = expr.gradient(bindings, names, mode=mode)
     warn_unused(expr, bindings)
-    if json_:
+    if steps:
+        print_steps(expr, text, value, gradient, json_)
+    elif json_:
         print_json({"expression": text, "value": value, "gradient": gradient})
     else:
         click.echo(render.gradient_text(value, gradient))

@@ -1,10 +1,15 @@
-"""Looking at graphs and at the op table: graph, functions."""
+"""Looking at graphs and at the op table: graph, explain, functions."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import click
 
 from .. import ops, render
+from ..errors import UsageError
+from ..expression import Expression
 from .common import (
     FREE_ARGS,
     console,
@@ -18,36 +23,160 @@ from .common import (
     warn_unused,
 )
 
+# what a file's extension asks for; the image formats are drawn by Graphviz from DOT
+EXTENSIONS = {
+    ".txt": "tree", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid", ".json": "json",
+    ".svg": "svg", ".png": "png", ".pdf": "pdf",
+}
+IMAGES = ("svg", "png", "pdf")
+
+
+def output_format(format_: str | None, output: Path | None) -> str:
+    """The format to write: --format, else the output file's extension, else the tree."""
+    kind = EXTENSIONS.get(output.suffix.lower()) if output is not None else None
+    if kind in IMAGES:
+        if format_ not in (None, "dot"):
+            raise UsageError(f"--output {output.name}: a .{kind} picture is drawn from DOT, not --format {format_}")
+        return kind
+    if format_ is not None:
+        return format_
+    if output is None:
+        return "tree"
+    if kind is None:
+        known = ", ".join(EXTENSIONS)
+        raise UsageError(f"--output {output.name}: unknown extension (use one of {known}, or give --format)")
+    return kind
+
 
 @click.command("graph", context_settings=FREE_ARGS)
+@click.option(
+    "--format", "format_", type=click.Choice(["tree", "dot", "mermaid", "json"]),
+    help="tree (the default on screen), dot (Graphviz), mermaid (Markdown notes) or json.",
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help="Write to FILE instead of stdout; .svg, .png and .pdf are drawn with Graphviz's dot.",
+)
 @click.option("--max-nodes", default=500, show_default=True, type=click.IntRange(1), help="Draw at most this many.")
 @click.option(
     "--max-depth", type=click.IntRange(1), help="Draw at most this deep [default: what fits; 60 in a pipe]."
 )
 @free_arguments
 @handles_errors
-def graph_command(args: tuple[str, ...], max_nodes: int, max_depth: int | None) -> None:
-    """Draw the computation graph of EXPR as a tree: op, value and gradient of every node.
+def graph_command(
+    args: tuple[str, ...], format_: str | None, output: Path | None, max_nodes: int, max_depth: int | None
+) -> None:
+    """Draw the computation graph of EXPR: a tree, Graphviz DOT, Mermaid, JSON or a picture.
 
-    The output is at the top and each node's inputs are below it, in order.  A
-    node used by several others is drawn once, tagged #n, and referred to where
-    it recurs.  Without bindings the structure alone is drawn.
+    The tree has the output at the top and each node's inputs below it, in
+    order; a node used by several others is drawn once, tagged #n, and referred
+    to where it recurs.  DOT and Mermaid draw a record per value (its data and
+    grad) and a small node per operation, inputs flowing left to right.  With
+    bindings every node shows its value and its gradient after backward();
+    without, the structure alone is drawn.  --max-nodes and --max-depth bound
+    the tree only.
 
     \b
     Examples:
       autodiff graph "tanh(w*x+b)" --x 2 --w -3 --b 1
       autodiff graph "x*x + x"
+      autodiff graph "tanh(w*x+b)" x=2 w=-3 b=1 --format mermaid
+      autodiff graph "tanh(w*x+b)" x=2 w=-3 b=1 --output neuron.svg
     """
+    from .. import export
+
     text, bindings = read_call(args)
+    kind = output_format(format_, output)
     expr = load(text)
     with_values = bool(bindings) or not expr.variables
     if with_values:
         expr.gradient(bindings)
         warn_unused(expr, bindings)
-    out = console(wide=not is_terminal())
+    if kind == "tree":
+        tree_output(expr, with_values, output, max_nodes, max_depth)
+        return
+    if kind in IMAGES:
+        lines = export.dot_lines(expr.root, with_values, order=expr.order)
+        export.render_image(output, lines, kind)
+        return
+    if kind == "json":
+        lines = export.json_lines(expr.root, with_values, expression=text, order=expr.order)
+    elif kind == "dot":
+        lines = export.dot_lines(expr.root, with_values, order=expr.order)
+    else:
+        lines = export.mermaid_lines(expr.root, with_values, order=expr.order)
+    if output is None:
+        export.write_lines(sys.stdout, lines)
+    else:
+        export.write_atomic(output, lines)
+
+
+def tree_output(
+    expr: Expression, with_values: bool, output: Path | None, max_nodes: int, max_depth: int | None
+) -> None:
+    from .. import export
+
+    to_screen = output is None and is_terminal()
+    out = console(wide=not to_screen)
     if max_depth is None:  # each level takes four columns of guides: stop before rich must crop
-        max_depth = 60 if not is_terminal() else max(8, (out.width - 30) // 4)
-    out.print(render.graph_tree(expr.root, with_values, max_nodes=max_nodes, max_depth=max_depth))
+        max_depth = 60 if not to_screen else max(8, (out.width - 30) // 4)
+    tree = render.graph_tree(expr.root, with_values, max_nodes=max_nodes, max_depth=max_depth)
+    if output is None:
+        out.print(tree)
+        return
+    with out.capture() as captured:
+        out.print(tree)
+    export.write_atomic(output, [captured.get().rstrip("\n")])
+
+
+@click.command("explain", context_settings=FREE_ARGS)
+@json_option
+@free_arguments
+@handles_errors
+def explain_command(args: tuple[str, ...], json_: bool) -> None:
+    """Show backpropagation step by step: the forward pass, then every edge of the backward pass.
+
+    The forward pass lists every node after its inputs with its value.  The
+    backward pass follows the engine's own order from the output down: for each
+    edge, the local derivative (the op table's rule and its value), the gradient
+    arriving from above, their product, and the input's gradient so far where it
+    receives several contributions.  The same as autodiff grad ... --steps.
+
+    \b
+    Examples:
+      autodiff explain "tanh(w*x+b)" --x 2 --w -3 --b 1
+      autodiff explain "x*x" x=3
+      autodiff explain "tanh(w*x+b)" x=2 w=-3 b=1 --json | jq '.backward[0]'
+    """
+    text, bindings = read_call(args)
+    expr = load(text)
+    value, gradient = expr.gradient(bindings)
+    warn_unused(expr, bindings)
+    print_steps(expr, text, value, gradient, json_)
+
+
+def print_steps(expr: Expression, text: str, value: float, gradient: dict[str, float], json_: bool) -> None:
+    """The explanation, then the value and gradient at full precision (explain, grad --steps)."""
+    from ..explain import explain
+
+    explanation = explain(expr.root)
+    if json_:
+        print_json({"expression": text, "value": value, "gradient": gradient, **explanation.to_json()})
+        return
+    result = render.gradient_text(value, gradient)
+    if is_terminal():
+        from rich.text import Text
+
+        out = console()
+        render.explanation_tables(out, explanation)
+        out.print()
+        out.print(Text(RESULT_TITLE, style="bold"))
+        out.print(Text(result))
+    else:
+        click.echo(f"{render.explanation_text(explanation)}\n\n{RESULT_TITLE}\n{result}")
+
+
+RESULT_TITLE = "Result, at full precision"
 
 
 @click.command("functions")
@@ -82,4 +211,4 @@ def functions_command(json_: bool) -> None:
         click.echo(render.functions_text())
 
 
-COMMANDS = (graph_command, functions_command)
+COMMANDS = (graph_command, explain_command, functions_command)

@@ -1,0 +1,265 @@
+"""The graph as text for other tools: Graphviz DOT, Mermaid and JSON, streamed line by line.
+
+Each writer is a generator of lines, so a graph of 100,000 nodes goes to a file
+(or to Graphviz's `dot`) without ever being one big string.  Node ids are the
+positions in topological order (n0, n1, ...); labels are escaped for each
+format, so any variable name is safe.  Standard library only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from . import ops
+from .engine import Value, topological_order
+from .errors import OutputError, UsageError
+from .explain import labels
+
+__all__ = ["FORMATS", "IMAGE_FORMATS", "dot_lines", "json_lines", "mermaid_lines", "render_image", "write_atomic"]
+
+FORMATS = ("tree", "dot", "mermaid", "json")
+IMAGE_FORMATS = ("svg", "png", "pdf")
+
+INSTALL_GRAPHVIZ = """\
+Install Graphviz, which provides it:
+  Debian, Ubuntu:  sudo apt-get install graphviz
+  Fedora:          sudo dnf install graphviz
+  macOS:           brew install graphviz
+  conda:           conda install -c conda-forge graphviz
+  Windows:         winget install graphviz
+Or write the DOT text, which needs nothing: --format dot (or --output FILE.dot)"""
+
+
+def fixed(x: float) -> str:
+    """Four decimals as in micrograd's drawing; scientific where that would hide the number."""
+    if x == 0 or 1e-3 <= abs(x) < 1e9:
+        return f"{x:.4f}"
+    return f"{x:.4e}"
+
+
+def op_symbol(node: Value) -> str:
+    """What the small operation node shows: the operator ('+', '*', '^') or the function's name."""
+    spec = ops.OPS[node.op]
+    if spec.symbol is not None and spec.arity == 2:
+        return spec.symbol
+    return spec.name  # neg, tanh, ...
+
+
+# -- Graphviz DOT ---------------------------------------------------------------
+
+
+def dot_escape(text: str) -> str:
+    """A string safe inside a double-quoted record label: quotes, backslashes and record syntax escaped."""
+    out = []
+    for ch in text:
+        if ch in '\\"{}|<> ':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch in "\r\t":
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def dot_lines(root: Value, with_values: bool = True, order: list[Value] | None = None) -> Iterator[str]:
+    """Graphviz DOT in the look of micrograd's draw_dot: a record per value, a small node per operation.
+
+    Values flow left to right: inputs -> operation -> its result.  Edges into a
+    two-argument operation are marked x and y, the names its derivative rules use.
+    """
+    order = topological_order(root) if order is None else order
+    names = labels(order)
+    index = {id(node): i for i, node in enumerate(order)}
+    yield "digraph autodiff {"
+    yield "  graph [rankdir=LR];"
+    yield '  node [shape=record, fontname="Helvetica", fontsize=11];'
+    yield '  edge [fontname="Helvetica", fontsize=9, color="#555555"];'
+    for i, node in enumerate(order):
+        fields = [dot_escape(names[i])]
+        if with_values:
+            fields.append(f"data {fixed(node.data)}")
+            if not node.is_constant:
+                fields.append(f"grad {fixed(node.grad)}")
+        style = ', style=dashed, color="#888888"' if node.is_constant else ""
+        yield f'  n{i} [label="{{ {" | ".join(fields)} }}"{style}];'
+        if not node.is_leaf:
+            yield f'  n{i}op [label="{dot_escape(op_symbol(node))}", shape=ellipse, margin=0.02, height=0.3];'
+            yield f"  n{i}op -> n{i};"
+            two = len(node.parents) == 2
+            for a, p in enumerate(node.parents):
+                mark = f' [label="{ops.ARG_NAMES[a]}"]' if two else ""
+                yield f"  n{index[id(p)]} -> n{i}op{mark};"
+    yield "}"
+
+
+# -- Mermaid ----------------------------------------------------------------------
+
+
+def mermaid_escape(text: str) -> str:
+    """Text safe inside a quoted Mermaid label: entities for quotes, #, &, < and >."""
+    entities = {'"': "#quot;", "#": "#35;", "&": "#amp;", "<": "#lt;", ">": "#gt;", "\n": " ", "\r": " "}
+    return "".join(entities.get(ch, ch) for ch in text)
+
+
+def mermaid_lines(root: Value, with_values: bool = True, order: list[Value] | None = None) -> Iterator[str]:
+    """A Mermaid flowchart (left to right) for Markdown notes: the same shape as the DOT drawing."""
+    order = topological_order(root) if order is None else order
+    names = labels(order)
+    index = {id(node): i for i, node in enumerate(order)}
+    yield "flowchart LR"
+    for i, node in enumerate(order):
+        parts = [mermaid_escape(names[i])]
+        if with_values:
+            parts.append(f"data {fixed(node.data)}")
+            if not node.is_constant:
+                parts.append(f"grad {fixed(node.grad)}")
+        yield f'  n{i}["{"<br/>".join(parts)}"]'
+        if not node.is_leaf:
+            yield f'  n{i}op(("{mermaid_escape(op_symbol(node))}"))'
+            yield f"  n{i}op --> n{i}"
+            two = len(node.parents) == 2
+            for a, p in enumerate(node.parents):
+                arrow = f"-->|{ops.ARG_NAMES[a]}|" if two else "-->"
+                yield f"  n{index[id(p)]} {arrow} n{i}op"
+
+
+# -- JSON -------------------------------------------------------------------------
+
+
+def _number(x: float, with_values: bool) -> float | None:
+    return x if with_values and math.isfinite(x) else None
+
+
+def json_lines(
+    root: Value, with_values: bool = True, expression: str | None = None, order: list[Value] | None = None
+) -> Iterator[str]:
+    """The graph as one JSON document, written a node or an edge per line.
+
+    {"expression": ..., "root": id, "nodes": [{"id", "label", "op", "name", "data", "grad", "parents"}],
+    "edges": [{"from": input id, "to": node id, "arg": argument position}]}.  Ids are
+    positions in topological order; data and grad are null when there are no values.
+    """
+    order = topological_order(root) if order is None else order
+    names = labels(order)
+    index = {id(node): i for i, node in enumerate(order)}
+
+    def dump(obj: object) -> str:
+        return json.dumps(obj, ensure_ascii=False, allow_nan=False)
+
+    yield "{"
+    if expression is not None:
+        yield f'  "expression": {dump(expression)},'
+    yield f'  "root": {len(order) - 1},'
+    yield '  "nodes": ['
+    last = len(order) - 1
+    for i, node in enumerate(order):
+        item = {
+            "id": i,
+            "label": names[i],
+            "op": node.op,
+            "name": node.name,
+            "data": _number(node.data, with_values),
+            "grad": None if node.is_constant else _number(node.grad, with_values),
+            "parents": [index[id(p)] for p in node.parents],
+        }
+        yield f"    {dump(item)}{',' if i < last else ''}"
+    yield "  ],"
+    yield '  "edges": ['
+    held: str | None = None  # one edge held back: the last one takes no comma
+    for j, node in enumerate(order):
+        for a, p in enumerate(node.parents):
+            if held is not None:
+                yield f"    {held},"
+            held = dump({"from": index[id(p)], "to": j, "arg": a})
+    if held is not None:
+        yield f"    {held}"
+    yield "  ]"
+    yield "}"
+
+
+# -- files ------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, lines: Iterable[str]) -> None:
+    """Write lines to a temporary file beside `path`, then rename: a reader never sees half a file."""
+    path = Path(path)
+    fd, tmp = _temporary(path)
+    try:
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+                write_lines(out, lines)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _temporary(path: Path) -> tuple[int, str]:
+    try:
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def write_lines(out: TextIO, lines: Iterable[str]) -> None:
+    for line in lines:
+        out.write(line)
+        out.write("\n")
+
+
+def dot_program() -> str | None:
+    """The path of Graphviz's dot, or None when it is not installed."""
+    return shutil.which("dot")
+
+
+def render_image(path: Path, lines: Iterable[str], fmt: str) -> None:
+    """Render DOT lines to an svg, png or pdf file with Graphviz, all or nothing.
+
+    Raises UsageError (with install instructions) when `dot` is missing, and
+    OutputError when it fails or the file cannot be written.
+    """
+    path = Path(path)
+    program = dot_program()
+    if program is None:
+        raise UsageError(f"writing {path.name} needs Graphviz's dot program, which is not on PATH.\n"
+                         + INSTALL_GRAPHVIZ)
+    fd, tmp = _temporary(path)
+    os.close(fd)
+    try:
+        with subprocess.Popen(
+            [program, f"-T{fmt}", "-o", tmp], stdin=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, text=True, encoding="utf-8",
+        ) as proc:
+            assert proc.stdin is not None and proc.stderr is not None
+            try:
+                write_lines(proc.stdin, lines)
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass  # dot stopped reading: its exit status and message say why
+            problem = proc.stderr.read().strip()
+            code = proc.wait()
+        if code != 0:
+            raise OutputError(f"Graphviz's dot failed (exit {code}): {problem or 'no message'}")
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
