@@ -246,6 +246,22 @@ class Value:
     def __rpow__(self, other: float) -> Value:  # other ** self
         return NotImplemented if (c := _lift(other)) is NotImplemented else c**self
 
+    # -- notebooks: a Value displays as its graph ----------------------------
+    # The drawing code loads only here, when Jupyter asks: the engine itself
+    # stays standard-library only.
+
+    def _repr_svg_(self) -> str | None:
+        """The graph drawn by Graphviz, or None (Jupyter then uses the HTML or text form)."""
+        from .render import notebook_svg
+
+        return notebook_svg(self)
+
+    def _repr_html_(self) -> str | None:
+        """The graph as a text tree, when Graphviz cannot draw it; None when the SVG will be shown."""
+        from .render import notebook_html
+
+        return notebook_html(self)
+
     # -- backward ---------------------------------------------------------
 
     def backward(self) -> None:

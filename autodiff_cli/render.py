@@ -238,3 +238,61 @@ def explanation_tables(console: Console, explanation: Explanation) -> None:
         console.print(table)
     else:
         console.print("(no edges: the output is a leaf)")
+
+
+# -- Jupyter ------------------------------------------------------------------------
+
+NOTEBOOK_MAX_NODES = 300  # a bigger graph is not a picture anyone can read
+
+
+def notebook_svg(root: Value) -> str | None:
+    """The graph as SVG drawn by Graphviz's dot; None without dot, for big graphs, or if dot fails."""
+    from . import export
+    from .engine import topological_order
+
+    program = export.dot_program()
+    if program is None:
+        return None
+    order = topological_order(root)
+    if len(order) > NOTEBOOK_MAX_NODES:
+        return None
+    import subprocess
+
+    source = "\n".join(export.dot_lines(root, order=order)) + "\n"
+    try:
+        done = subprocess.run(
+            [program, "-Tsvg"], input=source, capture_output=True, text=True, encoding="utf-8", timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 and done.stdout else None
+
+
+def notebook_html(root: Value) -> str | None:
+    """The rich tree as preformatted HTML text, when notebook_svg cannot draw the graph."""
+    if notebook_svg_possible(root):
+        return None
+    import html
+
+    from rich.console import Console
+
+    console = Console(width=120, color_system=None, record=True, file=_Discard())
+    console.print(graph_tree(root, with_values=True, max_nodes=NOTEBOOK_MAX_NODES))
+    return f"<pre>{html.escape(console.export_text())}</pre>"
+
+
+def notebook_svg_possible(root: Value) -> bool:
+    from . import export
+    from .engine import topological_order
+
+    return export.dot_program() is not None and len(topological_order(root)) <= NOTEBOOK_MAX_NODES
+
+
+class _Discard:
+    """A file that forgets what is written (the recording console keeps it)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass

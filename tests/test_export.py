@@ -1,0 +1,289 @@
+"""graph --format dot|mermaid|json, --output files and pictures, and the notebook display."""
+
+import inspect
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from autodiff_cli import parse
+from autodiff_cli.cli import cli
+from autodiff_cli.engine import Value, topological_order
+from autodiff_cli.export import dot_lines, json_lines, mermaid_lines
+
+HAS_DOT = shutil.which("dot") is not None
+needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed")
+
+NEURON = ["tanh(w*x+b)", "x=2", "w=-3", "b=1"]
+HOSTILE = ['a"b', "c\\d", "{e}", "f|g", "<h>", "i j", "#k;", "l&m", "[n]", "θ\nπ", 'o\\"', "-->", "p]q", "((r))"]
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def hostile_graph():
+    """A graph whose variables carry every character the formats treat specially."""
+    leaves = [Value(i + 1.0, name=name) for i, name in enumerate(HOSTILE)]
+    out = leaves[0]
+    for leaf in leaves[1:]:
+        out = (out * leaf).tanh() + leaf
+    out.backward()
+    return out
+
+
+# -- DOT ----------------------------------------------------------------------------
+
+
+def test_dot_has_micrographs_look():
+    text = run("graph", *NEURON, "--format", "dot").stdout
+    lines = text.splitlines()
+    assert lines[0] == "digraph autodiff {" and lines[-1] == "}"
+    assert "  graph [rankdir=LR];" in lines
+    assert '  n0 [label="{ w | data -3.0000 | grad 3.6317e-04 }"];' in lines
+    assert '  n2op [label="*", shape=ellipse, margin=0.02, height=0.3];' in lines
+    assert "  n2op -> n2;" in lines  # the operation makes its value
+    assert '  n0 -> n2op [label="x"];' in lines and '  n1 -> n2op [label="y"];' in lines  # inputs in order
+    assert '  n5 [label="{ #3 | data -0.9999 | grad 1.0000 }"];' in lines
+
+
+def test_dot_without_bindings_is_structure():
+    text = run("graph", "tanh(w*x+b)", "--format", "dot").stdout
+    assert '  n0 [label="{ w }"];' in text.splitlines()
+    assert "data" not in text
+
+
+@needs_dot
+@pytest.mark.parametrize("which", ["neuron", "shared", "constants", "hostile"])
+def test_dot_is_accepted_by_graphviz(which):
+    if which == "hostile":
+        lines = list(dot_lines(hostile_graph()))
+    else:
+        text, *bindings = {
+            "neuron": NEURON,
+            "shared": ["x*x + x*(x+1) - x/2", "x=3"],
+            "constants": ["2^x + pi*e - max(x, 1, 2)", "x=0.5"],
+        }[which]
+        lines = run("graph", text, *bindings, "--format", "dot").stdout.splitlines()
+    done = subprocess.run(["dot", "-Tsvg"], input="\n".join(lines), capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "<svg" in done.stdout and done.stderr == ""
+    if which == "hostile":  # every name reaches the picture intact
+        for name in HOSTILE:
+            shown = name.replace("\n", "\\n").split("\\n")[0]
+            escaped = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            assert escaped in done.stdout or shown in done.stdout, name
+
+
+def test_dot_escapes_record_syntax():
+    lines = list(dot_lines(hostile_graph()))
+    labels = [line for line in lines if '[label="{' in line]
+    for line in labels:
+        body = line.split('[label="', 1)[1].rsplit('"', 1)[0]
+        unescaped = re.sub(r"\\.", "", body)
+        # outside escapes, only the record's own braces and separators remain
+        assert '"' not in unescaped and "\\" not in unescaped
+        assert unescaped.count("{") == 1 and unescaped.count("}") == 1
+        assert "<" not in unescaped and ">" not in unescaped
+
+
+def test_writers_are_generators():
+    y = hostile_graph()
+    for writer in (dot_lines, mermaid_lines, json_lines):
+        lines = writer(y)
+        assert inspect.isgenerator(lines)
+        assert all("\n" not in line for line in lines)
+
+
+# -- Mermaid --------------------------------------------------------------------------
+
+NODE = re.compile(r'^  (n\d+)\["([^"]*)"\]$')
+OP = re.compile(r'^  (n\d+op)\(\("([^"]*)"\)\)$')
+EDGE = re.compile(r"^  (n\d+(?:op)?) --> (n\d+(?:op)?)$|^  (n\d+(?:op)?) -->\|[xy]\| (n\d+op)$")
+
+
+def check_mermaid(lines):
+    """Mermaid flowchart rules: a header, quoted labels without raw quotes, edges between declared ids."""
+    assert lines[0] == "flowchart LR"
+    declared = set()
+    for line in lines[1:]:
+        node = NODE.match(line) or OP.match(line)
+        if node:
+            ident, label = node.groups()
+            assert ident not in declared
+            declared.add(ident)
+            assert "<" not in label.replace("<br/>", "") and ">" not in label.replace("<br/>", "")
+            assert not re.search(r"#(?!quot;|35;|amp;|lt;|gt;)", label), label  # only entities use #
+            continue
+        edge = EDGE.match(line)
+        assert edge, f"not a node or an edge: {line!r}"
+        ends = [g for g in edge.groups() if g]
+        assert all(end in declared for end in ends), line  # declared before use
+    return declared
+
+
+def test_mermaid_follows_the_grammar():
+    lines = run("graph", *NEURON, "--format", "mermaid").stdout.splitlines()
+    declared = check_mermaid(lines)
+    assert len(declared) == 6 + 3  # a box per value, a circle per operation
+    assert '  n0["w<br/>data -3.0000<br/>grad 3.6317e-04"]' in lines
+    assert '  n2op(("*"))' in lines and "  n0 -->|x| n2op" in lines and "  n2op --> n2" in lines
+    assert '  n2["#35;1<br/>data -6.0000<br/>grad 1.8158e-04"]' in lines
+
+
+def test_mermaid_escapes_hostile_names():
+    check_mermaid(list(mermaid_lines(hostile_graph())))
+
+
+# -- JSON -----------------------------------------------------------------------------
+
+
+def test_json_graph_document():
+    doc = json.loads(run("graph", "x*x + y", "x=3", "y=-1", "--format", "json").stdout)
+    assert doc["expression"] == "x*x + y"
+    assert [n["label"] for n in doc["nodes"]] == ["x", "#1", "y", "#2"]
+    assert doc["root"] == 3
+    x, sq, y, total = doc["nodes"]
+    assert x == {"id": 0, "label": "x", "op": "var", "name": "x", "data": 3.0, "grad": 6.0, "parents": []}
+    assert sq["parents"] == [0, 0] and sq["op"] == "mul" and sq["data"] == 9.0
+    assert total["grad"] == 1.0 and y["grad"] == 1.0
+    assert doc["edges"] == [
+        {"from": 0, "to": 1, "arg": 0}, {"from": 0, "to": 1, "arg": 1},
+        {"from": 1, "to": 3, "arg": 0}, {"from": 2, "to": 3, "arg": 1},
+    ]
+
+
+def test_json_without_values_and_hostile_names():
+    doc = json.loads(run("graph", "2*x", "--format", "json").stdout)
+    assert [(n["data"], n["grad"]) for n in doc["nodes"]] == [(None, None)] * 3
+    doc = json.loads("\n".join(json_lines(hostile_graph())))
+    assert [n["name"] for n in doc["nodes"] if n["op"] == "var"] == HOSTILE
+    assert len(doc["edges"]) == sum(len(n["parents"]) for n in doc["nodes"])
+
+
+def test_json_of_a_leaf():
+    doc = json.loads("\n".join(json_lines(Value(1.0, name="x"))))
+    assert doc["edges"] == [] and doc["root"] == 0 and len(doc["nodes"]) == 1
+
+
+# -- files and pictures --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("suffix", "fmt"), [(".dot", "dot"), (".gv", "dot"), (".mmd", "mermaid"), (".json", "json")])
+def test_output_file_by_extension(tmp_path, suffix, fmt):
+    target = tmp_path / f"graph{suffix}"
+    result = run("graph", *NEURON, "--output", str(target))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert target.read_text(encoding="utf-8") == run("graph", *NEURON, "--format", fmt).stdout
+    assert os.listdir(tmp_path) == [target.name]  # no temporary file left behind
+
+
+def test_output_tree_text(tmp_path):
+    target = tmp_path / "graph.txt"
+    assert run("graph", *NEURON, "-o", str(target)).exit_code == 0
+    assert target.read_text(encoding="utf-8") == run("graph", *NEURON).stdout
+
+
+@needs_dot
+@pytest.mark.parametrize(("suffix", "magic"), [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF")])
+def test_pictures_are_drawn_by_graphviz(tmp_path, suffix, magic):
+    target = tmp_path / f"neuron{suffix}"
+    result = run("graph", *NEURON, "--output", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert target.read_bytes().startswith(magic)
+    assert os.listdir(tmp_path) == [target.name]
+
+
+def test_missing_graphviz_says_how_to_install_it(tmp_path):
+    target = tmp_path / "neuron.svg"
+    result = run("graph", *NEURON, "--output", str(target), env={"PATH": str(tmp_path / "nowhere")})
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: writing neuron.svg needs Graphviz's dot program")
+    for line in ("sudo apt-get install graphviz", "brew install graphviz", "conda install -c conda-forge graphviz",
+                 "winget install graphviz", "--format dot"):
+        assert line in result.stderr
+    assert os.listdir(tmp_path) == []  # nothing half-written
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a shell script stands in for dot")
+def test_a_failing_dot_leaves_nothing(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "dot"
+    fake.write_text("#!/bin/sh\nwhile read -r line; do :; done\necho 'Error: something broke' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    result = run("graph", *NEURON, "--output", str(out_dir / "g.png"), env={"PATH": str(bin_dir)})
+    assert result.exit_code == 1
+    assert "Graphviz's dot failed (exit 3): Error: something broke" in result.stderr
+    assert os.listdir(out_dir) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "mermaid", "--output", "g.svg"], "a .svg picture is drawn from DOT, not --format mermaid"),
+        (["--output", "g.docx"], "g.docx: unknown extension"),
+        (["--format", "png"], "Invalid value for '--format'"),
+    ],
+)
+def test_output_usage_errors(tmp_path, args, message):
+    result = run("graph", *NEURON, *args)
+    assert result.exit_code == 2 and message in result.stderr
+    assert not os.path.exists("g.svg") and not os.path.exists("g.docx")
+
+
+def test_unwritable_output_is_an_error(tmp_path):
+    result = run("graph", *NEURON, "--output", str(tmp_path / "missing" / "g.dot"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot write") and "Traceback" not in result.stderr
+
+
+def test_format_given_with_an_unknown_extension_writes_that_format(tmp_path):
+    target = tmp_path / "graph.txt2"
+    assert run("graph", *NEURON, "--format", "json", "-o", str(target)).exit_code == 0
+    assert json.loads(target.read_text(encoding="utf-8"))["root"] == 5
+
+
+# -- notebooks ------------------------------------------------------------------------
+
+
+@needs_dot
+def test_notebook_shows_the_svg():
+    y = parse("tanh(w*x+b)")
+    y.gradient({"x": 2, "w": -3, "b": 1})
+    svg = y.root._repr_svg_()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert y.root._repr_html_() is None  # the picture is shown, not the text
+
+
+def test_notebook_falls_back_to_text_without_graphviz(monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    x = Value(2.0, name="<b>x</b>")
+    y = (x * x).tanh()
+    y.backward()
+    assert y._repr_svg_() is None
+    page = y._repr_html_()
+    assert page.startswith("<pre>tanh") and "&lt;b&gt;x&lt;/b&gt;" in page and "<b>" not in page
+
+
+def test_engine_does_not_import_the_renderer():
+    code = "import sys, autodiff_cli.engine; assert not {'autodiff_cli.render', 'rich'} & set(sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_deep_graph_is_written_without_recursion():
+    y = Value(0.5, name="x")
+    for _ in range(5000):
+        y = (y * 0.5).tanh()
+    order = topological_order(y)
+    # five fixed lines; a line per value; per operation its node, its output edge and an edge per input
+    expected = 5 + len(order) + sum(2 + len(n.parents) for n in order if n.parents)
+    assert len(list(dot_lines(y))) == expected
+    assert len(json.loads("\n".join(json_lines(y)))["nodes"]) == len(order)
