@@ -1,48 +1,15 @@
 """The README's console examples are run and their output compared, so the README stays true."""
 
-import json
 import re
-import shlex
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from markdown_examples import ROOT, console_examples, run
 
-from autodiff_cli.cli import cli
-
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = ROOT / "README.md"
 
 
 def examples():
-    """(command, expected output) for every `$ autodiff ...` line of a console block."""
-    found = []
-    for block in re.findall(r"```console\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S):
-        command, output = None, []
-        for line in block.splitlines():
-            if line.startswith("$ "):
-                if command:
-                    found.append((command, "\n".join(output)))
-                command, output = line[2:], []
-            else:
-                output.append(line)
-        if command:
-            found.append((command, "\n".join(output)))
-    return found
-
-
-def run(command):
-    """Run one README command line through CliRunner; `| jq .a.b` is applied by hand."""
-    command, _, jq = command.partition(" | jq ")
-    argv = shlex.split(command)
-    assert argv[0] == "autodiff"
-    result = CliRunner().invoke(cli, argv[1:])
-    text = result.stdout + result.stderr
-    if jq:
-        value = json.loads(result.stdout)
-        for key in jq.strip().strip(".").split("."):
-            value = value[key]
-        text = json.dumps(value) + "\n"
-    return text
+    return console_examples(README)
 
 
 EXAMPLES = examples()
