@@ -216,28 +216,47 @@ def explanation_text(explanation: Explanation) -> str:
     return "\n".join(parts)
 
 
-def explanation_tables(console: Console, explanation: Explanation) -> None:
-    """The explanation as two rich tables."""
-    from rich.table import Table
-    from rich.text import Text
+# Above this many rows rich's Table, which measures every cell, takes most of a
+# second per thousand rows: long explanations are drawn as styled aligned columns.
+TABLE_ROWS = 300
+FORWARD_STYLES = ("bold cyan", "bold", "", "green")
+BACKWARD_STYLES = ("bold cyan", "", "green", "", "", "bold")
 
+
+def explanation_tables(console: Console, explanation: Explanation) -> None:
+    """The explanation as two rich tables (styled aligned columns when they are long)."""
     forward, backward = explanation_rows(explanation)
-    table = Table(title=FORWARD_TITLE, title_justify="left")
-    for name, style in zip(FORWARD_HEADER, ["bold cyan", "bold", "", "green"], strict=True):
-        table.add_column(name, style=style, justify="right" if name == "value" else "left")
-    for row in forward:
-        table.add_row(*map(Text, row))  # Text: a name like [b] is not markup
-    console.print(table)
-    table = Table(title=BACKWARD_TITLE, title_justify="left")
-    styles = ["bold cyan", "", "green", "", "", "bold"]
-    for name, style in zip(BACKWARD_HEADER, styles, strict=True):
-        table.add_column(name, style=style, justify="left" if name in ("edge", "local derivative") else "right")
-    for row in backward:
-        table.add_row(*map(Text, row))
+    _table(console, FORWARD_TITLE, FORWARD_HEADER, forward, FORWARD_STYLES, right={3})
     if backward:
-        console.print(table)
+        _table(console, BACKWARD_TITLE, BACKWARD_HEADER, backward, BACKWARD_STYLES, right={2, 3, 4, 5})
     else:
         console.print("(no edges: the output is a leaf)")
+
+
+def _table(
+    console: Console, title: str, header: list[str], rows: list[list[str]], styles: Sequence[str], right: set[int]
+) -> None:
+    from rich.text import Text
+
+    if len(rows) > TABLE_ROWS:
+        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        text = Text(title + "\n", style="italic")
+        for n, row in enumerate([header, *rows]):
+            for i, cell in enumerate(row):
+                cell = cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+                text.append(cell, style="bold" if n == 0 else styles[i])
+                text.append("  " if i < len(row) - 1 else "\n")
+        console.print(text, end="", soft_wrap=True)
+        return
+    from rich.table import Table
+
+    console.print(Text(title, style="italic"), soft_wrap=True)  # above, not in, the table: it never wraps
+    table = Table()
+    for i, (name, style) in enumerate(zip(header, styles, strict=True)):
+        table.add_column(name, style=style, justify="right" if i in right else "left")
+    for row in rows:
+        table.add_row(*map(Text, row))  # Text: a name like [b] is not markup
+    console.print(table)
 
 
 # -- Jupyter ------------------------------------------------------------------------

@@ -223,3 +223,22 @@ def test_markup_in_names_is_not_interpreted():
         explanation_tables(console, explain(y))
     assert "[bold]x" in captured.get()
     assert "[bold]x" in explanation_text(explain(y))
+
+
+def test_long_explanations_are_drawn_as_aligned_columns():
+    # past TABLE_ROWS rows, styled columns replace rich's Table (which measures every cell)
+    x = Value(0.5, name="[b]x")
+    y = x
+    for _ in range(200):
+        y = (y * x).tanh()
+    y.backward()
+    console = Console(color_system=None, width=100)
+    with console.capture() as captured:
+        explanation_tables(console, explain(y))
+    lines = captured.get().splitlines()
+    assert lines[0] == "Forward pass, inputs first (topological order)"
+    assert lines[1].split() == ["node", "op", "inputs", "value"]
+    assert lines[2].split() == ["[b]x", "var", "0.5"]
+    backward = lines.index("Backward pass, output first: each edge sends upstream × local to its input")
+    assert len(lines) == backward + 2 + 600  # a tanh and a product per step: 3 edges
+    assert lines[-1].split()[:2] == ["#1", "→"] and lines[-1].endswith(f"{x.grad:.6g} (201 of 201)")
