@@ -199,7 +199,7 @@ def write_atomic(path: Path, lines: Iterable[str]) -> None:
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
                 write_lines(out, lines)
-            os.replace(tmp, path)
+            _publish(tmp, path)
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
@@ -213,6 +213,14 @@ def _temporary(path: Path) -> tuple[int, str]:
         return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _publish(tmp: str, path: Path) -> None:
+    """Give the finished temporary file the permissions a new file gets (mkstemp makes it private), then rename."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+    os.replace(tmp, path)
 
 
 def write_lines(out: TextIO, lines: Iterable[str]) -> None:
@@ -254,7 +262,7 @@ def render_image(path: Path, lines: Iterable[str], fmt: str) -> None:
             code = proc.wait()
         if code != 0:
             raise OutputError(f"Graphviz's dot failed (exit {code}): {problem or 'no message'}")
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

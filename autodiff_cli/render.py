@@ -205,6 +205,12 @@ def _short(x: float) -> str:
     return text if text.startswith("-") else " " + text
 
 
+def _no_edges(explanation: Explanation) -> str:
+    if explanation.root.is_leaf:
+        return "(no edges: the output is a leaf)"
+    return "(no edges: every input is a constant, and constants need no gradient)"
+
+
 def explanation_text(explanation: Explanation) -> str:
     """The explanation as aligned plain text, for pipes and files."""
     forward, backward = explanation_rows(explanation)
@@ -212,7 +218,7 @@ def explanation_text(explanation: Explanation) -> str:
     if backward:
         parts.append(aligned([BACKWARD_HEADER, *backward]))
     else:
-        parts.append("(no edges: the output is a leaf)")
+        parts.append(_no_edges(explanation))
     return "\n".join(parts)
 
 
@@ -230,7 +236,7 @@ def explanation_tables(console: Console, explanation: Explanation) -> None:
     if backward:
         _table(console, BACKWARD_TITLE, BACKWARD_HEADER, backward, BACKWARD_STYLES, right={2, 3, 4, 5})
     else:
-        console.print("(no edges: the output is a leaf)")
+        console.print(_no_edges(explanation))
 
 
 def _table(

@@ -242,3 +242,10 @@ def test_long_explanations_are_drawn_as_aligned_columns():
     backward = lines.index("Backward pass, output first: each edge sends upstream × local to its input")
     assert len(lines) == backward + 2 + 600  # a tanh and a product per step: 3 edges
     assert lines[-1].split()[:2] == ["#1", "→"] and lines[-1].endswith(f"{x.grad:.6g} (201 of 201)")
+
+
+def test_a_graph_of_constants_has_no_backward_edges():
+    result = run("explain", "2*3")
+    assert result.exit_code == 0
+    assert "(no edges: every input is a constant, and constants need no gradient)" in result.stdout
+    assert result.stdout.endswith("Result, at full precision\nvalue   6.0\n")

@@ -287,3 +287,12 @@ def test_a_deep_graph_is_written_without_recursion():
     expected = 5 + len(order) + sum(2 + len(n.parents) for n in order if n.parents)
     assert len(list(dot_lines(y))) == expected
     assert len(json.loads("\n".join(json_lines(y)))["nodes"]) == len(order)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
+def test_written_files_get_the_usual_permissions(tmp_path):
+    target = tmp_path / "graph.dot"
+    assert run("graph", "x", "x=1", "-o", str(target)).exit_code == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask
