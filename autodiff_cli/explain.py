@@ -11,7 +11,6 @@ the input.  Standard library only; render.py draws it, the CLI prints it as JSON
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from . import ops
@@ -224,10 +223,3 @@ def _over(tree: ast.expr, args: list[str]) -> ast.expr:
 
     return Swap().visit(tree)
 
-
-def iter_edges(order: list[Value]) -> Iterator[tuple[int, int, int]]:
-    """(input id, node id, argument) for every edge, by positions in `order`."""
-    index = {id(node): i for i, node in enumerate(order)}
-    for j, node in enumerate(order):
-        for a, p in enumerate(node.parents):
-            yield index[id(p)], j, a

@@ -24,10 +24,7 @@ from .engine import Value, topological_order
 from .errors import OutputError, UsageError
 from .explain import labels
 
-__all__ = ["FORMATS", "IMAGE_FORMATS", "dot_lines", "json_lines", "mermaid_lines", "render_image", "write_atomic"]
-
-FORMATS = ("tree", "dot", "mermaid", "json")
-IMAGE_FORMATS = ("svg", "png", "pdf")
+__all__ = ["dot_lines", "json_lines", "mermaid_lines", "render_image", "write_atomic", "write_lines"]
 
 INSTALL_GRAPHVIZ = """\
 Install Graphviz, which provides it:
@@ -248,18 +245,26 @@ def render_image(path: Path, lines: Iterable[str], fmt: str) -> None:
     fd, tmp = _temporary(path)
     os.close(fd)
     try:
-        with subprocess.Popen(
-            [program, f"-T{fmt}", "-o", tmp], stdin=subprocess.PIPE, stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL, text=True, encoding="utf-8",
-        ) as proc:
-            assert proc.stdin is not None and proc.stderr is not None
+        # dot's messages go to a file, not a pipe: a full pipe would stall it while we write
+        with tempfile.TemporaryFile() as messages:
+            proc = subprocess.Popen(
+                [program, f"-T{fmt}", "-o", tmp], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                stderr=messages, text=True, encoding="utf-8",
+            )
+            assert proc.stdin is not None
             try:
                 write_lines(proc.stdin, lines)
                 proc.stdin.close()
-            except BrokenPipeError:
-                pass  # dot stopped reading: its exit status and message say why
-            problem = proc.stderr.read().strip()
+            except BrokenPipeError:  # dot stopped reading: its exit status and message say why
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+            except BaseException:  # interrupted, or the lines failed: stop dot too
+                proc.kill()
+                proc.wait()
+                raise
             code = proc.wait()
+            messages.seek(0)
+            problem = messages.read().decode("utf-8", "replace").strip()
         if code != 0:
             raise OutputError(f"Graphviz's dot failed (exit {code}): {problem or 'no message'}")
         _publish(tmp, path)

@@ -296,3 +296,18 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a shell script stands in for dot")
+def test_a_dot_that_stops_reading_is_reported(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "dot"
+    fake.write_text("#!/bin/sh\necho 'Error: syntax error in line 1' >&2\nexit 1\n")  # reads nothing
+    fake.chmod(0o755)
+    big = "+".join(f"x*{i}" for i in range(3000))  # far more DOT than a pipe holds
+    target = tmp_path / "g.svg"
+    result = run("graph", big, "x=1", "--output", str(target), env={"PATH": str(bin_dir)})
+    assert result.exit_code == 1
+    assert "Graphviz's dot failed (exit 1): Error: syntax error in line 1" in result.stderr
+    assert sorted(os.listdir(tmp_path)) == ["bin"]
