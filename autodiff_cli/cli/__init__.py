@@ -6,10 +6,10 @@ library and renders what comes back.
 
 from __future__ import annotations
 
-from . import calculus, derivatives, training, views
+from . import batch, calculus, derivatives, training, views
 from .group import cli, main
 
-for _command in (*calculus.COMMANDS, *derivatives.COMMANDS, *views.COMMANDS, *training.COMMANDS):
+for _command in (*calculus.COMMANDS, *derivatives.COMMANDS, *views.COMMANDS, *training.COMMANDS, *batch.COMMANDS):
     cli.add_command(_command)
 
 __all__ = ["cli", "main"]

@@ -6,6 +6,7 @@ import click
 
 from .. import render
 from ..errors import UsageError
+from . import batch
 from .common import (
     FREE_ARGS,
     free_arguments,
@@ -24,9 +25,10 @@ from .views import print_steps
 
 @click.command("eval", context_settings=FREE_ARGS)
 @json_option
+@batch.batch_options
 @free_arguments
 @handles_errors
-def eval_command(args: tuple[str, ...], json_: bool) -> None:
+def eval_command(args: tuple[str, ...], json_: bool, **batch_options: object) -> None:
     """Print the value of EXPR at a point, and nothing else.
 
     The number is the shortest text that reads back as the same double, so
@@ -37,9 +39,12 @@ def eval_command(args: tuple[str, ...], json_: bool) -> None:
       autodiff eval "sqrt(x^2+y^2)" x=3 y=4        # 5.0
       autodiff eval "2^-1"                         # 0.5
       echo "log(x, 2)" | autodiff eval - --x 8     # 3.0
+      autodiff eval "sqrt(x^2+y^2)" --input points.csv   # one record per row
     """
     text, bindings = read_call(args)
     expr = load(text)
+    if batch.requested(batch_options):
+        return batch.run(expr, bindings, gradient=False, wrt=None, options=batch_options)
     value = expr.evaluate(bindings)
     warn_unused(expr, bindings)
     if json_:
@@ -53,9 +58,12 @@ def eval_command(args: tuple[str, ...], json_: bool) -> None:
 @mode_option
 @click.option("--steps", is_flag=True, help="Show the forward and backward passes step by step (as autodiff explain).")
 @json_option
+@batch.batch_options
 @free_arguments
 @handles_errors
-def grad_command(args: tuple[str, ...], wrt: tuple[str, ...], mode: str, steps: bool, json_: bool) -> None:
+def grad_command(
+    args: tuple[str, ...], wrt: tuple[str, ...], mode: str, steps: bool, json_: bool, **batch_options: object
+) -> None:
     """Print the value of EXPR and its partial derivatives, by reverse mode.
 
     Variables come in order of first appearance, or in the order --wrt names them.
@@ -69,12 +77,17 @@ def grad_command(args: tuple[str, ...], wrt: tuple[str, ...], mode: str, steps: 
       autodiff grad "x*y + sin(x)" x=1 y=2 --wrt y
       autodiff grad "x*y + sin(x)" x=1 y=2 --mode forward
       autodiff grad "x*x" x=3 --steps
+      autodiff grad "tanh(w*x+b)" --w -3 --b 1 --input points.jsonl
     """
     if steps and mode != "reverse":
         raise UsageError("--steps shows the reverse-mode passes: leave out --mode forward")
     text, bindings = read_call(args)
     expr = load(text)
     names = split_names(wrt) if wrt else None
+    if batch.requested(batch_options):
+        if steps:
+            raise UsageError("--steps shows one point: leave out --input")
+        return batch.run(expr, bindings, gradient=True, wrt=names, options=batch_options, mode=mode)
     value, gradient = expr.gradient(bindings, names, mode=mode)
     warn_unused(expr, bindings)
     if steps:

@@ -1,0 +1,348 @@
+"""Graph to straight-line Python: an expression's value and gradient as one plain function.
+
+The compiler reads the Value graph once and writes a small Python module: a
+forward sweep (one assignment per distinct node, in topological order), then the
+adjoints in reverse order, each local derivative inlined from the op table's own
+formula.  Variables are taken by position (v0, v1, ...) and every local is a
+generated name (t3, g3), so no user text ever enters the source: a variable
+called ``__import__('os').system('x')`` appears only as data, in a tuple built
+with repr().  The module imports `math` and nothing else; it can be printed
+(`autodiff compile`), pasted into another program, or exec'd here for batches.
+
+Structurally identical subtrees are merged (``(w*x+b)`` written twice is computed
+once), operations on constants are folded into literals, and a derivative is
+only computed on paths that lead to a variable we differentiate by.
+
+Errors: the generated code runs on floats.  A domain error raises ValueError,
+a division by zero ZeroDivisionError, an overflow OverflowError, and a result
+(or an intermediate sum, difference, product or quotient) that is not finite
+raises OverflowError at the end.  The callers that need the project's precise
+messages (the batch runner) evaluate such a row again through the Value graph.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import math
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from . import ops
+from .engine import Value, topological_order
+
+__all__ = ["Compiled", "compile_expression", "compile_graph"]
+
+# Table functions that differ from the math module's only in the error they raise
+# on a domain error: the generated code calls math's (faster, the same float
+# results), and a ValueError there sends the row to the exact path.
+_MATH_EQUIVALENT = ("pow", "log", "log2", "log10", "sqrt", "asin", "acos")
+
+# Operations written as Python operators; anything else is a call.
+_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+_CHECKED = frozenset(_INFIX)  # can overflow to inf or produce nan without raising
+_PROPAGATE = frozenset(("add", "sub", "mul", "neg"))  # inf or nan in, inf or nan out
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A compiled expression: the generated module's text and its two functions.
+
+    gradient(*values) returns (value, d/d wrt[0], d/d wrt[1], ...), floats;
+    value(*values) returns the value.  Values go by position, as in `variables`.
+    """
+
+    source: str
+    variables: tuple[str, ...]
+    wrt: tuple[str, ...]
+    gradient: Callable[..., tuple[float, ...]]
+    value: Callable[..., float]
+
+
+def compile_expression(expr: object, wrt: Sequence[str] | None = None) -> Compiled:
+    """Compile a parsed Expression (autodiff_cli.parse) by its variables, in order of appearance.
+
+    wrt: the names to differentiate by (default: every variable, in order); a name
+    that is not a variable raises ValueError.
+    """
+    variables: dict[str, Value] = expr.variables  # type: ignore[attr-defined]
+    names = list(variables)
+    chosen = names if wrt is None else list(wrt)
+    for name in chosen:
+        if name not in variables:
+            raise ValueError(f"{name!r} is not a variable of the expression")
+    return compile_graph(
+        expr.root,  # type: ignore[attr-defined]
+        list(variables.values()),
+        [names.index(n) for n in chosen],
+        names=names,
+        text=getattr(expr, "text", None),
+    )
+
+
+def compile_graph(
+    root: Value,
+    leaves: Sequence[Value],
+    wrt: Sequence[int] | None = None,
+    names: Sequence[str] | None = None,
+    text: str | None = None,
+) -> Compiled:
+    """Compile the graph under root; leaves[i] is the i-th argument, wrt the positions to differentiate by.
+
+    names label the positions (as data, never as code); text is the expression, kept as data too.
+    """
+    names = [leaf.name or f"v{i}" for i, leaf in enumerate(leaves)] if names is None else list(names)
+    wrt = list(range(len(leaves))) if wrt is None else list(wrt)
+    source = _Writer(root, leaves, wrt).module(names, [names[i] for i in wrt], text)
+    namespace: dict = {"__name__": "autodiff_compiled"}
+    # The source is generated from the op table's formulas and from numbers; names are data.
+    exec(compile(source, "<autodiff compiled>", "exec"), namespace)
+    return Compiled(source, tuple(names), tuple(names[i] for i in wrt), namespace["gradient"], namespace["value"])
+
+
+def _literal(x: float) -> str:
+    if math.isfinite(x):
+        return repr(x) if x >= 0 or (x == 0 and math.copysign(1.0, x) > 0) else f"({x!r})"
+    return f"float({repr(x)!r})"  # inf or nan as a library user's constant
+
+
+def _fold(src: str) -> str:
+    """Fold arithmetic on numbers in a derivative formula (2.0 - 1.0 is 1.0): the same floats, shorter text."""
+
+    class Fold(ast.NodeTransformer):
+        def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+            self.generic_visit(node)
+            if isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant):
+                try:
+                    value = eval(compile(ast.Expression(node), "<fold>", "eval"), {})  # two float literals
+                except ArithmeticError:
+                    return node
+                if isinstance(value, float) and math.isfinite(value) and value >= 0:
+                    return ast.Constant(value=value)
+            return node
+
+    tree = ast.parse(src, mode="eval")
+    return ast.unparse(Fold().visit(tree))
+
+
+def _is_atom(src: str) -> bool:
+    return src.isidentifier() or src.replace(".", "", 1).replace("e-", "", 1).replace("e+", "", 1).isdigit()
+
+
+class _Writer:
+    """Writes the module for one graph: numbering, folding, merging, then the two sweeps."""
+
+    def __init__(self, root: Value, leaves: Sequence[Value], wrt: Sequence[int]) -> None:
+        position = {id(leaf): i for i, leaf in enumerate(leaves)}
+        self.arity = len(leaves)
+        # canonical nodes: each is (op name, parent indices) or a leaf; expr[i] is its Python text
+        self.op: list[str] = []
+        self.parents: list[tuple[int, ...]] = []
+        self.expr: list[str] = []
+        self.const: list[float | None] = []  # the value of a constant (folded) node
+        index: dict[int, int] = {}  # id(Value) -> canonical node
+        seen: dict[tuple, int] = {}  # structure -> canonical node (hash-consing)
+        for node in topological_order(root):
+            if not node._prev:
+                if id(node) in position:
+                    key: tuple = ("var", position[id(node)])
+                elif node.is_constant:
+                    key = ("const", repr(node.data))
+                else:
+                    raise ValueError(f"the graph has a variable that is not among the leaves: {node!r}")
+            else:
+                key = (node.op, *(index[id(p)] for p in node._prev))
+            if key not in seen:
+                seen[key] = self._add(key)
+            index[id(node)] = seen[key]
+        self.root = index[id(root)]
+        self.wrt = list(wrt)
+        self.functions: set[str] = set()
+
+    def _add(self, key: tuple) -> int:
+        i = len(self.op)
+        kind, args = key[0], key[1:]
+        value: float | None = None
+        if kind == "var":
+            expr = f"v{args[0]}"
+        elif kind == "const":
+            value = float(args[0])
+            expr = _literal(value)
+        else:
+            expr = f"t{i}"
+            if all(self.const[a] is not None for a in args):  # fold: an operation on numbers is a number
+                try:
+                    r = ops.OPS[kind].fn(*[self.const[a] for a in args])
+                except (ArithmeticError, ValueError):
+                    r = math.nan  # leave it to run (and fail) at run time
+                if math.isfinite(r):
+                    value = float(r)
+                    expr = _literal(value)
+        self.op.append(kind if value is None or kind in ("var", "const") else "const")
+        self.parents.append(args if self.op[-1] not in ("var", "const") else ())
+        self.expr.append(expr)
+        self.const.append(value)
+        return i
+
+    # -- the pieces of code ---------------------------------------------------
+
+    def _call(self, name: str) -> str:
+        self.functions.add(name)
+        return f"_f_{name}"
+
+    def _forward(self, i: int) -> str:
+        kind, args = self.op[i], [self.expr[a] for a in self.parents[i]]
+        if kind in _INFIX:
+            return f"{args[0]} {_INFIX[kind]} {args[1]}"
+        if kind == "neg":
+            return f"-{args[0]}"
+        if kind == "pow":
+            c = self.const[self.parents[i][1]]
+            if c is not None and c.is_integer():  # ** on floats is C pow, and cannot turn complex here
+                return f"{args[0]} ** {args[1]}"
+        return f"{self._call(kind)}({', '.join(args)})"
+
+    def _sweeps(self, backward: bool) -> tuple[list[str], list[str], list[str], list[str]]:
+        """Lines of the forward and backward sweeps, the gradients' texts, the arithmetic results."""
+        fwd: list[str] = []
+        checked: list[str] = []
+        for i, kind in enumerate(self.op):
+            if kind not in ("var", "const"):
+                fwd.append(f"{self.expr[i]} = {self._forward(i)}  # {kind}")
+                # inf or nan from + - * / carries on to the value through + - * and a numerator;
+                # anything else could absorb it (tanh(inf) is 1, 1/inf is 0): check it there
+                for k, a in enumerate(self.parents[i]):
+                    if self.op[a] in _CHECKED and not (kind in _PROPAGATE or (kind == "div" and k == 0)):
+                        checked.append(self.expr[a])
+        if not backward:
+            return fwd, [], [], checked
+        # which nodes lead to a variable we differentiate by
+        needs = [False] * len(self.op)
+        targets = {("var", w) for w in self.wrt}
+        for i, kind in enumerate(self.op):
+            if kind == "var":
+                needs[i] = ("var", int(self.expr[i][1:])) in targets
+            elif kind != "const":
+                needs[i] = any(needs[a] for a in self.parents[i])
+        adjoint: dict[int, tuple[str, bool]] = {self.root: ("1.0", False)}  # (text, a name we own)
+        bwd: list[str] = []
+        for i in range(len(self.op) - 1, -1, -1):
+            if i not in adjoint or self.op[i] in ("var", "const"):
+                continue
+            g = adjoint[i][0]
+            spec = ops.OPS[self.op[i]]
+            names = {ops.RESULT_NAME: self.expr[i]}
+            names.update(zip(ops.ARG_NAMES, (self.expr[a] for a in self.parents[i]), strict=False))
+            for k, (a, tree) in enumerate(zip(self.parents[i], spec.grad_trees, strict=True)):
+                if not needs[a]:
+                    continue  # a constant, or a subtree without the variables we want
+                local = _fold(ops.formula_to_python(tree, names, self._call))
+                if local == "0.0":
+                    continue  # sign, step: nothing flows back
+                if local == "1.0":
+                    term = g
+                elif local == "-1.0":
+                    term = f"-{g}" if _is_atom(g) else f"-({g})"
+                elif g == "1.0":
+                    term = local
+                else:
+                    term = f"{g} * {local if _is_atom(local) else f'({local})'}"
+                term = {"--1.0": "1.0", "-(-1.0)": "1.0"}.get(term, term)
+                comment = f"  # {spec.name}, {spec.role(k)}" if spec.arity > 1 else f"  # {spec.name}"
+                mine = f"gv{self.expr[a][1:]}" if self.op[a] == "var" else f"g{a}"
+                if a not in adjoint:
+                    if _is_atom(term):  # share the name: no copy
+                        adjoint[a] = (term, False)
+                    else:
+                        bwd.append(f"{mine} = {term}{comment}")
+                        adjoint[a] = (mine, True)
+                elif adjoint[a][1]:
+                    bwd.append(f"{mine} += {term}{comment}")
+                else:
+                    bwd.append(f"{mine} = {adjoint[a][0]} + {term}{comment}")
+                    adjoint[a] = (mine, True)
+        var_node = {int(self.expr[i][1:]): i for i, k in enumerate(self.op) if k == "var"}
+        results = [adjoint[var_node[w]][0] if var_node.get(w) in adjoint else "0.0" for w in self.wrt]
+        return fwd, bwd, results, checked
+
+    def _function(self, name: str, backward: bool, doc: str) -> str:
+        params = ", ".join(f"v{i}" for i in range(self.arity))
+        fwd, bwd, grads, arithmetic = self._sweeps(backward)
+        value = self.expr[self.root]
+        lines = [f"def {name}({params}):", f'    """{doc}"""']
+        if fwd:
+            lines.append("    # forward sweep: each distinct node once, parents first")
+            lines += [f"    {line}" for line in fwd]
+        outputs = [value, *grads]
+        if backward and bwd:
+            lines.append("    # backward sweep: adjoints (d value / d node), from the output down")
+            lines += [f"    {line}" for line in bwd]
+        checks = [n for n in dict.fromkeys([*outputs, *arithmetic]) if n.isidentifier() and n[0] in "tg"]
+        if checks:
+            lines.append("    # inf or nan in any of these makes the sum not finite")
+            lines.append(f"    s = {' + '.join(checks)}")
+            lines.append("    if s - s != 0.0:")
+            lines.append("        raise OverflowError('a result is not a finite number')")
+        ret = outputs[0] if not backward else ", ".join(outputs) + ("," if len(outputs) == 1 else "")
+        lines.append(f"    return {ret}")
+        return "\n".join(lines)
+
+    def module(self, names: list[str], wrt: list[str], text: str | None) -> str:
+        """The whole module: docstring, import, helpers, value(), gradient()."""
+        params = ", ".join(f"v{i}" for i in range(self.arity))
+        value_fn = self._function("value", False, "The value at a point.")
+        grad_fn = self._function("gradient", True, "The value, then the partial derivatives in the order of WRT.")
+        helpers = [_helper_source(name) for name in sorted(self.functions)]
+        aliases = [h for h in helpers if not h.startswith("def ")]
+        defs = [h for h in helpers if h.startswith("def ")]
+        head = [
+            '"""Generated by autodiff: the expression in EXPRESSION, compiled to plain Python.',
+            "",
+            f"value({params}) returns the value; gradient({params}) returns the value, then",
+            "the partial derivative with respect to each name of WRT, by reverse mode written",
+            "out: a forward sweep, then the adjoints in reverse order.  Argument vI is the",
+            "variable VARIABLES[I].  A math error raises ValueError, ZeroDivisionError or",
+            "OverflowError (a result that is not a finite number raises OverflowError).",
+            '"""',
+            "",
+            "import math",
+            "",
+            f"EXPRESSION = {text!r}",
+            f"VARIABLES = {tuple(names)!r}",
+            f"WRT = {tuple(wrt)!r}",
+        ]
+        body = "\n".join(head)
+        if aliases:
+            body += "\n\n" + "\n".join(aliases)
+        for d in defs:
+            body += "\n\n\n" + d
+        return f"{body}\n\n\n{value_fn}\n\n\n{grad_fn}\n"
+
+
+def _helper_source(name: str) -> str:
+    """How generated code reaches a table function: math's own, or the table's source, renamed."""
+    fn = ops.OPS[name].fn
+    if name in _MATH_EQUIVALENT:
+        return f"_f_{name} = math.{name}"
+    if getattr(math, getattr(fn, "__name__", ""), None) is fn:
+        return f"_f_{name} = math.{fn.__name__}"
+    return _python_helper(name, fn)
+
+
+def _python_helper(name: str, fn: Callable) -> str:
+    """The table's own Python function, renamed; it may use only math and builtins."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    func = tree.body[0]
+    assert isinstance(func, ast.FunctionDef)
+    func.name = f"_f_{name}"
+    func.returns = None
+    for arg in func.args.args:
+        arg.annotation = None
+    local = {a.arg for a in func.args.args} | {
+        t.id for n in ast.walk(func) if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
+    }
+    free = {n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - local
+    if not free <= {"math", "abs", "max", "min"}:
+        raise TypeError(f"the table function of {name} uses {sorted(free)}: it cannot be copied into generated code")
+    return ast.unparse(func)
