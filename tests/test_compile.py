@@ -1,0 +1,207 @@
+"""The compiler against the Value engine, finite differences and hand derivations; its code as text."""
+
+import ast
+import math
+import random
+
+import pytest
+from hypothesis import assume, given
+from test_properties import expressions, points, reliable_difference
+
+from autodiff_cli import ops, parse
+from autodiff_cli.compile import compile_expression, compile_graph
+from autodiff_cli.engine import Value
+from autodiff_cli.errors import MathError
+
+BENCH = "sin(x)*exp(-y^2/2) + log(1+x^2*y^2) + sqrt(z^2+1)*tanh(x*y*z)"
+
+# points where each operation is defined and differentiable, away from kinks
+SAFE = {
+    "log": (0.2, 3.0), "log2": (0.2, 3.0), "log10": (0.2, 3.0), "sqrt": (0.2, 3.0),
+    "asin": (-0.9, 0.9), "acos": (-0.9, 0.9), "tan": (-1.2, 1.2), "pow": (0.3, 2.5),
+}
+
+
+def call_text(op, args=ops.ARG_NAMES):
+    if op.symbol is None:
+        return f"{op.name}({', '.join(args[: op.arity])})"
+    return f"{op.symbol}{args[0]}" if op.arity == 1 else f"{args[0]} {op.symbol} {args[1]}"
+
+
+def numeric_gradient(f, env):
+    return {n: reliable_difference(f, env, n) for n in env}
+
+
+@pytest.mark.parametrize("op", list(ops.functions()), ids=lambda op: op.name)
+def test_every_operation_matches_the_engine_and_finite_differences(op):
+    expr = parse(call_text(op))
+    compiled = compile_expression(expr)
+    lo, hi = SAFE.get(op.name, (-2.5, 2.5))
+    rng = random.Random(op.name)
+    for _ in range(25):
+        env = {n: rng.uniform(lo, hi) for n in expr.variables}
+        if op.name in ("max", "min", "relu", "abs", "sign", "step"):
+            assume_apart = all(abs(v) > 1e-3 for v in env.values()) and abs(env["x"] - env.get("y", 1e9)) > 1e-3
+            if not assume_apart:
+                continue
+        args = list(env.values())
+        value, *grads = compiled.gradient(*args)
+        reference, reference_grads = expr.gradient(env)
+        assert value == reference  # the same float operations: bit for bit
+        assert compiled.value(*args) == reference
+        assert grads == pytest.approx(list(reference_grads.values()), rel=1e-13, abs=1e-300)
+        f = lambda e: op.fn(*[e[n] for n in ops.ARG_NAMES[: op.arity]])  # noqa: E731
+        numeric = numeric_gradient(f, env)
+        for g, name in zip(grads, expr.variables, strict=True):
+            assert g == pytest.approx(numeric[name], rel=1e-6, abs=1e-8), name
+
+
+def test_the_benchmark_expressions_by_hand():
+    x, y, z = 0.7, -1.3, 0.4
+    value, dx, dy, dz = compile_expression(parse(BENCH)).gradient(x, y, z)
+    e, s, u = math.exp(-y * y / 2), math.sqrt(z * z + 1), x * y * z
+    sech2 = 1 / math.cosh(u) ** 2
+    q = 1 + x * x * y * y
+    assert value == pytest.approx(math.sin(x) * e + math.log(q) + s * math.tanh(u), rel=1e-15)
+    assert dx == pytest.approx(math.cos(x) * e + 2 * x * y * y / q + s * sech2 * y * z, rel=1e-13)
+    assert dy == pytest.approx(-y * math.sin(x) * e + 2 * x * x * y / q + s * sech2 * x * z, rel=1e-13)
+    assert dz == pytest.approx(z / s * math.tanh(u) + s * sech2 * x * y, rel=1e-13)
+
+    value, dw, dx, db = compile_expression(parse("tanh(w*x+b)")).gradient(-3.0, 2.0, 1.0)
+    t = math.tanh(-5.0)
+    assert (value, dw, dx, db) == pytest.approx((t, (1 - t * t) * 2, (1 - t * t) * -3, 1 - t * t), rel=1e-12)
+
+
+@given(expressions, points)
+def test_generated_expressions_match_the_engine(generated, env):
+    text, _ = generated
+    expr = parse(text)
+    bindings = {n: env[n] for n in expr.variables}
+    try:
+        reference, reference_grads = expr.gradient(bindings)
+    except MathError:
+        assume(False)
+    compiled = compile_expression(expr)
+    value, *grads = compiled.gradient(*bindings.values())
+    assert value == reference
+    scale = 1 + max([abs(g) for g in reference_grads.values()], default=0)
+    assert grads == pytest.approx(list(reference_grads.values()), rel=1e-12, abs=1e-12 * scale)
+
+
+def run_printed(source):
+    """The printed module, exec'd on its own: nothing from autodiff in its namespace."""
+    namespace = {}
+    exec(compile(source, "<printed>", "exec"), namespace)  # the code under test
+    return namespace
+
+
+def test_printed_module_runs_on_its_own_and_agrees_with_finite_differences():
+    expr = parse(BENCH)
+    module = run_printed(compile_expression(expr).source)
+    assert module["VARIABLES"] == ("x", "y", "z")
+    assert module["EXPRESSION"] == BENCH
+    tree = ast.parse(compile_expression(expr).source)
+    imports = [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
+    assert [alias.name for node in imports for alias in node.names] == ["math"]
+    env = {"x": 0.3, "y": 1.1, "z": -0.8}
+    value, *grads = module["gradient"](*env.values())
+    f = lambda e: module["value"](e["x"], e["y"], e["z"])  # noqa: E731
+    numeric = numeric_gradient(f, env)
+    assert value == expr.evaluate(env)
+    assert grads == pytest.approx([numeric[n] for n in env], rel=1e-7)
+    reference = expr.gradient(env)[1]
+    assert grads == pytest.approx([reference[n] for n in env], rel=1e-14)
+
+
+def test_every_helper_the_table_needs_can_be_printed():
+    text = " + ".join(call_text(op, ("a", "b")) for op in ops.functions())
+    expr = parse(text)
+    module = run_printed(compile_expression(expr).source)
+    value, *grads = module["gradient"](0.3, 0.7)
+    reference, reference_grads = expr.gradient({"a": 0.3, "b": 0.7})
+    assert value == reference
+    assert grads == pytest.approx(list(reference_grads.values()), rel=1e-13)
+
+
+# -- the code as text ---------------------------------------------------------------------------
+
+ALLOWED = {"math", "s", "abs", "max", "min", "OverflowError", "float", "x", "y", "t"}
+
+
+def names_in(source):
+    return {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
+
+
+def test_variable_names_are_data_never_code():
+    nasty = ["__import__('os').system('echo hi')", '"""; raise SystemExit; """', "a\nimport os", "θ"]
+    leaves = [Value(1.0 + i, name=n) for i, n in enumerate(nasty)]
+    root = (leaves[0] * leaves[1] + leaves[2]).tanh() * leaves[3]
+    compiled = compile_graph(root, leaves, names=nasty, text="whatever \"\"\" '''")
+    tree = ast.parse(compiled.source)
+    strings = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    for name in nasty:
+        assert name not in compiled.source.replace(repr(tuple(nasty)), "")
+    assert tuple(nasty) == run_printed(compiled.source)["VARIABLES"]
+    assert "whatever \"\"\" '''" in strings
+    for name in names_in(compiled.source):
+        assert name in ALLOWED or name.startswith(("_f_", "EXPRESSION", "VARIABLES", "WRT")) or (
+            name[0] in "vtg" and name.lstrip("gvt").isdigit()
+        ), name
+
+
+def test_shared_subexpressions_are_computed_once():
+    source = compile_expression(parse("(w*x+b)*(w*x+b) + tanh(w*x+b)")).source
+    forward = source.split("def gradient")[1]
+    assert forward.count("v0 * v1") == 1
+    assert forward.count("_f_tanh(") == 1
+    value, dw, dx, db = compile_expression(parse("(w*x+b)*(w*x+b)")).gradient(2.0, 3.0, 1.0)
+    assert (value, dw, dx, db) == (49.0, 2 * 7 * 3, 2 * 7 * 2, 2 * 7)
+
+
+def test_constants_fold_and_a_constant_exponent_has_no_derivative():
+    source = compile_expression(parse("x * (2 + 3) + log(x, 2)")).source
+    assert "5.0" in source and "0.6931471805599453" in source
+    assert "2.0 + 3.0" not in source
+    cube = compile_expression(parse("x^3")).source
+    assert "_f_log" not in cube
+    assert compile_expression(parse("x^3")).gradient(-2.0) == (-8.0, 12.0)
+    # only the gradients asked for: with respect to x, x^y needs no log of the base
+    mixed = compile_expression(parse("x^y"), ["x"])
+    assert "_f_log" not in mixed.source
+    assert mixed.gradient(-2.0, 3.0) == (-8.0, 12.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "error"),
+    [
+        ("log(x)", (-1.0,), ValueError),
+        ("1/x", (0.0,), ZeroDivisionError),
+        ("exp(x)", (1000.0,), OverflowError),
+        ("tanh(x*y)", (1e200, 1e200), OverflowError),  # inf in the middle, absorbed by tanh: still caught
+        ("1/(x*y)", (1e200, 1e200), OverflowError),
+        ("x*y - x*y", (1e200, 1e200), OverflowError),  # inf - inf: nan
+        ("sqrt(x)", (0.0,), ZeroDivisionError),  # the value exists, the derivative does not
+        ("x^y", (-8.0, 1 / 3), ValueError),
+    ],
+)
+def test_math_errors_raise_where_the_engine_raises(text, args, error):
+    expr = parse(text)
+    with pytest.raises(error):
+        compile_expression(expr).gradient(*args)
+    with pytest.raises(MathError):
+        expr.gradient(dict(zip(expr.variables, args, strict=True)))
+
+
+def test_leaves_constants_and_empty_gradients():
+    assert compile_expression(parse("x")).gradient(2.5) == (2.5, 1.0)
+    assert compile_expression(parse("2*pi")).gradient() == (2 * math.pi,)
+    assert compile_expression(parse("sign(x)")).gradient(3.0) == (1.0, 0.0)
+    assert compile_expression(parse("x*y"), ["y", "x"]).gradient(2.0, 5.0) == (10.0, 2.0, 5.0)
+    with pytest.raises(ValueError):
+        compile_expression(parse("x"), ["q"])
+
+
+def test_a_long_expression_compiles_without_recursion():
+    text = "+".join(f"{k}*x" for k in range(1, 3001))
+    value, dx = compile_expression(parse(text)).gradient(2.0)
+    assert (value, dx) == (2.0 * 3000 * 3001 / 2, 3000 * 3001 / 2)
