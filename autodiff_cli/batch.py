@@ -264,6 +264,12 @@ def _jsonl_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable
                         args = _floats(args)  # ints become floats; anything else raises
                         break
                 result = function(*args)
+                if ev.gradient:
+                    s = sum(result)
+                    if s - s != 0.0:
+                        raise OverflowError  # inf or nan among the results
+                elif result - result != 0.0:
+                    raise OverflowError
             except Exception:
                 try:
                     result = ev.exact(row)
@@ -367,6 +373,12 @@ def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[
                     else:
                         raise ValueError
                 result = function(*args)
+                if ev.gradient:
+                    s = sum(result)
+                    if s - s != 0.0:
+                        raise OverflowError  # inf or nan among the results
+                elif result - result != 0.0:
+                    raise OverflowError
             except Exception:
                 try:
                     result = ev.exact(_csv_values(ev, cells, columns))

@@ -14,17 +14,24 @@ once), operations on constants are folded into literals, and a derivative is
 only computed on paths that lead to a variable we differentiate by.
 
 Errors: the generated code runs on floats.  A domain error raises ValueError,
-a division by zero ZeroDivisionError, an overflow OverflowError, and a result
-(or an intermediate sum, difference, product or quotient) that is not finite
-raises OverflowError at the end.  The callers that need the project's precise
-messages (the batch runner) evaluate such a row again through the Value graph.
+a division by zero ZeroDivisionError, an overflow in a math function
+OverflowError.  A sum, difference, product or quotient that overflows to inf
+raises OverflowError where the inf could vanish into a finite result (as the
+argument of tanh, or a denominator); elsewhere it reaches the results, which
+come back as inf or nan, like hand-written code's (the caller checks them once,
+which is cheaper than checking every node).  The callers that need the
+project's precise messages (the batch runner) evaluate such a row again through
+the Value graph.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
+import functools
 import inspect
 import math
+import re
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,7 +48,6 @@ _MATH_EQUIVALENT = ("pow", "log", "log2", "log10", "sqrt", "asin", "acos")
 
 # Operations written as Python operators; anything else is a call.
 _INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
-_CHECKED = frozenset(_INFIX)  # can overflow to inf or produce nan without raising
 _PROPAGATE = frozenset(("add", "sub", "mul", "neg"))  # inf or nan in, inf or nan out
 
 
@@ -107,23 +113,47 @@ def _literal(x: float) -> str:
     return f"float({repr(x)!r})"  # inf or nan as a library user's constant
 
 
-def _fold(src: str) -> str:
-    """Fold arithmetic on numbers in a derivative formula (2.0 - 1.0 is 1.0): the same floats, shorter text."""
+@dataclass(frozen=True)
+class _Inline:
+    """A table function short enough to write in place: its parameters, assignments and result."""
 
-    class Fold(ast.NodeTransformer):
-        def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
-            self.generic_visit(node)
-            if isinstance(node.left, ast.Constant) and isinstance(node.right, ast.Constant):
-                try:
-                    value = eval(compile(ast.Expression(node), "<fold>", "eval"), {})  # two float literals
-                except ArithmeticError:
-                    return node
-                if isinstance(value, float) and math.isfinite(value) and value >= 0:
-                    return ast.Constant(value=value)
-            return node
+    params: tuple[str, ...]
+    assigns: tuple[tuple[str, ast.expr], ...]
+    result: ast.expr
 
-    tree = ast.parse(src, mode="eval")
-    return ast.unparse(Fold().visit(tree))
+
+@functools.cache
+def _inline_form(name: str) -> _Inline | None:
+    """The table's own Python function for `name` as an _Inline, if it is straight-line code."""
+    fn = ops.OPS[name].fn
+    if name in _MATH_EQUIVALENT or not inspect.isfunction(fn):
+        return None
+    func = _function_tree(name, fn)
+    body = list(func.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # a docstring
+    if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
+        return None
+    assigns = []
+    for stmt in body[:-1]:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            return None
+        assigns.append((stmt.targets[0].id, stmt.value))
+    return _Inline(tuple(a.arg for a in func.args.args), tuple(assigns), body[-1].value)
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, mapping: dict[str, ast.expr]) -> None:
+        self.mapping = mapping
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        return copy.deepcopy(self.mapping[node.id]) if node.id in self.mapping else node
+
+
+def _number(node: ast.expr) -> float | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, float):
+        return node.value
+    return None
 
 
 def _is_atom(src: str) -> bool:
@@ -158,7 +188,9 @@ class _Writer:
             index[id(node)] = seen[key]
         self.root = index[id(root)]
         self.wrt = list(wrt)
-        self.functions: set[str] = set()
+        self.temps: dict[str, str] = {}  # expression text -> temporary, within one function
+        self.ntemps = 0
+        self.arithmetic: set[int] = set()  # nodes written as + - * /: they may turn inf without raising
 
     def _add(self, key: tuple) -> int:
         i = len(self.op)
@@ -187,33 +219,103 @@ class _Writer:
 
     # -- the pieces of code ---------------------------------------------------
 
-    def _call(self, name: str) -> str:
-        self.functions.add(name)
-        return f"_f_{name}"
+    # -- the pieces of code ---------------------------------------------------
 
-    def _forward(self, i: int) -> str:
+    def _temp(self, node: ast.expr, prelude: list[str]) -> ast.Name:
+        """A temporary holding node's value; the same text twice is one temporary (they are never reassigned)."""
+        text = ast.unparse(node)
+        if text not in self.temps:
+            self.ntemps += 1
+            self.temps[text] = f"h{self.ntemps}"
+            prelude.append(f"{self.temps[text]} = {text}")
+        return ast.Name(id=self.temps[text], ctx=ast.Load())
+
+    def _atom(self, node: ast.expr, prelude: list[str]) -> ast.expr:
+        """A name or a plain number for node, assigning it to a temporary first if it is more."""
+        if isinstance(node, ast.Name) or (_number(node) is not None and _number(node) >= 0):
+            return node
+        return self._temp(node, prelude)
+
+    def _rewrite(self, node: ast.expr, prelude: list[str]) -> ast.expr:
+        """Exact rewrites of generated code: fold numbers, x^1 is x, x^2 is x*x, write small helpers in place.
+
+        x*x is correctly rounded where C's pow may be an ulp off (GCC makes the same change at -O2);
+        the inlined helpers are the op table's own functions, statement for statement.
+        """
+        if isinstance(node, ast.BinOp):
+            node.left = self._rewrite(node.left, prelude)
+            node.right = self._rewrite(node.right, prelude)
+            left, right = _number(node.left), _number(node.right)
+            if left is not None and right is not None:
+                try:
+                    value = eval(compile(ast.Expression(node), "<fold>", "eval"), {})  # two float literals
+                except ArithmeticError:
+                    return node
+                if isinstance(value, float) and math.isfinite(value) and value >= 0:
+                    return ast.Constant(value=value)
+            if isinstance(node.op, ast.Pow) and right == 1.0:
+                return node.left
+            if isinstance(node.op, ast.Pow) and right == 2.0:
+                base = self._atom(node.left, prelude)
+                return ast.BinOp(left=base, op=ast.Mult(), right=copy.deepcopy(base))
+            return node
+        if isinstance(node, ast.UnaryOp):
+            node.operand = self._rewrite(node.operand, prelude)
+            return node
+        if isinstance(node, ast.Call):
+            node.args = [self._rewrite(a, prelude) for a in node.args]
+            assert isinstance(node.func, ast.Name)
+            form = _inline_form(node.func.id[3:]) if node.func.id.startswith("_f_") else None
+            if form is None:
+                return self._known(node)
+            mapping: dict[str, ast.expr] = {
+                p: self._atom(a, prelude) for p, a in zip(form.params, node.args, strict=True)
+            }
+            for target, value in form.assigns:
+                mapping[target] = self._temp(_Substitute(mapping).visit(copy.deepcopy(value)), prelude)
+            return self._known(_Substitute(mapping).visit(copy.deepcopy(form.result)))
+        return node
+
+    def _known(self, node: ast.expr) -> ast.expr:
+        """A call computed already (in the forward sweep, or for another derivative) is read, not redone."""
+        name = self.temps.get(ast.unparse(node))
+        return ast.Name(id=name, ctx=ast.Load()) if name else node
+
+    def _code(self, src: str, prelude: list[str]) -> str:
+        return ast.unparse(self._rewrite(ast.parse(src, mode="eval").body, prelude))
+
+    def _forward(self, i: int, prelude: list[str]) -> str:
         kind, args = self.op[i], [self.expr[a] for a in self.parents[i]]
         if kind in _INFIX:
+            self.arithmetic.add(i)
             return f"{args[0]} {_INFIX[kind]} {args[1]}"
         if kind == "neg":
             return f"-{args[0]}"
         if kind == "pow":
             c = self.const[self.parents[i][1]]
+            if c == 2.0:
+                self.arithmetic.add(i)
+                return self._code(f"{args[0]} ** 2.0", prelude)
             if c is not None and c.is_integer():  # ** on floats is C pow, and cannot turn complex here
                 return f"{args[0]} ** {args[1]}"
-        return f"{self._call(kind)}({', '.join(args)})"
+        return self._code(f"_f_{kind}({', '.join(args)})", prelude)
 
     def _sweeps(self, backward: bool) -> tuple[list[str], list[str], list[str], list[str]]:
         """Lines of the forward and backward sweeps, the gradients' texts, the arithmetic results."""
         fwd: list[str] = []
         checked: list[str] = []
+        self.temps, self.ntemps = {}, 0
         for i, kind in enumerate(self.op):
             if kind not in ("var", "const"):
-                fwd.append(f"{self.expr[i]} = {self._forward(i)}  # {kind}")
+                prelude: list[str] = []
+                code = self._forward(i, prelude)
+                self.temps.setdefault(code, self.expr[i])
+                line = f"{self.expr[i]} = {code}  # {kind}"
+                fwd += [*prelude, line]
                 # inf or nan from + - * / carries on to the value through + - * and a numerator;
                 # anything else could absorb it (tanh(inf) is 1, 1/inf is 0): check it there
                 for k, a in enumerate(self.parents[i]):
-                    if self.op[a] in _CHECKED and not (kind in _PROPAGATE or (kind == "div" and k == 0)):
+                    if a in self.arithmetic and not (kind in _PROPAGATE or (kind == "div" and k == 0)):
                         checked.append(self.expr[a])
         if not backward:
             return fwd, [], [], checked
@@ -237,7 +339,9 @@ class _Writer:
             for k, (a, tree) in enumerate(zip(self.parents[i], spec.grad_trees, strict=True)):
                 if not needs[a]:
                     continue  # a constant, or a subtree without the variables we want
-                local = _fold(ops.formula_to_python(tree, names, self._call))
+                prelude = []
+                local = self._code(ops.formula_to_python(tree, names, lambda f: f"_f_{f}"), prelude)
+                bwd += prelude
                 if local == "0.0":
                     continue  # sign, step: nothing flows back
                 if local == "1.0":
@@ -278,12 +382,15 @@ class _Writer:
         if backward and bwd:
             lines.append("    # backward sweep: adjoints (d value / d node), from the output down")
             lines += [f"    {line}" for line in bwd]
-        checks = [n for n in dict.fromkeys([*outputs, *arithmetic]) if n.isidentifier() and n[0] in "tg"]
+        checks = list(dict.fromkeys(arithmetic))
         if checks:
-            lines.append("    # inf or nan in any of these makes the sum not finite")
-            lines.append(f"    s = {' + '.join(checks)}")
-            lines.append("    if s - s != 0.0:")
-            lines.append("        raise OverflowError('a result is not a finite number')")
+            lines.append("    # inf or nan here would vanish into a finite result (tanh(inf) is 1, 1/inf is 0)")
+            if len(checks) == 1:
+                lines.append(f"    if {checks[0]} - {checks[0]} != 0.0:")
+            else:
+                lines.append(f"    s = {' + '.join(checks)}")
+                lines.append("    if s - s != 0.0:")
+            lines.append("        raise OverflowError('overflow in an intermediate result')")
         ret = outputs[0] if not backward else ", ".join(outputs) + ("," if len(outputs) == 1 else "")
         lines.append(f"    return {ret}")
         return "\n".join(lines)
@@ -293,7 +400,8 @@ class _Writer:
         params = ", ".join(f"v{i}" for i in range(self.arity))
         value_fn = self._function("value", False, "The value at a point.")
         grad_fn = self._function("gradient", True, "The value, then the partial derivatives in the order of WRT.")
-        helpers = [_helper_source(name) for name in sorted(self.functions)]
+        used = sorted(set(re.findall(r"\b_f_(\w+)", value_fn + grad_fn)))
+        helpers = [_helper_source(name) for name in used]
         aliases = [h for h in helpers if not h.startswith("def ")]
         defs = [h for h in helpers if h.startswith("def ")]
         head = [
@@ -303,7 +411,9 @@ class _Writer:
             "the partial derivative with respect to each name of WRT, by reverse mode written",
             "out: a forward sweep, then the adjoints in reverse order.  Argument vI is the",
             "variable VARIABLES[I].  A math error raises ValueError, ZeroDivisionError or",
-            "OverflowError (a result that is not a finite number raises OverflowError).",
+            "OverflowError; so does an overflow in the middle that would vanish into a",
+            "finite result (tanh(1e200*1e200)).  A result that overflows itself comes back",
+            "as inf or nan: check math.isfinite where that matters.",
             '"""',
             "",
             "import math",
@@ -330,8 +440,8 @@ def _helper_source(name: str) -> str:
     return _python_helper(name, fn)
 
 
-def _python_helper(name: str, fn: Callable) -> str:
-    """The table's own Python function, renamed; it may use only math and builtins."""
+def _function_tree(name: str, fn: Callable) -> ast.FunctionDef:
+    """The table's own Python function, renamed _f_<name>; it may use only math and builtins."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     func = tree.body[0]
     assert isinstance(func, ast.FunctionDef)
@@ -345,4 +455,8 @@ def _python_helper(name: str, fn: Callable) -> str:
     free = {n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - local
     if not free <= {"math", "abs", "max", "min"}:
         raise TypeError(f"the table function of {name} uses {sorted(free)}: it cannot be copied into generated code")
-    return ast.unparse(func)
+    return func
+
+
+def _python_helper(name: str, fn: Callable) -> str:
+    return ast.unparse(_function_tree(name, fn))

@@ -114,6 +114,18 @@ def test_an_overflow_absorbed_in_the_middle_is_still_an_error():
     assert result.exit_code == 1
 
 
+def test_a_result_that_overflows_is_an_error_record():
+    lines = '{"x": 1e200, "y": 1e200}\n{"x": 1e200, "y": 1e-200}\n'
+    result = run("grad", "x*y - x*y", "--input", "-", input=lines)
+    out = records(result.stdout)
+    assert out[0]["line"] == 1 and out[0]["error"]["message"].startswith("overflow: 1e+200 * 1e+200")
+    assert out[1] == {"value": 0.0, "gradient": {"x": 0.0, "y": 0.0}}
+    result = run("grad", "x*y", "--input", "-", input='{"x": 1e300, "y": 1e-300}\n{"x": 1e300, "y": 1e300}\n')
+    out = records(result.stdout)
+    assert out[1]["error"]["message"].startswith("overflow")
+    assert result.exit_code == 1
+
+
 def test_fail_fast_stops_at_the_first_bad_row():
     lines = '{"x": 1}\n{"x": -1}\n{"x": 2}\n'
     result = run("eval", "log(x)", "--input", "-", "--fail-fast", input=lines)
