@@ -49,6 +49,10 @@ _MATH_EQUIVALENT = ("pow", "log", "log2", "log10", "sqrt", "asin", "acos")
 # Operations written as Python operators; anything else is a call.
 _INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 _PROPAGATE = frozenset(("add", "sub", "mul", "neg"))  # inf or nan in, inf or nan out
+# Table functions that give inf, nan or an exception for an inf or nan argument (never a finite
+# number): log(inf) is inf, sqrt(-inf) and sin(inf) raise.  Not exp (exp(-inf) is 0), tanh, atan,
+# sigmoid, ...: an operation missing here is checked, which is only slower.
+_KEEPS_INF = frozenset(("log", "log2", "log10", "sqrt", "sinh", "cosh", "abs", "sin", "cos", "tan", "asin", "acos"))
 
 
 @dataclass(frozen=True)
@@ -300,10 +304,19 @@ class _Writer:
                 return f"{args[0]} ** {args[1]}"
         return self._code(f"_f_{kind}({', '.join(args)})", prelude)
 
+    def _keeps(self, i: int, k: int) -> bool:
+        """Whether node i turns an inf or nan in its argument k into inf, nan or an exception, never a number."""
+        kind = self.op[i]
+        if kind in _PROPAGATE or kind in _KEEPS_INF or (kind == "div" and k == 0):
+            return True
+        c = self.const[self.parents[i][1]] if kind == "pow" else None
+        return kind == "pow" and k == 0 and c is not None and c > 0 and c.is_integer()
+
     def _sweeps(self, backward: bool) -> tuple[list[str], list[str], list[str], list[str]]:
         """Lines of the forward and backward sweeps, the gradients' texts, the arithmetic results."""
         fwd: list[str] = []
         checked: list[str] = []
+        loose: set[int] = set()  # nodes that may hold inf or nan
         self.temps, self.ntemps = {}, 0
         for i, kind in enumerate(self.op):
             if kind not in ("var", "const"):
@@ -312,11 +325,18 @@ class _Writer:
                 self.temps.setdefault(code, self.expr[i])
                 line = f"{self.expr[i]} = {code}  # {kind}"
                 fwd += [*prelude, line]
-                # inf or nan from + - * / carries on to the value through + - * and a numerator;
-                # anything else could absorb it (tanh(inf) is 1, 1/inf is 0): check it there
+                # + - * / can make inf or nan without raising.  Carried on by + - * and a numerator,
+                # and by the functions that keep it (log(inf) is inf, sin(inf) raises), it reaches
+                # the results, which the caller checks; anything else could absorb it (tanh(inf)
+                # is 1, 1/inf is 0, exp(-inf) is 0): check it there
+                if i in self.arithmetic:
+                    loose.add(i)
                 for k, a in enumerate(self.parents[i]):
-                    if a in self.arithmetic and not (kind in _PROPAGATE or (kind == "div" and k == 0)):
-                        checked.append(self.expr[a])
+                    if a in loose:
+                        if self._keeps(i, k):
+                            loose.add(i)
+                        else:
+                            checked.append(self.expr[a])
         if not backward:
             return fwd, [], [], checked
         # which nodes lead to a variable we differentiate by
@@ -361,6 +381,8 @@ class _Writer:
                     else:
                         bwd.append(f"{mine} = {term}{comment}")
                         adjoint[a] = (mine, True)
+                elif adjoint[a][1] and local == "-1.0" and _is_atom(g):
+                    bwd.append(f"{mine} -= {g}{comment}")
                 elif adjoint[a][1]:
                     bwd.append(f"{mine} += {term}{comment}")
                 else:
