@@ -27,7 +27,6 @@ the Value graph.
 from __future__ import annotations
 
 import ast
-import copy
 import functools
 import inspect
 import math
@@ -119,11 +118,18 @@ def _literal(x: float) -> str:
 
 @dataclass(frozen=True)
 class _Inline:
-    """A table function short enough to write in place: its parameters, assignments and result."""
+    """A table function short enough to write in place: its parameters, assignments and result.
+
+    The assignments and the result are text in which each parameter and local
+    is a placeholder __name__, to fill in with names or numbers (atoms).
+    """
 
     params: tuple[str, ...]
-    assigns: tuple[tuple[str, ast.expr], ...]
-    result: ast.expr
+    assigns: tuple[tuple[str, str], ...]
+    result: str
+
+    def fill(self, text: str, mapping: dict[str, str]) -> str:
+        return re.sub(r"\b__(\w+?)__\b", lambda m: mapping[m.group(1)], text)
 
 
 @functools.cache
@@ -138,20 +144,46 @@ def _inline_form(name: str) -> _Inline | None:
         body = body[1:]  # a docstring
     if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
         return None
-    assigns = []
-    for stmt in body[:-1]:
-        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
-            return None
-        assigns.append((stmt.targets[0].id, stmt.value))
-    return _Inline(tuple(a.arg for a in func.args.args), tuple(assigns), body[-1].value)
+    if not all(isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+               for s in body[:-1]):
+        return None
+    names = {a.arg for a in func.args.args} | {s.targets[0].id for s in body[:-1]}  # type: ignore[attr-defined]
+
+    class Mark(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.Name:
+            return ast.Name(id=f"__{node.id}__", ctx=node.ctx) if node.id in names else node
+
+    assigns = tuple((s.targets[0].id, ast.unparse(Mark().visit(s.value))) for s in body[:-1])  # type: ignore[attr-defined]
+    return _Inline(tuple(a.arg for a in func.args.args), assigns, ast.unparse(Mark().visit(body[-1].value)))
 
 
-class _Substitute(ast.NodeTransformer):
-    def __init__(self, mapping: dict[str, ast.expr]) -> None:
-        self.mapping = mapping
+# Derivative formulas with placeholders for the arguments, made once per operation and argument:
+# filling one in is a textual substitution of names or parenthesised numbers, which are atoms.
+_PLACEHOLDER = {name: f"__{name}__" for name in (*ops.ARG_NAMES, ops.RESULT_NAME)}
+_ARG_PLACEHOLDERS = tuple(_PLACEHOLDER[n] for n in ops.ARG_NAMES)
+_PLACEHOLDERS = re.compile("|".join(rf"\b{re.escape(p)}\b" for p in _PLACEHOLDER.values()))
 
-    def visit_Name(self, node: ast.Name) -> ast.expr:
-        return copy.deepcopy(self.mapping[node.id]) if node.id in self.mapping else node
+
+@functools.cache
+def _template(op: str, k: int) -> tuple[str, str]:
+    """The Python text of op's derivative by argument k, and how much rewriting it needs once filled in.
+
+    "atom": none (a name or a number); "call": a call of a table function on the
+    arguments, which may have been computed already; "plain": only arithmetic,
+    to fold if an argument is a number; "rewrite": powers or calls to rewrite.
+    """
+    tree = ops.OPS[op].grad_trees[k]
+    text = ops.formula_to_python(tree, _PLACEHOLDER, lambda f: f"_f_{f}")
+    body = ast.parse(text, mode="eval").body
+    if isinstance(body, ast.Name | ast.Constant):
+        return text, "atom"
+    if (
+        isinstance(body, ast.Call) and isinstance(body.func, ast.Name)
+        and _inline_form(body.func.id[3:]) is None and all(isinstance(a, ast.Name) for a in body.args)
+    ):
+        return text, "call"
+    calls = any(isinstance(n, ast.Call | ast.Pow) for n in ast.walk(body))
+    return text, "rewrite" if calls else "plain"
 
 
 def _number(node: ast.expr) -> float | None:
@@ -227,12 +259,14 @@ class _Writer:
 
     def _temp(self, node: ast.expr, prelude: list[str]) -> ast.Name:
         """A temporary holding node's value; the same text twice is one temporary (they are never reassigned)."""
-        text = ast.unparse(node)
+        return ast.Name(id=self._temp_text(ast.unparse(node), prelude), ctx=ast.Load())
+
+    def _temp_text(self, text: str, prelude: list[str]) -> str:
         if text not in self.temps:
             self.ntemps += 1
             self.temps[text] = f"h{self.ntemps}"
             prelude.append(f"{self.temps[text]} = {text}")
-        return ast.Name(id=self.temps[text], ctx=ast.Load())
+        return self.temps[text]
 
     def _atom(self, node: ast.expr, prelude: list[str]) -> ast.expr:
         """A name or a plain number for node, assigning it to a temporary first if it is more."""
@@ -261,7 +295,7 @@ class _Writer:
                 return node.left
             if isinstance(node.op, ast.Pow) and right == 2.0:
                 base = self._atom(node.left, prelude)
-                return ast.BinOp(left=base, op=ast.Mult(), right=copy.deepcopy(base))
+                return ast.BinOp(left=base, op=ast.Mult(), right=ast.parse(ast.unparse(base), mode="eval").body)
             return node
         if isinstance(node, ast.UnaryOp):
             node.operand = self._rewrite(node.operand, prelude)
@@ -272,12 +306,10 @@ class _Writer:
             form = _inline_form(node.func.id[3:]) if node.func.id.startswith("_f_") else None
             if form is None:
                 return self._known(node)
-            mapping: dict[str, ast.expr] = {
-                p: self._atom(a, prelude) for p, a in zip(form.params, node.args, strict=True)
-            }
+            mapping = {p: ast.unparse(self._atom(a, prelude)) for p, a in zip(form.params, node.args, strict=True)}
             for target, value in form.assigns:
-                mapping[target] = self._temp(_Substitute(mapping).visit(copy.deepcopy(value)), prelude)
-            return self._known(_Substitute(mapping).visit(copy.deepcopy(form.result)))
+                mapping[target] = self._temp_text(form.fill(value, mapping), prelude)
+            return self._known(ast.parse(form.fill(form.result, mapping), mode="eval").body)
         return node
 
     def _known(self, node: ast.expr) -> ast.expr:
@@ -302,7 +334,10 @@ class _Writer:
                 return self._code(f"{args[0]} ** 2.0", prelude)
             if c is not None and c.is_integer():  # ** on floats is C pow, and cannot turn complex here
                 return f"{args[0]} ** {args[1]}"
-        return self._code(f"_f_{kind}({', '.join(args)})", prelude)
+        call = f"_f_{kind}({', '.join(args)})"
+        if _inline_form(kind) is None:
+            return self.temps.get(call, call)
+        return self._code(call, prelude)
 
     def _keeps(self, i: int, k: int) -> bool:
         """Whether node i turns an inf or nan in its argument k into inf, nan or an exception, never a number."""
@@ -354,13 +389,19 @@ class _Writer:
                 continue
             g = adjoint[i][0]
             spec = ops.OPS[self.op[i]]
-            names = {ops.RESULT_NAME: self.expr[i]}
-            names.update(zip(ops.ARG_NAMES, (self.expr[a] for a in self.parents[i]), strict=False))
-            for k, (a, tree) in enumerate(zip(self.parents[i], spec.grad_trees, strict=True)):
+            values = {_PLACEHOLDER[ops.RESULT_NAME]: self.expr[i]}
+            values.update(zip(_ARG_PLACEHOLDERS, (self.expr[a] for a in self.parents[i]), strict=False))
+            literal_args = any(not v.isidentifier() for v in values.values())
+            for k, a in enumerate(self.parents[i]):
                 if not needs[a]:
                     continue  # a constant, or a subtree without the variables we want
                 prelude = []
-                local = self._code(ops.formula_to_python(tree, names, lambda f: f"_f_{f}"), prelude)
+                template, how = _template(spec.name, k)
+                local = _PLACEHOLDERS.sub(lambda m, values=values: values[m.group(0)], template)
+                if how == "call":
+                    local = self.temps.get(local, local)
+                elif how == "rewrite" or (how == "plain" and literal_args):
+                    local = self._code(local, prelude)
                 bwd += prelude
                 if local == "0.0":
                     continue  # sign, step: nothing flows back
@@ -392,9 +433,9 @@ class _Writer:
         results = [adjoint[var_node[w]][0] if var_node.get(w) in adjoint else "0.0" for w in self.wrt]
         return fwd, bwd, results, checked
 
-    def _function(self, name: str, backward: bool, doc: str) -> str:
+    def _function(self, name: str, sweeps: tuple, backward: bool, doc: str) -> str:
         params = ", ".join(f"v{i}" for i in range(self.arity))
-        fwd, bwd, grads, arithmetic = self._sweeps(backward)
+        fwd, bwd, grads, arithmetic = sweeps
         value = self.expr[self.root]
         lines = [f"def {name}({params}):", f'    """{doc}"""']
         if fwd:
@@ -409,8 +450,14 @@ class _Writer:
             lines.append("    # inf or nan here would vanish into a finite result (tanh(inf) is 1, 1/inf is 0)")
             if len(checks) == 1:
                 lines.append(f"    if {checks[0]} - {checks[0]} != 0.0:")
-            else:
+            elif len(checks) <= 16:
                 lines.append(f"    s = {' + '.join(checks)}")
+                lines.append("    if s - s != 0.0:")
+            else:  # a flat sum: a chain of + thousands long would be too deep for Python's compiler
+                rows = [", ".join(checks[j : j + 12]) for j in range(0, len(checks), 12)]
+                lines.append("    s = sum((")
+                lines += [f"        {row}," for row in rows]
+                lines.append("    ))")
                 lines.append("    if s - s != 0.0:")
             lines.append("        raise OverflowError('overflow in an intermediate result')")
         ret = outputs[0] if not backward else ", ".join(outputs) + ("," if len(outputs) == 1 else "")
@@ -420,8 +467,10 @@ class _Writer:
     def module(self, names: list[str], wrt: list[str], text: str | None) -> str:
         """The whole module: docstring, import, helpers, value(), gradient()."""
         params = ", ".join(f"v{i}" for i in range(self.arity))
-        value_fn = self._function("value", False, "The value at a point.")
-        grad_fn = self._function("gradient", True, "The value, then the partial derivatives in the order of WRT.")
+        sweeps = self._sweeps(True)  # the forward sweep is the same in both functions
+        value_fn = self._function("value", (sweeps[0], [], [], sweeps[3]), False, "The value at a point.")
+        doc = "The value, then the partial derivatives in the order of WRT."
+        grad_fn = self._function("gradient", sweeps, True, doc)
         used = sorted(set(re.findall(r"\b_f_(\w+)", value_fn + grad_fn)))
         helpers = [_helper_source(name) for name in used]
         aliases = [h for h in helpers if not h.startswith("def ")]

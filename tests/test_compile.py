@@ -215,3 +215,11 @@ def test_a_long_expression_compiles_without_recursion():
     text = "+".join(f"{k}*x" for k in range(1, 3001))
     value, dx = compile_expression(parse(text)).gradient(2.0)
     assert (value, dx) == (2.0 * 3000 * 3001 / 2, 3000 * 3001 / 2)
+    # thousands of intermediates to check for a hidden overflow
+    text = "+".join(f"tanh({k}*x+y)" for k in range(3000))
+    compiled = compile_expression(parse(text))
+    value, dx, dy = compiled.gradient(1e-3, 0.5)
+    assert value == pytest.approx(sum(math.tanh(k * 1e-3 + 0.5) for k in range(3000)), rel=1e-13)
+    assert dy == pytest.approx(sum(1 / math.cosh(k * 1e-3 + 0.5) ** 2 for k in range(3000)), rel=1e-12)
+    with pytest.raises(OverflowError):
+        compiled.gradient(1e305, 0.5)
