@@ -348,10 +348,9 @@ def memory(n: int) -> dict[str, Any]:
     gen.wait()
     seconds = time.perf_counter() - start
     kib = [k for _, k in samples]
-    tenth = kib[max(0, len(kib) // 10 - 1)] if kib else None
+    quarters = {f"{q}%": kib[min(len(kib) - 1, len(kib) * q // 100)] / 1024 for q in (25, 50, 75)} if kib else {}
     return {"rows": n, "seconds": seconds, "exit": proc.returncode, "samples": len(kib),
-            "rss_mib_at_10_percent": tenth / 1024 if tenth else None,
-            "rss_mib_peak": max(kib) / 1024 if kib else None,
+            "rss_mib_at": quarters, "rss_mib_peak": max(kib) / 1024 if kib else None,
             "rss_mib_last": kib[-1] / 1024 if kib else None}
 
 
@@ -413,9 +412,10 @@ def report(results: dict[str, Any]) -> str:
             lines.append(f"  {LABELS[k]:<56} {v:>10,.0f} rows/s   {rps['autodiff_run'] / v:5.2f}x")
     if results.get("memory"):
         mem = results["memory"]
+        at = ", ".join(f"{v:.1f} MiB at {k}" for k, v in mem["rss_mib_at"].items())
         lines.append(f"\nmemory, {mem['rows']:,} rows through a pipe in {mem['seconds']:.1f} s (exit {mem['exit']}):"
-                     f" RSS {mem['rss_mib_at_10_percent']:.1f} MiB at 10% of the run, peak {mem['rss_mib_peak']:.1f}"
-                     f" MiB, last {mem['rss_mib_last']:.1f} MiB ({mem['samples']} samples)")
+                     f" resident {at} of the run; peak {mem['rss_mib_peak']:.1f} MiB, last"
+                     f" {mem['rss_mib_last']:.1f} MiB ({mem['samples']} samples, every 0.25 s)")
     return "\n".join(lines)
 
 
