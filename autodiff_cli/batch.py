@@ -247,6 +247,8 @@ def _jsonl_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable
                 continue  # a blank line is not a row (but it is counted as a line)
             message = getattr(exc, "msg", str(exc))
             body = _error_body(f"not JSON: {message} (column {getattr(exc, 'colno', '?')})")
+        except RecursionError:
+            body = _error_body("not a JSON object of bindings: nested too deeply")
         else:
             body = None
             if row.__class__ is not dict:

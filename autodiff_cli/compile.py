@@ -34,9 +34,13 @@ import re
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import ops
 from .engine import Value, topological_order
+
+if TYPE_CHECKING:
+    from .expression import Expression
 
 __all__ = ["Compiled", "compile_expression", "compile_graph"]
 
@@ -69,24 +73,24 @@ class Compiled:
     value: Callable[..., float]
 
 
-def compile_expression(expr: object, wrt: Sequence[str] | None = None) -> Compiled:
+def compile_expression(expr: Expression, wrt: Sequence[str] | None = None) -> Compiled:
     """Compile a parsed Expression (autodiff_cli.parse) by its variables, in order of appearance.
 
     wrt: the names to differentiate by (default: every variable, in order); a name
     that is not a variable raises ValueError.
     """
-    variables: dict[str, Value] = expr.variables  # type: ignore[attr-defined]
+    variables = expr.variables
     names = list(variables)
     chosen = names if wrt is None else list(wrt)
     for name in chosen:
         if name not in variables:
             raise ValueError(f"{name!r} is not a variable of the expression")
     return compile_graph(
-        expr.root,  # type: ignore[attr-defined]
+        expr.root,
         list(variables.values()),
         [names.index(n) for n in chosen],
         names=names,
-        text=getattr(expr, "text", None),
+        text=expr.text,
     )
 
 
@@ -112,7 +116,7 @@ def compile_graph(
 
 def _literal(x: float) -> str:
     if math.isfinite(x):
-        return repr(x) if x >= 0 or (x == 0 and math.copysign(1.0, x) > 0) else f"({x!r})"
+        return repr(x) if math.copysign(1.0, x) > 0 else f"({x!r})"  # -0.0 too: -0.0 ** 2 is -(0.0 ** 2)
     return f"float({repr(x)!r})"  # inf or nan as a library user's constant
 
 
@@ -270,7 +274,8 @@ class _Writer:
 
     def _atom(self, node: ast.expr, prelude: list[str]) -> ast.expr:
         """A name or a plain number for node, assigning it to a temporary first if it is more."""
-        if isinstance(node, ast.Name) or (_number(node) is not None and _number(node) >= 0):
+        number = _number(node)
+        if isinstance(node, ast.Name) or (number is not None and math.copysign(1.0, number) > 0):
             return node
         return self._temp(node, prelude)
 

@@ -204,8 +204,11 @@ def core(text: str, n: int, repeat: int) -> dict[str, Any]:
             rows_here = rows if name not in ("graph_per_row", "parsed_gradient") else rows[: max(1, n // 5)]
             t = time_loop(peers[name], rows_here) / len(rows_here)
             best[name] = min(best.get(name, math.inf), t)
+    # accuracy where tanh saturates: d/db of tanh(w*x+b) at w=1, x=20, b=0 is sech(20)^2 = 1.6993e-17
+    saturated = {k: f(1.0, 20.0, 0.0)[3] for k, f in peers.items()} if text == SMALL else None
     return {
         "rows": n,
+        "d_db_at_u_20": saturated,
         "seconds_per_row": best,
         "rows_per_second": {k: 1.0 / v for k, v in best.items()},
         "max_relative_difference_from_compiled": check_agreement(peers, rows),
@@ -405,6 +408,8 @@ def report(results: dict[str, Any]) -> str:
         for k, v in sorted(rps.items(), key=lambda kv: -kv[1]):
             lines.append(f"  {LABELS[k]:<48} {v:>12,.0f} rows/s   compiled is {c / v:5.2f}x as fast")
         lines.append(f"  max relative difference from compiled: {r['max_relative_difference_from_compiled']}")
+        if r.get("d_db_at_u_20"):
+            lines.append(f"  d/db at w*x+b = 20 (exactly 1.6993417021166e-17): {r['d_db_at_u_20']}")
     for text, r in results["end_to_end"].items():
         rps = r["rows_per_second"]
         lines.append(f"\nend to end, {text}, {r['rows']:,} rows of JSON Lines in and out:")

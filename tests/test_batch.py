@@ -79,15 +79,16 @@ def test_bad_rows_become_error_records_and_the_stream_goes_on():
         '{"x": 1e400}',  # 10 not finite (json reads inf)
         '{"x": 3}',  # 11 good, an int
         '{"x": 0}',  # 12 log(0)
+        '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}",  # 13 nested too deeply for json
     ]
     result = run("grad", "log(x)", "--input", "-", input="\n".join(lines) + "\n")
     assert result.exit_code == 1
     out = records(result.stdout)
     assert len(out) == len(lines) - 1  # the blank line is not a row
     assert out[0] == {"value": math.log(2), "gradient": {"x": 0.5}}
-    assert out[-2] == {"value": math.log(3), "gradient": {"x": 1 / 3}}
+    assert out[-3] == {"value": math.log(3), "gradient": {"x": 1 / 3}}
     errors = {r["line"]: r["error"]["message"] for r in out if "error" in r}
-    assert sorted(errors) == [3, 4, 5, 6, 7, 8, 9, 10, 12]
+    assert sorted(errors) == [3, 4, 5, 6, 7, 8, 9, 10, 12, 13]
     assert errors[3].startswith("not JSON")
     assert "object" in errors[4]
     assert errors[5].startswith("no value for variable x")
@@ -97,7 +98,7 @@ def test_bad_rows_become_error_records_and_the_stream_goes_on():
     assert errors[9] == "log(-1) is undefined: log needs a positive number"
     error9 = next(r for r in out if r.get("line") == 9)["error"]
     assert error9["type"] == "MathError" and error9["op"] == "log"
-    assert result.stderr.startswith("Error: 9 of 11 rows failed; line 3: not JSON")
+    assert result.stderr.startswith("Error: 10 of 12 rows failed; line 3: not JSON")
 
 
 def test_the_exact_path_names_a_missing_derivative():
