@@ -283,3 +283,41 @@ def test_the_library_loop_reports_and_raises():
     assert (summary.rows, summary.failed, summary.first_error[0]) == (2, 1, 2)
     with pytest.raises(UsageError):
         run_batch(parse("x"), io.BytesIO(b""), out.append, input_format="xml")
+
+
+def test_forward_mode_is_for_one_point():
+    result = run("grad", "x", "--mode", "forward", "--input", "-", input="{}\n")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "--mode forward is for one point" in result.stderr
+
+
+# -- autodiff compile -------------------------------------------------------------------------
+
+
+def test_compile_prints_a_module_that_runs_on_its_own():
+    text = "sin(x)*exp(-y^2/2) + log(1+x^2*y^2)"
+    result = run("compile", text, "--wrt", "y,x")
+    assert result.exit_code == 0 and result.stderr == ""
+    namespace = {}
+    exec(result.stdout, namespace)  # the command's output is the code under test
+    assert namespace["VARIABLES"] == ("x", "y") and namespace["WRT"] == ("y", "x")
+    x, y = 0.4, -0.9
+    value, dy, dx = namespace["gradient"](x, y)
+    e, q = math.exp(-y * y / 2), 1 + x * x * y * y
+    assert value == pytest.approx(math.sin(x) * e + math.log(q), rel=1e-15)
+    assert dx == pytest.approx(math.cos(x) * e + 2 * x * y * y / q, rel=1e-14)
+    assert dy == pytest.approx(-y * math.sin(x) * e + 2 * x * x * y / q, rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["compile", "x*y", "x=1"], "compile takes no bindings"),
+        (["compile", "x*y", "--wrt", "z"], "--wrt z"),
+        (["compile", "x*"], "Error:"),
+    ],
+)
+def test_compile_usage_errors(args, message):
+    result = run(*args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert message in result.stderr
