@@ -13,6 +13,7 @@ No click, no rich here: the command line wraps `run` and draws the progress bar.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -202,9 +203,11 @@ class _Counter:
         self.pending: list[str] = []  # the raw lines of the CSV record being read
 
     def lines(self) -> Iterator[str]:
+        encoding = "utf-8-sig"  # a spreadsheet's byte-order mark is not part of the first name
         for line in self.source:
             self.bytes += len(line)
-            text = line.decode("utf-8", "replace")
+            text = line.decode(encoding, "replace")
+            encoding = "utf-8"
             self.pending.append(text)
             yield text
 
@@ -234,7 +237,11 @@ def _jsonl_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable
     good, keep = out.good, out.keep
     line_no = 0
     nbytes = 0
-    for raw in source:
+    lines = iter(source)
+    first = next(lines, None)
+    if first is not None and first.startswith(b"\xef\xbb\xbf"):
+        first = first[3:]  # a byte-order mark is not part of the first object
+    for raw in itertools.chain(() if first is None else (first,), lines):
         line_no += 1
         nbytes += len(raw)
         try:

@@ -206,6 +206,16 @@ def test_csv_keep_copies_the_row_verbatim():
     ]
 
 
+def test_csv_from_a_spreadsheet_with_a_byte_order_mark_and_crlf():
+    result = run("eval", "x*y", "--input", "-", "--input-format", "csv", input="\ufeffx,y\r\n2,3\r\n".encode())
+    assert records(result.stdout) == [{"value": 6.0}]
+
+
+def test_json_lines_with_a_byte_order_mark():
+    result = run("eval", "x", "--input", "-", input="\ufeff{\"x\": 2}\n".encode())
+    assert records(result.stdout) == [{"value": 2.0}]
+
+
 def test_csv_header_only_and_ragged_rows():
     result = run("eval", "x", "--input", "-", "--input-format", "csv", input="x,y\n")
     assert (result.exit_code, result.stdout) == (0, "")
