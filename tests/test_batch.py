@@ -331,3 +331,15 @@ def test_compile_usage_errors(args, message):
     result = run(*args)
     assert result.exit_code == 2 and result.stdout == ""
     assert message in result.stderr
+
+
+def test_the_library_rooms_need_no_click_lark_or_rich():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, autodiff_cli.batch, autodiff_cli.compile; "
+        "print(sorted({'click', 'lark', 'rich'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
