@@ -69,7 +69,12 @@ def cli() -> None:
     Examples:
       autodiff grad "tanh(w*x+b)" --x 2 --w -3 --b 1
       autodiff eval "sqrt(x^2+y^2)" x=3 y=4
-      autodiff graph "tanh(w*x+b)" --x 2 --w -3 --b 1
+      autodiff diff "x^3*sin(x)"
+      autodiff hessian "x^2*y + sin(y)" --x 1 --y 2
+      autodiff explain "tanh(w*x+b)" --x 2 --w -3 --b 1
+      autodiff graph "tanh(w*x+b)" --x 2 --w -3 --b 1 -o graph.svg
+      autodiff grad "x^2*sin(x)" --input points.jsonl
+      autodiff train data.csv --target y --save model.json
       autodiff functions
 
     Bind variables as --x 2, --x=2 or x=2 (use x=2 when a name clashes with an
