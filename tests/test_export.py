@@ -233,7 +233,8 @@ def test_a_failing_dot_leaves_nothing(tmp_path):
         (["--format", "png"], "Invalid value for '--format'"),
     ],
 )
-def test_output_usage_errors(tmp_path, args, message):
+def test_output_usage_errors(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)  # the relative names land here, if anywhere
     result = run("graph", *NEURON, *args)
     assert result.exit_code == 2 and message in result.stderr
     assert not os.path.exists("g.svg") and not os.path.exists("g.docx")
