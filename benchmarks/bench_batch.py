@@ -35,7 +35,6 @@ import json
 import math
 import multiprocessing
 import os
-import platform
 import random
 import subprocess
 import sys
@@ -43,9 +42,10 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from machine import describe  # benchmarks/machine.py, beside this script
 
 from autodiff_cli import batch, parse
 from autodiff_cli.compile import compile_expression
@@ -361,26 +361,7 @@ def memory(n: int) -> dict[str, Any]:
 
 
 def machine() -> dict[str, Any]:
-    cpu = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-
-    def version(dist: str) -> str | None:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return None
-
-    return {"cpu": cpu or platform.machine(), "cores": os.cpu_count(),
-            "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-            "python": f"{platform.python_implementation()} {platform.python_version()}",
-            "platform": platform.platform(), "versions": {d: version(d) for d in ("autodiff", "sympy")},
-            "date": time.strftime("%Y-%m-%d")}
+    return describe(("autodiff", "sympy"))
 
 
 LABELS = {
@@ -400,7 +381,8 @@ LABELS = {
 def report(results: dict[str, Any]) -> str:
     lines = []
     m = results["machine"]
-    lines.append(f"{m['cpu']}, {m['cores']} cores, {m['python']}, load {m['load_average']}, {m['date']}")
+    lines.append(f"{m['cpu']}, {m['cores']} cores, {m['implementation']} {m['python']}, "
+                 f"load {m['load_average']}, {m['date']}")
     for text, r in results["core"].items():
         rps = r["rows_per_second"]
         c = rps["compiled"]

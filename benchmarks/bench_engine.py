@@ -26,7 +26,6 @@ import gc
 import json
 import math
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -35,9 +34,10 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from machine import describe  # benchmarks/machine.py, beside this script
 
 from autodiff_cli.engine import Value, topological_order
 
@@ -531,31 +531,7 @@ def bench_parser(repeat: int) -> dict[str, Any]:
 
 
 def machine() -> dict[str, Any]:
-    cpu = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-
-    def version(dist: str) -> str | None:
-        try:
-            return metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            return None
-
-    return {
-        "cpu": cpu or platform.processor() or platform.machine(),
-        "cores": os.cpu_count(),
-        "cores_usable": usable,
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "platform": platform.platform(),
-        "versions": {d: version(d) for d in ("autodiff", "micrograd", "lark", "click")},
-    }
+    return describe(("autodiff", "micrograd", "lark", "click"))
 
 
 # -- the report ----------------------------------------------------------------
@@ -621,7 +597,7 @@ def report(doc: dict[str, Any]) -> str:
         "=============================",
         f"machine : {m['cpu']}, {m['cores']} cores ({m['cores_usable']} usable), "
         f"load average {', '.join(f'{x:.2f}' for x in m['load_average'] or [])}",
-        f"python  : {m['python']} on {m['platform']}",
+        f"python  : {m['implementation']} {m['python']} on {m['platform']}",
         "versions: " + ", ".join(f"{k} {v or 'not installed'}" for k, v in m["versions"].items()),
         f"method  : time.perf_counter; best of {s['repeat']} (median in brackets); gc.collect() between runs; "
         f"engines take turns within each round, in an order rotating from round to round.  The wide graph is "

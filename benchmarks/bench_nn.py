@@ -22,18 +22,16 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import platform
 import statistics
 import sys
 import time
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
 
+from machine import describe  # noqa: E402  (benchmarks/machine.py, beside this script)
 from moons import make_moons  # noqa: E402  (the examples folder is not a package)
 
 from autodiff_cli.losses import hinge, l2  # noqa: E402
@@ -161,29 +159,7 @@ def measure(epochs: dict[str, Callable[[], float]], rounds: int, pause_gc: bool)
 
 
 def machine() -> dict[str, object]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = {}
-    for package in ("micrograd", "torch"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "load": os.getloadavg() if hasattr(os, "getloadavg") else None,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "versions": versions,
-        "date": time.strftime("%Y-%m-%d"),
-    }
+    return describe(("autodiff", "micrograd", "torch"))
 
 
 def main(argv: list[str] | None = None) -> int:

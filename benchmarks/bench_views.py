@@ -26,7 +26,6 @@ import gc
 import io
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,8 @@ import tracemalloc
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+
+from machine import describe  # benchmarks/machine.py, beside this script
 
 from autodiff_cli import parse, render
 from autodiff_cli.engine import Value, topological_order
@@ -177,16 +178,7 @@ def bench_export(n_nodes: int, repeat: int, tmp: Path) -> dict[str, Any]:
 
 
 def machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "system": platform.system(),
-            "load": os.getloadavg() if hasattr(os, "getloadavg") else None}
+    return describe(("autodiff",))
 
 
 def report(doc: dict[str, Any]) -> str:
