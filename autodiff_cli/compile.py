@@ -431,8 +431,9 @@ class _Writer:
                     bwd.append(f"{mine} -= {g}{comment}")
                 elif adjoint[a][1]:
                     bwd.append(f"{mine} += {term}{comment}")
-                else:
-                    bwd.append(f"{mine} = {adjoint[a][0]} + {term}{comment}")
+                else:  # the term may be a conditional expression (relu's step): keep it whole
+                    added = term if _is_atom(term) else f"({term})"
+                    bwd.append(f"{mine} = {adjoint[a][0]} + {added}{comment}")
                     adjoint[a] = (mine, True)
         var_node = {int(self.expr[i][1:]): i for i, k in enumerate(self.op) if k == "var"}
         results = [adjoint[var_node[w]][0] if var_node.get(w) in adjoint else "0.0" for w in self.wrt]

@@ -223,3 +223,22 @@ def test_a_long_expression_compiles_without_recursion():
     assert dy == pytest.approx(sum(1 / math.cosh(k * 1e-3 + 0.5) ** 2 for k in range(3000)), rel=1e-12)
     with pytest.raises(OverflowError):
         compiled.gradient(1e305, 0.5)
+
+
+KINKED = ["relu(x) + 2*x", "abs(x) + 2*x", "relu(x) - (1 + x)", "step(x)*x + sign(x) + relu(x)",
+          "max(x, y) + x*y", "min(x, 2*y) - y", "abs(x*y) + relu(y) + x"]
+
+
+@pytest.mark.parametrize("text", KINKED)
+def test_kinked_functions_summed_with_other_terms_match_the_engine(text):
+    # a kink's derivative is a conditional expression; added to another term it must stay whole
+    expr = parse(text)
+    compiled = compile_expression(expr)
+    for x in (-1.5, -0.25, 0.5, 2.0):
+        for y in (-0.75, 1.25):
+            point = {"x": x, "y": y}
+            args = [point[n] for n in compiled.variables]
+            value, grads = expr.gradient({n: point[n] for n in expr.variables})
+            got = compiled.gradient(*args)
+            assert got[0] == value
+            assert list(got[1:]) == [grads[n] for n in compiled.wrt], (text, point)
