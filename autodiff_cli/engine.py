@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
 from . import ops
 from .errors import MathError
@@ -46,7 +47,7 @@ def _compile_backward(spec: ops.Op) -> Callable:
     """Turn a table entry's derivative formulas into one straight-line float function.
 
     For `mul` it is:  g = node.grad; a0, a1 = node._prev; x = a0.data; y = a1.data;
-    a0.grad += g * y; a1.grad += g * x
+    d0 = g * (y); d1 = g * (x); a0.grad += d0; a1.grad += d1
     """
     used = {n.id for t in spec.grad_trees for n in ast.walk(t) if isinstance(n, ast.Name)}
     parents = [f"a{i}" for i in range(spec.arity)]
@@ -57,14 +58,21 @@ def _compile_backward(spec: ops.Op) -> Callable:
     if ops.RESULT_NAME in used:
         lines.append(f"    {ops.RESULT_NAME} = node.data")
     names = {n: n for n in (*ops.ARG_NAMES, ops.RESULT_NAME)}
+    updates = []
     for i, tree in enumerate(spec.grad_trees):
         src = ops.formula_to_python(tree, names, lambda f: f"_f_{f}")
         if src == "0.0":
             continue  # sign, step: nothing flows back
-        stmt = {"1.0": f"a{i}.grad += g", "-1.0": f"a{i}.grad -= g"}.get(src, f"a{i}.grad += g * ({src})")
-        if i in spec.lazy:  # only when the argument may need it (pow's exponent: log of the base)
-            stmt = f"if a{i}._op is not CONST: {stmt}"
-        lines.append(f"    {stmt}")
+        if src in ("1.0", "-1.0"):
+            updates.append(f"a{i}.grad {src[0] if src[0] == '-' else '+'}= g")
+        elif i in spec.lazy:  # only when the argument may need it (pow's exponent: log of the base)
+            lines.append(f"    d{i} = g * ({src}) if a{i}._op is not CONST else 0.0")
+            updates.append(f"a{i}.grad += d{i}")
+        else:
+            lines.append(f"    d{i} = g * ({src})")
+            updates.append(f"a{i}.grad += d{i}")
+    # every local derivative first, then the updates: a rule that fails changes nothing
+    lines += [f"    {u}" for u in updates]
     namespace: dict = {f"_f_{k}": f for k, f in ops.FLOAT_FUNCTIONS.items()}
     namespace["CONST"] = CONST
     # The source is generated from the op table's own formulas, never from user text.
@@ -273,7 +281,6 @@ class Value:
         """
         stack = [self]
         push, pop = stack.append, stack.pop
-        node = self
         try:
             # 1. count, for every inner node, the edges that lead to it from above
             while stack:
@@ -292,32 +299,71 @@ class Value:
             push(self)
             while stack:
                 node = pop()
-                node._op.backward(node)
+                try:
+                    node._op.backward(node)
+                except (ArithmeticError, ValueError):
+                    if node._op.spec is None:
+                        raise
+                    _backward_carefully(node)  # perhaps only an argument no variable depends on
                 for p in node._prev:
                     if p._prev:
                         p._pending -= 1
                         if p._pending == 0:
                             push(p)
-        except BaseException as exc:
-            _reset_pending(self)
-            if not isinstance(exc, (ArithmeticError, ValueError)) or node._op.spec is None:
-                raise
-            raise _no_derivative(node) from exc
+        except BaseException:
+            _reset_pending(self)  # the graph stays usable
+            raise
 
 
-def _no_derivative(node: Value) -> MathError:
-    """Say which derivative failed: evaluate each argument's rule on its own (error path only)."""
+def _backward_carefully(node: Value) -> None:
+    """One node's backward step when its compiled rule failed (the error path only).
+
+    A rule can fail for an argument that no variable depends on: the exponent of
+    z^-1 is neg(1), whose derivative (a log of the base) nobody needs.  Such
+    arguments are skipped; a failure for any other argument is the user's error.
+    """
     spec = node._op.spec
     args = [p.data for p in node._prev]
     env = {n: Value(a) for n, a in zip(ops.ARG_NAMES, args, strict=False)} | {ops.RESULT_NAME: Value(node.data)}
-    where = ""
-    for i, tree in enumerate(spec.grad_trees):
+    updates = []
+    for i, parent in enumerate(node._prev):
+        if parent._op is CONST or not _depends_on_a_variable(parent):
+            continue
         try:
-            apply_formula(tree, env, Value.apply)
+            local = apply_formula(spec.grad_trees[i], env, Value.apply).data
         except (ArithmeticError, ValueError):
             where = f" with respect to its {spec.role(i)}" if spec.arity > 1 else ""
-            break
-    return MathError(spec.name, f"no derivative: {spec.call_text(*args)} is not differentiable{where}")
+            message = f"no derivative: {spec.call_text(*args)} is not differentiable{where}"
+            raise MathError(spec.name, message) from None
+        updates.append((parent, node.grad * local))
+    for parent, d in updates:
+        parent.grad += d
+
+
+def _depends_on_a_variable(root: Value) -> bool:
+    stack, seen = [root], {id(root)}
+    while stack:
+        node = stack.pop()
+        if node._op is VAR:
+            return True
+        for p in node._prev:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+    return False
+
+
+@contextmanager
+def constants_for_now(leaves: Iterable[Value]) -> Iterator[None]:
+    """Treat some variables as constants while the block runs (pow skips their log, as for numbers)."""
+    changed = [leaf for leaf in leaves if leaf._op is VAR]
+    for leaf in changed:
+        leaf._op = CONST
+    try:
+        yield
+    finally:
+        for leaf in changed:
+            leaf._op = VAR
 
 
 def _reset_pending(root: Value) -> None:

@@ -142,8 +142,9 @@ def explain(root: Value) -> Explanation:
     """The forward and backward passes of `root`'s graph at the values its nodes hold.
 
     Leaves' current values are used as they are (compute them first); gradients are
-    summed from zero, independently of what the nodes' .grad hold.  Constants take
-    no part in the backward pass: nothing asks for their gradient.  Raises MathError
+    summed from zero, independently of what the nodes' .grad hold.  Constants, and
+    parts made of constants only, take no part in the backward pass: nothing asks
+    for their gradient.  Raises MathError
     where a local derivative does not exist.
     """
     order = topological_order(root)
@@ -153,20 +154,27 @@ def explain(root: Value) -> Explanation:
         ForwardStep(i, names[i], node.op, tuple(index[id(p)] for p in node.parents), node.data)
         for i, node in enumerate(order)
     )
+    # only what depends on a variable takes part: not 2, nor the neg(1) of z^-1
+    varying: set[int] = set()
+    for node in order:  # parents first
+        if (node.is_leaf and not node.is_constant) or any(id(p) in varying for p in node.parents):
+            varying.add(id(node))
     # how many contributions each input receives
     parts: dict[int, int] = {}
     for node in order:
         for p in node.parents:
-            if not p.is_constant:
+            if id(p) in varying:
                 parts[id(p)] = parts.get(id(p), 0) + 1
     grad: dict[int, float] = {id(root): 1.0}
     seen: dict[int, int] = {}
     edges: list[BackwardEdge] = []
     for node in backward_order(root):
+        if id(node) not in varying:
+            continue
         upstream = grad[id(node)]
         spec = ops.OPS[node.op]
         for i, p in enumerate(node.parents):
-            if p.is_constant:
+            if id(p) not in varying:
                 continue
             local = local_derivative(node, i)
             product = upstream * local

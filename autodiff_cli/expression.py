@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from . import ops
 from .dual import jvp
-from .engine import Value, forward, topological_order
+from .engine import Value, constants_for_now, forward, topological_order
 from .errors import BindingError, MathError, UsageError
 
 
@@ -85,7 +85,9 @@ class Expression:
         else:
             for leaf in self.variables.values():
                 leaf.grad = 0.0
-            self.root.backward()
+            others = [leaf for n, leaf in self.variables.items() if n not in names]
+            with constants_for_now(others):  # --wrt x: y is a number here, as in forward mode
+                self.root.backward()
             grads = {n: self.variables[n].grad for n in names}
         for name, g in grads.items():
             if not math.isfinite(g):

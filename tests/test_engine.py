@@ -289,3 +289,35 @@ def test_topological_order_is_deterministic_and_parents_first():
 
 def test_repr():
     assert repr(Value(2.0, name="x")) == "Value(name='x', data=2.0, grad=0.0)"
+
+
+def test_parts_made_of_constants_need_no_derivative():
+    # z^-1 is pow(z, neg(1)): the exponent's rule takes log(z), undefined at z < 0, but no
+    # variable depends on neg(1), so it is never needed.  d/dz z^-1 = -z^-2.
+    from autodiff_cli.parser import parse
+
+    assert parse("z^-1").gradient({"z": -2.0}) == (-0.5, {"z": -0.25})
+    assert parse("sqrt(0)*z").gradient({"z": 1.0}) == (0.0, {"z": 0.0})
+    value, grads = parse("acos(-1)*x").gradient({"x": 2.0})
+    assert grads["x"] == math.pi
+
+
+def test_wrt_treats_the_other_variables_as_numbers():
+    from autodiff_cli.parser import parse
+
+    # d/dx x^y = y x^(y-1) = 12 at x = -2, y = 3; d/dy needs log(-2)
+    assert parse("x^y").gradient({"x": -2.0, "y": 3.0}, ["x"]) == (-8.0, {"x": 12.0})
+    with pytest.raises(MathError, match="with respect to its exponent"):
+        parse("x^y").gradient({"x": -2.0, "y": 3.0})
+
+
+def test_a_failing_rule_changes_no_gradient_and_the_graph_stays_usable():
+    x, y = Value(-2.0), Value(3.0)
+    a = x * y  # mul's rule runs first and would add to x.grad and y.grad
+    out = a ** y  # the exponent's rule fails: log(-6)
+    with pytest.raises(MathError):
+        out.backward()
+    assert x.grad == 0.0 and y.grad == 0.0
+    ok = (x * y) * y
+    ok.backward()
+    assert (x.grad, y.grad) == (9.0, -12.0)
