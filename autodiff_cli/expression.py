@@ -85,8 +85,11 @@ class Expression:
         else:
             for leaf in self.variables.values():
                 leaf.grad = 0.0
-            others = [leaf for n, leaf in self.variables.items() if n not in names]
-            with constants_for_now(others):  # --wrt x: y is a number here, as in forward mode
+            others = [leaf for n, leaf in self.variables.items() if n not in names] if wrt is not None else None
+            if others:
+                with constants_for_now(others):  # --wrt x: y is a number here, as in forward mode
+                    self.root.backward()
+            else:
                 self.root.backward()
             grads = {n: self.variables[n].grad for n in names}
         for name, g in grads.items():

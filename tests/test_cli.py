@@ -297,3 +297,19 @@ def test_version():
     result = run("--version")
     assert result.exit_code == 0
     assert __version__ in result.stdout
+
+
+def test_a_closed_output_pipe_ends_quietly_with_success(tmp_path):
+    import subprocess
+    import sys
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(f'{{"x": {i}}}\n' for i in range(200_000)))
+    script = ("import sys; from autodiff_cli.cli import main; "
+              f"sys.argv = ['autodiff', 'grad', 'x^2', '--input', {str(rows)!r}]; main()")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b'{"value": 0.0')
+    proc.stdout.close()  # as head does after its first line
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0
+    assert b"Traceback" not in err and b"Error" not in err

@@ -71,6 +71,8 @@ def read_calls(args: Sequence[str], many: bool = True) -> tuple[list[str], dict[
             name, eq, text = arg[2:].partition("=")
             if not eq:
                 if i + 1 >= len(args):
+                    if name in _option_names():
+                        raise UsageError(f"{_not_here(name)}; to bind a variable {name}, write {name}=2")
                     raise UsageError(f"{arg} needs a value, as in {arg} 2 or {name}=2")
                 i += 1
                 text = args[i]
@@ -87,7 +89,12 @@ def read_calls(args: Sequence[str], many: bool = True) -> tuple[list[str], dict[
             raise UsageError(f"{name!r} is not a variable name (bindings look like x=2 or --x 2)")
         if name in bindings:
             raise UsageError(f"{name} is given twice")
-        bindings[name] = parse_number(name, text)
+        try:
+            bindings[name] = parse_number(name, text)
+        except BindingError:
+            if name in _option_names():  # e.g. eval --wrt y: an option of another command
+                raise UsageError(f"{_not_here(name)}; as a binding, its value must be a number, not {text!r}") from None
+            raise
         i += 1
     if not expressions:
         raise UsageError("missing EXPR: give an expression, e.g. autodiff eval 'x^2' x=3 (or - to read it from stdin)")
@@ -95,6 +102,23 @@ def read_calls(args: Sequence[str], many: bool = True) -> tuple[list[str], dict[
         raise UsageError("only one expression can be read from stdin (-)")
     expressions = [read_stdin() if e == "-" else e for e in expressions]
     return expressions, bindings
+
+
+def _option_names() -> set[str]:
+    """The long options of every command (to tell a misplaced option from a binding)."""
+    from . import cli
+
+    names = set()
+    for command in cli.commands.values():
+        for param in command.params:
+            names.update(o[2:] for o in getattr(param, "opts", []) if o.startswith("--"))
+    return names
+
+
+def _not_here(name: str) -> str:
+    ctx = click.get_current_context(silent=True)
+    here = f"autodiff {ctx.info_name}" if ctx is not None and ctx.info_name else "this command"
+    return f"--{name} is not an option of {here} (see {here} --help)"
 
 
 def parse_number(name: str, text: str) -> float:
@@ -140,9 +164,13 @@ def load(text: str) -> Expression:
 
 
 def warn_unused(expr: Expression, bindings: dict[str, float]) -> None:
-    for name in bindings:
-        if name not in expr.variables:
-            click.echo(f"Warning: {name} is not in the expression; its value is ignored", err=True)
+    """A value for a name the expression lacks: a warning, or an error if it looks like a misplaced option."""
+    unused = [name for name in bindings if name not in expr.variables]
+    for name in unused:
+        if name in _option_names():  # grad ... --order 2: not a binding, an option of another command
+            raise UsageError(_not_here(name))
+    for name in unused:
+        click.echo(f"Warning: {name} is not in the expression; its value is ignored", err=True)
 
 
 def print_json(document: Any) -> None:

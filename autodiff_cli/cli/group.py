@@ -37,11 +37,6 @@ class AutodiffGroup(click.Group):
         except (click.Abort, KeyboardInterrupt):
             click.echo("Error: interrupted", err=True)
             sys.exit(130)
-        except BrokenPipeError:
-            # the reader went away (autodiff ... | head): stop quietly
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(1)
         except RecursionError:
             click.echo("Error: the input is nested too deeply for Python's stack", err=True)
             sys.exit(1)
@@ -58,6 +53,17 @@ class AutodiffGroup(click.Group):
             )
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader went away (autodiff ... | head): it has what it wanted, so stop
+            # quietly, with success, as head's own exit status says.  (Caught here, before
+            # click's main turns it into exit 1.)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise SystemExit(0) from None
 
 
 @click.group(cls=AutodiffGroup, context_settings={"help_option_names": ["-h", "--help"]})
