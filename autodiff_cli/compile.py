@@ -42,6 +42,7 @@ import functools
 import inspect
 import math
 import re
+import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -509,16 +510,16 @@ class _Writer:
         if checks:
             body.append("# inf or nan here would vanish into a finite result (tanh(inf) is 1, 1/inf is 0)")
             if len(checks) == 1:
-                body.append(f"if {checks[0]} - {checks[0]} != 0.0:\n{raise_}")
+                body.append(f"if {_not_finite(checks[0])}:\n{raise_}")
             else:
                 # one sum to test (inf or nan if any is); only when it is not finite, each one: two large
                 # finite numbers can add up to inf.  A flat sum() past 16: a chain of + thousands long would
                 # be too deep for Python's compiler
                 rows = "".join(f"    {', '.join(checks[j : j + 12])},\n" for j in range(0, len(checks), 12))
                 total = " + ".join(checks) if len(checks) <= 16 else f"sum((\n{rows}))"
-                each = f"({', '.join(checks)})" if len(checks) <= 16 else f"(\n{rows})"
+                each = f"({', '.join(checks)})" if len(checks) <= 16 else f"(\n{textwrap.indent(rows, '    ')}    )"
                 body.append(f"s = {total}")
-                body.append(f"if s - s != 0.0 and not all(map(math.isfinite, {each})):\n{raise_}")
+                body.append(f"if {_not_finite('s')}:\n    if not all(map(math.isfinite, {each})):\n    {raise_}")
         ret = outputs[0] if not backward else ", ".join(outputs) + ("," if len(outputs) == 1 else "")
         body.append(f"return {ret}")
         lines = [f"def {name}({params}):", f'    """{doc}"""']
@@ -560,6 +561,12 @@ class _Writer:
         for d in defs:
             body += "\n\n\n" + d
         return f"{body}\n\n\n{value_fn}\n\n\n{grad_fn}\n"
+
+
+def _not_finite(name: str) -> str:
+    """A test that name is inf or nan: two comparisons with the largest double (nan fails both), no call,
+    no new float (x - x != 0.0 makes one)."""
+    return f"not {-sys.float_info.max!r} <= {name} <= {sys.float_info.max!r}"
 
 
 # -- writing single-use temporaries in place ---------------------------------------------------------
