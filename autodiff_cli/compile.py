@@ -73,8 +73,8 @@ _KEEPS_INF = frozenset(("log", "log2", "log10", "sqrt", "sinh", "cosh", "abs", "
 # for bit, and a derivative only has to be within a few ulps.  Each is (form, fallback) over the argument
 # __x__: the form runs in a try (free in Python 3.11 until it raises), the fallback where it overflows.
 _DERIVATIVE_FORMS = {
-    # sech(u) = 1/cosh(u): one call, where the table's exp(-|u|) form takes a call and five operations
-    # (tanh's derivative sech(u)^2 comes within 4 ulps of the true value for every u, as before).  cosh
+    # sech(u) = 1/cosh(u): a call and a division, where the table's exp(-|u|) form takes two calls and five
+    # operations (tanh's derivative sech(u)^2 stays within 4 ulps of the true value for every u).  cosh
     # overflows past |u| = 710.47, where sech(u) is 2 e^-|u| to the last bit (the rest is e^-2|u| < 1e-616)
     "sech": ("1.0 / _f_cosh(__x__)", "2.0 * _f_exp(-abs(__x__))"),
 }
