@@ -1,7 +1,7 @@
 """Graph to straight-line Python: an expression's value and gradient as one plain function.
 
 The compiler reads the Value graph once and writes a small Python module: a
-forward sweep (one assignment per distinct node, in topological order), then the
+forward sweep (each distinct node computed once, in topological order), then the
 adjoints in reverse order, each local derivative inlined from the op table's own
 formula.  Variables are taken by position (v0, v1, ...) and every local is a
 generated name (t3, g3), so no user text ever enters the source: a variable
@@ -11,7 +11,15 @@ with repr().  The module imports `math` and nothing else; it can be printed
 
 Structurally identical subtrees are merged (``(w*x+b)`` written twice is computed
 once), operations on constants are folded into literals, and a derivative is
-only computed on paths that lead to a variable we differentiate by.
+only computed on paths that lead to a variable we differentiate by.  A temporary
+read once, whose arithmetic cannot raise, is written where it is read (fewer
+loads and stores, the same operations on the same operands).
+
+Values are the engine's, bit for bit (x^2 is x*x, correctly rounded, where the
+engine's pow may be an ulp off).  Derivatives may take a cheaper road, within a
+few ulps of the true value: a product of the forward sweep is read, not redone;
+g * (1 / d) is g / d; and derivative code computes sech as 1/cosh (see
+_DERIVATIVE_FORMS).
 
 Errors: the generated code runs on floats.  A domain error raises ValueError,
 a division by zero ZeroDivisionError, an overflow in a math function
@@ -19,7 +27,9 @@ OverflowError.  A sum, difference, product or quotient that overflows to inf
 raises OverflowError where the inf could vanish into a finite result (as the
 argument of tanh, or a denominator); elsewhere it reaches the results, which
 come back as inf or nan, like hand-written code's (the caller checks them once,
-which is cheaper than checking every node).  The callers that need the
+which is cheaper than checking every node).  The intermediates to check are
+added up and tested once; only when the sum is not finite is each one tested,
+since two large finite numbers can add up to inf.  The callers that need the
 project's precise messages (the batch runner) evaluate such a row again through
 the Value graph.
 """
@@ -27,10 +37,12 @@ the Value graph.
 from __future__ import annotations
 
 import ast
+import bisect
 import functools
 import inspect
 import math
 import re
+import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -56,6 +68,16 @@ _PROPAGATE = frozenset(("add", "sub", "mul", "neg"))  # inf or nan in, inf or na
 # number): log(inf) is inf, sqrt(-inf) and sin(inf) raise.  Not exp (exp(-inf) is 0), tanh, atan,
 # sigmoid, ...: an operation missing here is checked, which is only slower.
 _KEEPS_INF = frozenset(("log", "log2", "log10", "sqrt", "sinh", "cosh", "abs", "sin", "cos", "tan", "asin", "acos"))
+
+# Cheaper forms of table functions for derivative code only: values keep the table's own functions, bit
+# for bit, and a derivative only has to be within a few ulps.  Each is (form, fallback) over the argument
+# __x__: the form runs in a try (free in Python 3.11 until it raises), the fallback where it overflows.
+_DERIVATIVE_FORMS = {
+    # sech(u) = 1/cosh(u): a call and a division, where the table's exp(-|u|) form takes two calls and five
+    # operations (tanh's derivative sech(u)^2 stays within 4 ulps of the true value for every u).  cosh
+    # overflows past |u| = 710.47, where sech(u) is 2 e^-|u| to the last bit (the rest is e^-2|u| < 1e-616)
+    "sech": ("1.0 / _f_cosh(__x__)", "2.0 * _f_exp(-abs(__x__))"),
+}
 
 
 @dataclass(frozen=True)
@@ -279,15 +301,16 @@ class _Writer:
             return node
         return self._temp(node, prelude)
 
-    def _rewrite(self, node: ast.expr, prelude: list[str]) -> ast.expr:
+    def _rewrite(self, node: ast.expr, prelude: list[str], derivative: bool = False) -> ast.expr:
         """Exact rewrites of generated code: fold numbers, x^1 is x, x^2 is x*x, write small helpers in place.
 
         x*x is correctly rounded where C's pow may be an ulp off (GCC makes the same change at -O2);
-        the inlined helpers are the op table's own functions, statement for statement.
+        the inlined helpers are the op table's own functions, statement for statement.  In a derivative
+        (derivative=True), a function of _DERIVATIVE_FORMS is written in its cheaper form instead.
         """
         if isinstance(node, ast.BinOp):
-            node.left = self._rewrite(node.left, prelude)
-            node.right = self._rewrite(node.right, prelude)
+            node.left = self._rewrite(node.left, prelude, derivative)
+            node.right = self._rewrite(node.right, prelude, derivative)
             left, right = _number(node.left), _number(node.right)
             if left is not None and right is not None:
                 try:
@@ -303,11 +326,13 @@ class _Writer:
                 return ast.BinOp(left=base, op=ast.Mult(), right=ast.parse(ast.unparse(base), mode="eval").body)
             return node
         if isinstance(node, ast.UnaryOp):
-            node.operand = self._rewrite(node.operand, prelude)
+            node.operand = self._rewrite(node.operand, prelude, derivative)
             return node
         if isinstance(node, ast.Call):
-            node.args = [self._rewrite(a, prelude) for a in node.args]
+            node.args = [self._rewrite(a, prelude, derivative) for a in node.args]
             assert isinstance(node.func, ast.Name)
+            if derivative and node.func.id[3:] in _DERIVATIVE_FORMS:
+                return self._guarded(node, prelude)
             form = _inline_form(node.func.id[3:]) if node.func.id.startswith("_f_") else None
             if form is None:
                 return self._known(node)
@@ -317,13 +342,28 @@ class _Writer:
             return self._known(ast.parse(form.fill(form.result, mapping), mode="eval").body)
         return node
 
+    def _guarded(self, node: ast.Call, prelude: list[str]) -> ast.expr:
+        """A function of _DERIVATIVE_FORMS in its cheaper form, falling back where that overflows.
+
+        A value the forward sweep (or another derivative) has computed already is read instead.
+        """
+        assert isinstance(node.func, ast.Name)
+        args = [ast.unparse(self._atom(a, prelude)) for a in node.args]
+        call = f"{node.func.id}({', '.join(args)})"
+        if call not in self.temps:
+            form, fallback = (re.sub(r"\b__x__\b", args[0], f) for f in _DERIVATIVE_FORMS[node.func.id[3:]])
+            self.ntemps += 1
+            self.temps[call] = name = f"h{self.ntemps}"
+            prelude.append(f"try:\n    {name} = {form}\nexcept OverflowError:\n    {name} = {fallback}")
+        return ast.Name(id=self.temps[call], ctx=ast.Load())
+
     def _known(self, node: ast.expr) -> ast.expr:
         """A call computed already (in the forward sweep, or for another derivative) is read, not redone."""
         name = self.temps.get(ast.unparse(node))
         return ast.Name(id=name, ctx=ast.Load()) if name else node
 
-    def _code(self, src: str, prelude: list[str]) -> str:
-        return ast.unparse(self._rewrite(ast.parse(src, mode="eval").body, prelude))
+    def _code(self, src: str, prelude: list[str], derivative: bool = False) -> str:
+        return ast.unparse(self._rewrite(ast.parse(src, mode="eval").body, prelude, derivative))
 
     def _forward(self, i: int, prelude: list[str]) -> str:
         kind, args = self.op[i], [self.expr[a] for a in self.parents[i]]
@@ -342,7 +382,21 @@ class _Writer:
         call = f"_f_{kind}({', '.join(args)})"
         if _inline_form(kind) is None:
             return self.temps.get(call, call)
+        self.temps.setdefault(call, self.expr[i])  # the table's value, for a derivative that needs it
         return self._code(call, prelude)
+
+    def _product(self, g: str, local: str) -> str:
+        """The adjoint g (an atom) times a local derivative, or the name of a value that is that product.
+
+        g * (1 / d) is g / d, one rounding instead of two (sqrt's 1 / (2 * out), log's 1 / x); a product
+        the forward sweep has computed (exp's out times the adjoint of a factor) is read, not redone.
+        """
+        tree = ast.parse(local, mode="eval").body
+        if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div) and _number(tree.left) == 1.0:
+            return ast.unparse(ast.BinOp(left=ast.parse(g, mode="eval").body, op=ast.Div(), right=tree.right))
+        if _is_atom(local):
+            return self.temps.get(f"{g} * {local}") or self.temps.get(f"{local} * {g}") or f"{g} * {local}"
+        return f"{g} * ({local})"
 
     def _keeps(self, i: int, k: int) -> bool:
         """Whether node i turns an inf or nan in its argument k into inf, nan or an exception, never a number."""
@@ -406,7 +460,7 @@ class _Writer:
                 if how == "call":
                     local = self.temps.get(local, local)
                 elif how == "rewrite" or (how == "plain" and literal_args):
-                    local = self._code(local, prelude)
+                    local = self._code(local, prelude, derivative=True)
                 bwd += prelude
                 if local == "0.0":
                     continue  # sign, step: nothing flows back
@@ -417,7 +471,7 @@ class _Writer:
                 elif g == "1.0":
                     term = local
                 else:
-                    term = f"{g} * {local if _is_atom(local) else f'({local})'}"
+                    term = self._product(g, local)
                 term = {"--1.0": "1.0", "-(-1.0)": "1.0"}.get(term, term)
                 comment = f"  # {spec.name}, {spec.role(k)}" if spec.arity > 1 else f"  # {spec.name}"
                 mine = f"gv{self.expr[a][1:]}" if self.op[a] == "var" else f"g{a}"
@@ -443,31 +497,33 @@ class _Writer:
         params = ", ".join(f"v{i}" for i in range(self.arity))
         fwd, bwd, grads, arithmetic = sweeps
         value = self.expr[self.root]
-        lines = [f"def {name}({params}):", f'    """{doc}"""']
+        body: list[str] = []
         if fwd:
-            lines.append("    # forward sweep: each distinct node once, parents first")
-            lines += [f"    {line}" for line in fwd]
+            body.append("# forward sweep: each distinct node once, parents first")
+            body += fwd
         outputs = [value, *grads]
         if backward and bwd:
-            lines.append("    # backward sweep: adjoints (d value / d node), from the output down")
-            lines += [f"    {line}" for line in bwd]
+            body.append("# backward sweep: adjoints (d value / d node), from the output down")
+            body += bwd
         checks = list(dict.fromkeys(arithmetic))
+        raise_ = "    raise OverflowError('overflow in an intermediate result')"
         if checks:
-            lines.append("    # inf or nan here would vanish into a finite result (tanh(inf) is 1, 1/inf is 0)")
+            body.append("# inf or nan here would vanish into a finite result (tanh(inf) is 1, 1/inf is 0)")
             if len(checks) == 1:
-                lines.append(f"    if {checks[0]} - {checks[0]} != 0.0:")
-            elif len(checks) <= 16:
-                lines.append(f"    s = {' + '.join(checks)}")
-                lines.append("    if s - s != 0.0:")
-            else:  # a flat sum: a chain of + thousands long would be too deep for Python's compiler
-                rows = [", ".join(checks[j : j + 12]) for j in range(0, len(checks), 12)]
-                lines.append("    s = sum((")
-                lines += [f"        {row}," for row in rows]
-                lines.append("    ))")
-                lines.append("    if s - s != 0.0:")
-            lines.append("        raise OverflowError('overflow in an intermediate result')")
+                body.append(f"if {_not_finite(checks[0])}:\n{raise_}")
+            else:
+                # one sum to test (inf or nan if any is); only when it is not finite, each one: two large
+                # finite numbers can add up to inf.  A flat sum() past 16: a chain of + thousands long would
+                # be too deep for Python's compiler
+                rows = "".join(f"    {', '.join(checks[j : j + 12])},\n" for j in range(0, len(checks), 12))
+                total = " + ".join(checks) if len(checks) <= 16 else f"sum((\n{rows}))"
+                each = f"({', '.join(checks)})" if len(checks) <= 16 else f"(\n{textwrap.indent(rows, '    ')}    )"
+                body.append(f"s = {total}")
+                body.append(f"if {_not_finite('s')}:\n    if not all(map(math.isfinite, {each})):\n    {raise_}")
         ret = outputs[0] if not backward else ", ".join(outputs) + ("," if len(outputs) == 1 else "")
-        lines.append(f"    return {ret}")
+        body.append(f"return {ret}")
+        lines = [f"def {name}({params}):", f'    """{doc}"""']
+        lines += [textwrap.indent(statement, "    ") for statement in _inline_single_uses(body)]
         return "\n".join(lines)
 
     def module(self, names: list[str], wrt: list[str], text: str | None) -> str:
@@ -505,6 +561,159 @@ class _Writer:
         for d in defs:
             body += "\n\n\n" + d
         return f"{body}\n\n\n{value_fn}\n\n\n{grad_fn}\n"
+
+
+def _not_finite(name: str) -> str:
+    """A test that name is inf or nan: two comparisons with the largest double (nan fails both), no call,
+    no new float (x - x != 0.0 makes one)."""
+    return f"not {-sys.float_info.max!r} <= {name} <= {sys.float_info.max!r}"
+
+
+# -- writing single-use temporaries in place ---------------------------------------------------------
+
+_PURE_OPS = (ast.Add, ast.Sub, ast.Mult)
+_MAX_INLINED = 12  # operations in one statement, at most: short lines, and no expression too deep to compile
+
+
+def _scan(tree: ast.AST, parent: ast.AST | None = None) -> tuple[list[tuple[ast.Name, ast.AST, str, int]], int, bool]:
+    """The names in tree with where each sits (parent, field, index or -1), the operations, and purity.
+
+    parent: the statement whose value tree is, if it is one.
+    Pure: arithmetic that cannot raise, + - * and negation of names and numbers, division by a number
+    that is not 0.  Written out for the node types generated code uses (ast.walk is much slower).
+    """
+    names: list[tuple[ast.Name, ast.AST, str, int]] = []
+    ops, pure = 0, True
+    stack: list[tuple[ast.AST, ast.AST | None, str, int]] = [(tree, parent, "value", -1)]
+    while stack:
+        node, parent, field, index = stack.pop()
+        kind = type(node)
+        if kind is ast.Name:
+            names.append((node, parent, field, index))  # type: ignore[arg-type]
+        elif kind is ast.BinOp:
+            ops += 1
+            op = type(node.op)  # type: ignore[attr-defined]
+            if op is ast.Div:
+                pure = pure and bool(_number(node.right))  # type: ignore[attr-defined]
+            elif op not in _PURE_OPS:
+                pure = False
+            stack += [(node.right, node, "right", -1), (node.left, node, "left", -1)]  # type: ignore[attr-defined]
+        elif kind is ast.UnaryOp:
+            ops += 1
+            pure = pure and type(node.op) is ast.USub  # type: ignore[attr-defined]
+            stack.append((node.operand, node, "operand", -1))  # type: ignore[attr-defined]
+        elif kind is not ast.Constant:
+            pure = False
+            for name, value in reversed(list(ast.iter_fields(node))):
+                if isinstance(value, ast.AST):
+                    stack.append((value, node, name, -1))
+                elif isinstance(value, list):
+                    stack += [(v, node, name, i) for i, v in reversed(list(enumerate(value))) if isinstance(v, ast.AST)]
+    return names, ops, pure
+
+
+def _inline_single_uses(statements: list[str]) -> list[str]:
+    """Write each temporary that is read once, and whose arithmetic cannot raise, where it is read.
+
+    Python stores and loads every named temporary; `t4 = t2 + v2` with `t2 = v0 * v1` read nowhere
+    else is faster as `t4 = v0 * v1 + v2`.  The operations and their operands are the same (the
+    syntax tree is moved, not rewritten), so every value is the same to the last bit; only + - *,
+    negation and division by a number move, which cannot raise, so the errors come in the same order.
+    `x += a` is read as a new x (x + a): the first sum of an adjoint and the ones after it join.
+    A temporary stays where a name it reads is assigned again before its use.  Lines starting with
+    '#' are comments; a statement that is not an assignment or a return (try, if) stays as it is.
+    """
+    first_line, line = [], 1
+    for text in statements:
+        first_line.append(line)
+        line += text.count("\n") + 1
+    position = {n: k for k, n in enumerate(first_line)}
+    trees: list[ast.stmt | None] = [None] * len(statements)
+    for tree in ast.parse("\n".join(statements)).body:  # one parse for the whole function
+        if isinstance(tree, ast.AugAssign) and isinstance(tree.target, ast.Name):  # x op= a: x = x op a
+            load = ast.Name(id=tree.target.id, ctx=ast.Load())
+            value = ast.BinOp(left=load, op=tree.op, right=tree.value)
+            tree = ast.Assign(targets=[tree.target], value=value, lineno=tree.lineno)
+        trees[position[tree.lineno]] = tree
+    # every name read, resolved to the statement that assigned it (reads of a statement come before its writes)
+    assigned: dict[str, list[int]] = {}
+    uses: dict[int, list[tuple[int, ast.Name]]] = {}
+    where: dict[int, tuple[ast.AST, str, int]] = {}  # id of a Name read -> its parent, field and index
+    latest: dict[str, int] = {}
+    reads: dict[int, set[str]] = {}
+    size: dict[int, int] = {}
+    pure: dict[int, bool] = {}
+    for k, tree in enumerate(trees):
+        if tree is None:
+            continue
+        names, size[k], pure[k] = _scan(tree.value, tree) if isinstance(tree, ast.Assign) else _scan(tree)
+        reads[k] = {n.id for n, *_ in names if isinstance(n.ctx, ast.Load)}
+        for n, parent, field, index in names:
+            if isinstance(n.ctx, ast.Load) and n.id in latest:
+                uses.setdefault(latest[n.id], []).append((k, n))
+                where[id(n)] = (parent, field, index)
+        stored = [t.id for t in tree.targets if isinstance(t, ast.Name)] if isinstance(tree, ast.Assign) else [
+            n.id for n, *_ in names if isinstance(n.ctx, ast.Store)
+        ]
+        for name in stored:
+            latest[name] = k
+            assigned.setdefault(name, []).append(k)
+    moved: set[int] = set()
+    changed: set[int] = set()
+
+    def assigned_between(name: str, d: int, k: int) -> bool:
+        where = assigned.get(name, [])
+        i = bisect.bisect_right(where, d)
+        while i < len(where) and where[i] < k:
+            if where[i] not in moved:
+                return True
+            i += 1
+        return False
+
+    for d, tree in enumerate(trees):
+        if not (isinstance(tree, ast.Assign) and pure[d] and len(uses.get(d, ())) == 1):
+            continue
+        k, name = uses[d][0]
+        if not isinstance(trees[k], ast.Assign | ast.Return) or size[k] + size[d] > _MAX_INLINED:
+            continue
+        if any(assigned_between(r, d, k) for r in reads[d]):
+            continue
+        parent, field, index = where[id(name)]
+        if index < 0:
+            setattr(parent, field, tree.value)
+        else:
+            getattr(parent, field)[index] = tree.value
+        if isinstance(tree.value, ast.Name):  # an alias: it now sits where the name was
+            where[id(tree.value)] = where[id(name)]
+        size[k] += size[d]
+        reads[k] |= reads[d]
+        moved.add(d)
+        changed.add(k)
+    out = []
+    for k, (text, tree) in enumerate(zip(statements, trees, strict=True)):
+        if k in moved:
+            continue
+        if k not in changed or tree is None:
+            out.append(text)
+            continue
+        comment = text.partition("  # ")[2]
+        out.append(_unparse(tree) + (f"  # {comment}" if comment else ""))
+    return out
+
+
+def _unparse(tree: ast.stmt) -> str:
+    """An assignment or a return as generated code writes it: x += a, return a, b."""
+    if isinstance(tree, ast.Return) and isinstance(tree.value, ast.Tuple):
+        items = [ast.unparse(e) for e in tree.value.elts]
+        return "return " + ", ".join(items) + ("," if len(items) == 1 else "")
+    if isinstance(tree, ast.Assign):
+        target, value = tree.targets[0], tree.value
+        if (
+            isinstance(target, ast.Name) and isinstance(value, ast.BinOp) and isinstance(value.op, ast.Add | ast.Sub)
+            and isinstance(value.left, ast.Name) and value.left.id == target.id
+        ):
+            return f"{target.id} {'+' if isinstance(value.op, ast.Add) else '-'}= {ast.unparse(value.right)}"
+    return ast.unparse(tree)
 
 
 def _helper_source(name: str) -> str:
