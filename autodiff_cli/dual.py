@@ -50,7 +50,12 @@ def _partials(name: str) -> tuple[Callable[..., float], ...]:
 
 
 class Dual:
-    """A value and its tangent (derivative along the chosen direction)."""
+    """A value and its tangent (derivative along the chosen direction).
+
+    Values are checked as the engine checks them (overflow is a MathError);
+    tangents, like the engine's gradients, are not: a caller that needs a finite
+    derivative checks the one it reads (Expression.gradient does).
+    """
 
     __slots__ = ("data", "tangent")
 
@@ -78,8 +83,6 @@ class Dual:
                 call = spec.call_text(*(a.data for a in duals))
                 raise MathError(op, f"no derivative: {call} is not differentiable{where}") from None
             tangent += local * arg.tangent
-        if tangent - tangent != 0.0:
-            raise MathError(op, f"overflow: the derivative of {spec.call_text(*(a.data for a in duals))} is too large")
         return cls.__new__(cls)._set(data, tangent)
 
     def _set(self, data: float, tangent: float) -> Dual:

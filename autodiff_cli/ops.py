@@ -268,12 +268,12 @@ _TABLE: list[Op] = [
     Op(
         "max", 2, _max, ("(1 + sign(x - y)) / 2", "(1 - sign(x - y)) / 2"),
         "the larger argument; max(a, b, c) is max(max(a, b), c)",
-        variadic=True, note="at a tie the gradient is split evenly, as in PyTorch",
+        variadic=True, note="a tie of two splits the gradient evenly, as in PyTorch (folded pairwise beyond two)",
     ),
     Op(
         "min", 2, _min, ("(1 - sign(x - y)) / 2", "(1 + sign(x - y)) / 2"),
         "the smaller argument; min(a, b, c) is min(min(a, b), c)",
-        variadic=True, note="at a tie the gradient is split evenly, as in PyTorch",
+        variadic=True, note="a tie of two splits the gradient evenly, as in PyTorch (folded pairwise beyond two)",
     ),
 ]
 

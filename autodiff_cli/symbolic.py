@@ -44,6 +44,29 @@ def _exact(c: Fraction) -> bool:
     return abs(c.numerator) <= _EXACT and c.denominator <= _EXACT
 
 
+def _writable(c: Fraction) -> bool:
+    """c can be written exactly: as a double, or as p/q of two whole doubles.
+
+    Anything else (1e16 + 1, 0.1 + 0.2, 1e308 * 10) is left as the operations that
+    make it, so the printed expression computes what the graph computes.
+    """
+    if _exact(c):
+        return True
+    try:
+        return float(c) == c
+    except OverflowError:
+        return False
+
+
+def _parts(c: Fraction) -> tuple[float, float]:
+    """A positive coefficient as numerator and denominator: 3/4 as (3, 4), 0.7 as (0.7, 1)."""
+    if c.denominator <= 1024 and c.numerator <= _EXACT:
+        return float(c.numerator), float(c.denominator)  # x/2, 3*x/4: as people write them
+    if float(c) == c:
+        return float(c), 1.0  # 0.7, 1e-300: the double itself
+    return float(c.numerator), float(c.denominator)  # 1/3 * 0.7: an exact quotient
+
+
 def _number(v: Value) -> float | None:
     """The value of an unnamed constant node (a number written as such), else None."""
     return v.data if v.is_constant and v.name is None else None
@@ -106,7 +129,7 @@ class Builder:
             c1, t1 = self._sum(args[0])
             c2, t2 = self._sum(args[1])
             const, terms = self._merge_terms(c1, t1, sign * c2, [(t, sign * c) for t, c in t2])
-            if len(terms) > MAX_TERMS:
+            if len(terms) > MAX_TERMS or not all(_writable(c) for c in (const, *(c for _, c in terms))):
                 return self._opaque(op, args)
             return self._build_sum(const, terms)
         if op in ("mul", "div"):
@@ -117,7 +140,7 @@ class Builder:
                     return self._make(op, args)
                 c2, f2 = 1 / c2, [(b, -k) for b, k in f2]
             factors = self._merge_factors(f1, f2)
-            if len(factors) > MAX_FACTORS:
+            if len(factors) > MAX_FACTORS or not _writable(c1 * c2):
                 return self._opaque(op, args)
             return self._build_product(c1 * c2, factors)
         if op == "pow":
@@ -233,8 +256,8 @@ class Builder:
         return found
 
     def _coefficient(self, c: Coef) -> Value:
-        if float(c) == c or not _exact(c):
-            return self.const(float(c))  # exact, or too many digits for p/q: the nearest double
+        if float(c) == c:
+            return self.const(float(c))
         node = self._fraction_const(abs(c))
         return self._make("neg", (node,)) if c < 0 else node
 
@@ -295,19 +318,16 @@ class Builder:
             return self.const(0.0)
         if not factors:
             return self._coefficient(coef)
-        if not _exact(coef):  # too many digits to write as p/q: one rounded number
-            coef_num, coef_den = Fraction(float(abs(coef))), Fraction(1)
-        else:
-            coef_num, coef_den = Fraction(abs(coef.numerator)), Fraction(coef.denominator)
+        coef_num, coef_den = _parts(abs(coef))
         # one order for the same factors however they came (so sin*cos and cos*sin are one term):
         # variables (and their powers) first, then the rest, as first seen
         ordered = sorted(factors, key=lambda f: self._rank(f[0]))
         num = [self._power(b, k) for b, k in ordered if k > 0]
         den = [self._power(b, -k) for b, k in ordered if k < 0]
         if coef_num != 1 or not num:
-            num.insert(0, self.const(float(coef_num)))
+            num.insert(0, self.const(coef_num))
         if coef_den != 1:
-            den.insert(0, self.const(float(coef_den)))
+            den.insert(0, self.const(coef_den))
         acc = num[0]
         for f in num[1:]:
             acc = self._make("mul", (acc, f))
@@ -338,7 +358,7 @@ class Builder:
             kk = int(k)
             if factors and coef != 0 and all(e.denominator == 1 for _, e in factors) and abs(kk) < 64:
                 c = coef**kk
-                if _exact(c):
+                if _writable(c):
                     return self._build_product(c, [(b, e * kk) for b, e in factors])
         return self._make("pow", (base, exponent))
 
@@ -355,11 +375,24 @@ class Builder:
         for node in topological_order(root):
             op, args = node.op, node.parents
             if op in ("log", "log2", "log10"):
-                self._nonzero[id(args[0])] = args[0]
+                self._mark_nonzero(args[0])
             elif op == "div":
-                self._nonzero[id(args[1])] = args[1]
+                self._mark_nonzero(args[1])
             elif op == "pow" and ((k := _number(args[1])) is None or k < 0):
-                self._nonzero[id(args[0])] = args[0]
+                self._mark_nonzero(args[0])
+
+    def _mark_nonzero(self, v: Value) -> None:
+        """v is not 0, and so neither is any factor of it (x^3 != 0 means x != 0)."""
+        stack = [v]
+        while stack:
+            node = stack.pop()
+            if id(node) in self._nonzero:
+                continue
+            self._nonzero[id(node)] = node
+            if node.op in ("mul", "neg"):
+                stack.extend(node.parents)
+            elif node.op == "div" or (node.op == "pow" and _number(node.parents[1]) not in (None, 0.0)):
+                stack.append(node.parents[0])  # a/b != 0 means a != 0; x^k != 0 (k != 0) means x != 0
 
     # -- whole graphs -------------------------------------------------------
 
@@ -502,27 +535,48 @@ def to_text(root: Value, max_length: int = MAX_TEXT) -> str:
     Parsing the text gives the same operations in the same order (so the same
     doubles), except that -(a*b) prints as -a*b, which is the same number.
     A node used in several places is printed in each (expressions have no names
-    for parts); the length is checked before the text is built.
+    for parts); the length is checked before the text is built.  Variables made
+    without a name (Value(2.0)) print as _1, _2, ... in order of appearance.
     """
     order = topological_order(root)
-    length: dict[int, int] = {}
+    check_length([root], max_length)
     texts: dict[int, tuple[str, int]] = {}
-    for node in order:  # lengths first, so a huge result is refused cheaply
-        length[id(node)] = _estimate(node, length)
-        if length[id(node)] > max_length:
+    unnamed = 0
+    for node in order:
+        if not node.parents and node.name is None and not node.is_constant:
+            unnamed += 1
+            texts[id(node)] = (f"_{unnamed}", _ATOM)
+        else:
+            texts[id(node)] = _text(node, texts)
+    return texts[id(root)][0]
+
+
+def check_length(roots: Sequence[Value], max_length: int = MAX_TEXT) -> None:
+    """LimitError if printing any of the graphs would take more than max_length characters.
+
+    The length of each node's text is worked out from its parents' once, over all
+    the graphs together (they share parts), without building any text.
+    """
+    length: dict[int, int] = {}
+    stack = [(r, False) for r in roots]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in length:
+            continue
+        if not ready and node.parents:
+            stack.append((node, True))
+            stack.extend((p, False) for p in node.parents if id(p) not in length)
+            continue
+        if not node.parents:
+            n = len(node.name) if node.name is not None else len(ops.number_text(node.data))
+        else:
+            n = sum(length[id(p)] for p in node.parents) + len(node.op) + 6
+        length[id(node)] = n
+        if n > max_length:
             raise LimitError(
                 f"the result is too long to print (over {max_length:,} characters); "
                 "evaluate it at a point with hessian or grad instead"
             )
-    for node in order:
-        texts[id(node)] = _text(node, texts)
-    return texts[id(root)][0]
-
-
-def _estimate(node: Value, length: dict[int, int]) -> int:
-    if not node.parents:
-        return len(node.name) if node.name is not None else len(ops.number_text(node.data))
-    return sum(length[id(p)] for p in node.parents) + len(node.op) + 6
 
 
 def _text(node: Value, texts: dict[int, tuple[str, int]]) -> tuple[str, int]:
@@ -588,6 +642,7 @@ def partials(
             for offset, d in enumerate(gradients(graph, leaves, b)):
                 following[(*key, start + offset)] = d
         level = following
+        check_length(list(level.values()))  # refuse early: each order is longer than the last
     return {tuple(names[i] for i in key): graph for key, graph in level.items()}
 
 

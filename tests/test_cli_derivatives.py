@@ -227,3 +227,28 @@ def test_check_near_the_edge_of_the_domain_says_what_to_do():
     result = run("check", "sqrt(x)", "x=1e-7")
     assert result.exit_code == 1
     assert "smaller --eps" in result.stderr
+
+
+def test_diff_with_constants_past_a_double_is_not_an_internal_error():
+    result = run("diff", "x*1e308*10")
+    assert result.exit_code == 0
+    assert run("eval", result.stdout.strip()).exit_code == 1  # overflows, as grad does at any x
+    assert run("grad", "x*1e308*10", "x=1").exit_code == 1
+
+
+def test_check_where_the_difference_overflows_is_a_clear_error_in_json_too():
+    result = run("check", "1e308*sign(x)", "x=0", "--json")
+    assert result.exit_code == 1
+    assert "too large" in json.loads(result.stdout)["error"]["message"]
+    assert "inf" not in result.stdout and "NaN" not in result.stdout
+
+
+def test_option_errors_are_json_under_json():
+    result = run("diff", "x", "--order", "11", "--json")
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["type"] == "UsageError"
+
+
+def test_forward_mode_overflow_says_what_reverse_mode_says():
+    args = ["grad", "x*1e300*1e10", "x=1e-300"]
+    assert run(*args).stderr == run(*args, "--mode", "forward").stderr

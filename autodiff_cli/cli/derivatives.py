@@ -195,24 +195,29 @@ class PositiveFloat(click.ParamType):
         return x
 
 
-def _central(expr: Expression, bindings: dict[str, float], name: str, h: float, what: str) -> float:
-    """(f(x+h) - f(x-h)) / 2h for the value, or for one partial derivative (what)."""
+def _central(expr: Expression, bindings: dict[str, float], name: str, h: float,
+             names: list[str] | None = None) -> list[float]:
+    """(f(x+h) - f(x-h)) / 2h: of the value, or (names given) of each of those partial derivatives."""
     results = []
     for step in (h, -h):
         moved = dict(bindings)
         moved[name] += step
         try:
-            if what == "":
-                results.append(expr.evaluate(moved))
+            if names is None:
+                results.append([expr.evaluate(moved)])
             else:
-                results.append(expr.gradient(moved, [what])[1][what])
+                grads = expr.gradient(moved, names)[1]
+                results.append([grads[n] for n in names])
         except MathError as error:
             sign = "+" if step > 0 else "-"
             raise MathError(
                 error.op,
                 f"cannot check at {name} {sign} {h:g}: {error.message} (try a smaller --eps)",
             ) from None
-    return (results[0] - results[1]) / (2 * h)
+    differences = [(up - down) / (2 * h) for up, down in zip(*results, strict=True)]
+    if not all(math.isfinite(d) for d in differences):
+        raise MathError("check", f"the finite difference in {name} is too large for a double (h = {h:g})")
+    return differences
 
 
 @click.command("check", context_settings=FREE_ARGS)
@@ -252,13 +257,13 @@ def check_command(args: tuple[str, ...], eps: float, tol: float, order: int, jso
     hessian = symbolic.hessian(expr.root, expr.variables, names) if order == 2 else None
     for name in names:
         h = eps * max(1.0, abs(bindings[name]))
-        record(name, gradient[name], _central(expr, bindings, name, h, ""))
+        record(name, gradient[name], _central(expr, bindings, name, h)[0])
     if hessian is not None:
-        for i, a in enumerate(names):
-            for j in range(i, len(names)):
-                b = names[j]
-                h = eps * max(1.0, abs(bindings[a]))
-                record(f"{a},{b}", hessian[i][j], _central(expr, bindings, a, h, b))
+        for i, a in enumerate(names):  # one gradient at a +- h gives the whole row
+            h = eps * max(1.0, abs(bindings[a]))
+            row = _central(expr, bindings, a, h, names[i:])
+            for j, numeric in enumerate(row, start=i):
+                record(f"{a},{names[j]}", hessian[i][j], numeric)
     warn_unused(expr, bindings)
     failed = [r for r in rows if not r["ok"]]
     worst = max((r["error"] for r in rows), default=0.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import Any
@@ -30,6 +31,8 @@ class AutodiffGroup(click.Group):
         except click.exceptions.UsageError as exc:
             hint = f"\nTry '{exc.ctx.command_path} --help' for help." if exc.ctx is not None else ""
             click.echo(f"Error: {exc.format_message()}{hint}", err=True)
+            if "--json" in (sys.argv[1:] if args is None else list(args)):  # errors too, as --json promises
+                click.echo(json.dumps({"error": {"message": exc.format_message(), "type": "UsageError"}}, indent=2))
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
             click.echo(f"Error: {exc.format_message()}", err=True)
