@@ -47,11 +47,18 @@ class Expression:
             if not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise BindingError(f"the value of {name} must be a finite number, not {value!r}")
         require_values(self.variables, bindings)
-        for name in wrt:
-            if name not in self.variables:
-                known = ", ".join(self.variables) or "none"
-                raise UsageError(f"--wrt {name}: the expression has no variable {name} (it has: {known})")
+        self.check_wrt(wrt)
         return [n for n in bindings if n not in self.variables]
+
+    def check_wrt(self, names: Iterable[str]) -> None:
+        """UsageError for a --wrt name that is not a variable of the expression."""
+        for name in names:
+            if name in self.variables:
+                continue
+            if name in ops.CONSTANTS:
+                raise UsageError(f"--wrt {name}: {name} is a constant ({ops.CONSTANTS[name]!r}), not a variable")
+            known = ", ".join(self.variables) or "none"
+            raise UsageError(f"--wrt {name}: the expression has no variable {name} (it has: {known})")
 
     def evaluate(self, bindings: Mapping[str, float]) -> float:
         """The value at a point.  Raises BindingError or MathError."""

@@ -252,3 +252,13 @@ def test_option_errors_are_json_under_json():
 def test_forward_mode_overflow_says_what_reverse_mode_says():
     args = ["grad", "x*1e300*1e10", "x=1e-300"]
     assert run(*args).stderr == run(*args, "--mode", "forward").stderr
+
+
+def test_wrt_a_constant_says_it_is_a_constant():
+    result = run("diff", "e^x", "--wrt", "e")
+    assert result.exit_code == 2 and "e is a constant" in result.stderr
+
+
+def test_a_binding_with_underscores_is_not_a_number():
+    result = run("eval", "x", "x=1_000")
+    assert result.exit_code == 2 and "1_000" in result.stderr

@@ -125,7 +125,7 @@ def parse_number(name: str, text: str) -> float:
     """A binding's value: a number, or an expression of numbers such as pi/2 or -1e-3."""
     text = text.strip()
     try:
-        value = float(text)
+        value = float(text) if "_" not in text else _constant_expression(name, text)  # 1_000 is not a number
     except ValueError:
         value = _constant_expression(name, text)
     if not math.isfinite(value):

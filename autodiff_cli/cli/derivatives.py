@@ -31,10 +31,7 @@ from .common import (
 
 def _names(expr: Expression, wrt: tuple[str, ...]) -> list[str]:
     names = split_names(wrt) if wrt else list(expr.variables)
-    for name in names:
-        if name not in expr.variables:
-            known = ", ".join(expr.variables) or "none"
-            raise UsageError(f"--wrt {name}: the expression has no variable {name} (it has: {known})")
+    expr.check_wrt(names)
     return names
 
 
