@@ -57,9 +57,19 @@ def guess_format(path: str | None) -> str:
 
 def _describe(value: object) -> str:
     try:
-        return json.dumps(value, ensure_ascii=False)[:60]
+        text = json.dumps(value, ensure_ascii=False)[:60]
     except (TypeError, ValueError):
-        return repr(value)[:60]
+        text = repr(value)[:60]
+    return _printable(text)
+
+
+def _printable(text: str) -> str:
+    """Text that can be written as UTF-8: a lone surrogate (JSON allows "\\ud800") becomes its escape."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 class _Evaluator:
@@ -153,6 +163,7 @@ class _Output:
         return (f"{input_header}," if self.keep and input_header is not None else "") + ",".join(names) + "\n"
 
     def bad(self, line: int, body: dict, raw: str | None) -> str:
+        body = {**body, "message": _printable(body["message"])}
         if self.fmt == "jsonl":
             return json.dumps({"line": line, "error": body}, ensure_ascii=False) + "\n"
         prefix = f"{raw}," if self.keep and raw is not None else ""
@@ -191,7 +202,12 @@ def run(
     evaluator = _Evaluator(expr, constants or {}, wrt, gradient)
     out = _Output(output_format, gradient, evaluator.wrt, keep)
     loop = _jsonl_rows if input_format == "jsonl" else _csv_rows
-    return loop(evaluator, out, source, write, fail_fast, progress)
+    buffer: list[str] = []
+    try:
+        return loop(evaluator, out, source, write, buffer, fail_fast, progress)
+    finally:
+        if buffer:  # the loop stopped on an unexpected error: the records made so far still go out
+            write("".join(buffer))
 
 
 class _Counter:
@@ -215,6 +231,7 @@ class _Counter:
 def _finish(summary: Summary, buffer: list[str], write: Callable[[str], object]) -> Summary:
     if buffer:
         write("".join(buffer))
+        buffer.clear()
     return summary
 
 
@@ -224,10 +241,9 @@ def _record_error(summary: Summary, line: int, body: dict) -> None:
         summary.first_error = (line, body["message"])
 
 
-def _jsonl_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[str], object],
+def _jsonl_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[str], object], buffer: list[str],
                 fail_fast: bool, progress: Callable[[int, int], object] | None) -> Summary:
     summary = Summary()
-    buffer: list[str] = []
     if out.fmt == "csv":
         buffer.append(out.header(None))
     decode = json.JSONDecoder().decode
@@ -306,7 +322,7 @@ def _jsonl_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable
     return _finish(summary, buffer, write)
 
 
-def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[str], object],
+def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[str], object], buffer: list[str],
               fail_fast: bool, progress: Callable[[int, int], object] | None) -> Summary:
     summary = Summary()
     counter = _Counter(source)
@@ -342,7 +358,7 @@ def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[
     where = [(columns.get(n), ev.constants.get(n)) for n in ev.names]
     function, good, keep = ev.function, out.good, out.keep
     as_json = keep and out.fmt == "jsonl"
-    buffer = [out.header(input_header)]
+    buffer.append(out.header(input_header))
     line_no = reader.line_num
     while True:
         start = line_no + 1

@@ -1,0 +1,42 @@
+"""Batch mode: regressions for a reviewer's findings (each test fails without its fix)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from autodiff_cli import parse
+from autodiff_cli.batch import run as run_batch
+from autodiff_cli.cli import cli
+
+
+def run(*args, input=None):
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def records(stdout):
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+def test_a_lone_surrogate_is_an_error_record_and_no_row_is_lost():
+    result = run("grad", "sqrt(x)", "--input", "-", input=b'{"x": 4}\n{"x": "\\ud800"}\n{"x": 1}\n')
+    assert result.exit_code == 1
+    out = records(result.stdout)
+    assert len(out) == 3
+    assert out[0] == {"value": 2.0, "gradient": {"x": 0.25}}  # sqrt(4), 1/(2*sqrt(4))
+    assert out[1]["line"] == 2 and "must be a number" in out[1]["error"]["message"]
+    assert out[2] == {"value": 1.0, "gradient": {"x": 0.5}}
+    assert result.stderr.startswith("Error: 1 of 3 rows failed; line 2:")
+
+
+def test_records_made_before_an_unexpected_failure_are_still_written():
+    class Broken:
+        def __iter__(self):
+            yield b'{"x": 4}\n'
+            yield b'{"x": 9}\n'
+            raise OSError("the disk went away")
+
+    written = []
+    with pytest.raises(OSError):
+        run_batch(parse("sqrt(x)"), Broken(), written.append, gradient=False)
+    assert [json.loads(line) for line in "".join(written).splitlines()] == [{"value": 2.0}, {"value": 3.0}]
