@@ -62,7 +62,7 @@ def parse_cell(cell: str) -> float | None:
 
 
 def read_table(text: str, source: str) -> Table:
-    """Parse CSV text (a header line, then rows); blank lines are skipped."""
+    """Parse CSV text (a header line, then rows); blank (or whitespace-only) lines are skipped."""
     if text.startswith("\ufeff"):
         text = text[1:]
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -73,8 +73,8 @@ def read_table(text: str, source: str) -> Table:
         for record in reader:
             line = start
             start = reader.line_num + 1
-            if not any(cell.strip() for cell in record):
-                continue
+            if len(record) <= 1 and not "".join(record).strip():
+                continue  # a blank line; a row of empty cells (",") is a row, and its cells are checked
             if header is None:
                 header = [c.strip() for c in record]
                 _check_header(header, source)
