@@ -144,6 +144,7 @@ class _Output:
     def __init__(self, fmt: str, gradient: bool, wrt: Sequence[str], keep: bool) -> None:
         self.fmt = fmt
         self.keep = keep
+        self.input_width = 1  # CSV in: the number of input columns (--keep copies them)
         n = len(wrt)
         if fmt == "jsonl":
             inner = ", ".join(f"{_json_key(w)}: %r" for w in wrt)
@@ -166,7 +167,9 @@ class _Output:
         body = {**body, "message": _printable(body["message"])}
         if self.fmt == "jsonl":
             return json.dumps({"line": line, "error": body}, ensure_ascii=False) + "\n"
-        prefix = f"{raw}," if self.keep and raw is not None else ""
+        prefix = ""
+        if self.keep:  # the row as it was, or empty cells where it cannot be copied: every record has every column
+            prefix = (raw if raw is not None else "," * (self.input_width - 1)) + ","
         return f"{prefix}{self.blanks}{_csv_cell(body['message'])}\n"
 
 
@@ -353,7 +356,7 @@ def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[
         if clash:
             raise UsageError(f"--keep: the input already has a column named {clash[0]!r}, as the output does")
     columns = {name: i for i, name in enumerate(header)}
-    width = len(header)
+    width = out.input_width = len(header)
     # for each variable: its column, or None for the command-line constant
     where = [(columns.get(n), ev.constants.get(n)) for n in ev.names]
     function, good, keep = ev.function, out.good, out.keep

@@ -1,5 +1,7 @@
 """Batch mode: regressions for a reviewer's findings (each test fails without its fix)."""
 
+import csv
+import io
 import json
 
 import pytest
@@ -40,3 +42,21 @@ def test_records_made_before_an_unexpected_failure_are_still_written():
     with pytest.raises(OSError):
         run_batch(parse("sqrt(x)"), Broken(), written.append, gradient=False)
     assert [json.loads(line) for line in "".join(written).splitlines()] == [{"value": 2.0}, {"value": 3.0}]
+
+
+def csv_records(stdout):
+    return list(csv.reader(io.StringIO(stdout)))
+
+
+def test_keep_pads_the_kept_columns_of_a_row_that_cannot_be_copied():
+    text = 'x,y,id\n1,2,a\n3,4\n5,6,c\n1,"2"x,d\n'
+    result = run("eval", "x*y", "--input", "-", "--input-format", "csv", "--keep", "--output-format", "csv",
+                 input=text)
+    assert result.exit_code == 1
+    rows = csv_records(result.stdout)
+    assert rows[0] == ["x", "y", "id", "value", "error"]
+    assert all(len(row) == 5 for row in rows)
+    assert rows[1] == ["1", "2", "a", "2.0", ""]
+    assert rows[2][:4] == ["", "", "", ""] and "2 fields where the header has 3" in rows[2][4]
+    assert rows[3] == ["5", "6", "c", "30.0", ""]
+    assert rows[4][:4] == ["", "", "", ""] and "not CSV" in rows[4][4]
