@@ -170,7 +170,7 @@ class _Output:
         prefix = ""
         if self.keep:  # the row as it was, or empty cells where it cannot be copied: every record has every column
             prefix = (raw if raw is not None else "," * (self.input_width - 1)) + ","
-        return f"{prefix}{self.blanks}{_csv_cell(body['message'])}\n"
+        return f"{prefix}{self.blanks}{_csv_cell(f'line {line}: ' + body['message'])}\n"
 
 
 # -- the loops ----------------------------------------------------------------

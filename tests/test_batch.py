@@ -170,8 +170,8 @@ def test_csv_in_csv_out_with_line_numbers_counting_the_header(tmp_path):
     assert float(dk) == pytest.approx(-2 * math.exp(-0.5), rel=1e-15)
     assert float(dt) == pytest.approx(-2 * 0.5 * math.exp(-0.5), rel=1e-15)
     assert error == ""
-    assert rows[3][:4] == ["", "", "", ""] and rows[3][4].startswith("no value for variable a")
-    assert rows[4][4] == "the value of k must be a number, not \"zero\""
+    assert rows[3][:4] == ["", "", "", ""] and rows[3][4].startswith("line 4: no value for variable a")
+    assert rows[4][4] == "line 5: the value of k must be a number, not \"zero\""
     assert "line 4:" in result.stderr  # the header is line 1
 
 

@@ -60,3 +60,13 @@ def test_keep_pads_the_kept_columns_of_a_row_that_cannot_be_copied():
     assert rows[2][:4] == ["", "", "", ""] and "2 fields where the header has 3" in rows[2][4]
     assert rows[3] == ["5", "6", "c", "30.0", ""]
     assert rows[4][:4] == ["", "", "", ""] and "not CSV" in rows[4][4]
+
+
+def test_a_csv_error_row_names_the_input_line_it_came_from():
+    text = 'x,note\n1,"two\nlines"\n\n-1,x\n'  # the bad row starts on line 5: a quoted cell spans 2 and 3
+    result = run("eval", "log(x)", "--input", "-", "--input-format", "csv", "--output-format", "csv", input=text)
+    rows = csv_records(result.stdout)
+    assert rows == [["value", "error"], ["0.0", ""],
+                    ["", "line 5: log(-1) is undefined: log needs a positive number"]]
+    result = run("eval", "log(x)", "--input", "-", "--input-format", "csv", input=text)
+    assert records(result.stdout)[1]["line"] == 5  # the same number JSON Lines out gives
