@@ -162,6 +162,9 @@ def prepare(table: Table, target: str, task: str = "auto", inputs: Sequence[str]
         raise DataError(f"{table.source} has no input columns besides the target {target!r}")
     if target in names:
         raise UsageError(f"the target {target!r} cannot also be an input")
+    repeated = [n for k, n in enumerate(names) if n in names[:k]]
+    if repeated:
+        raise UsageError(f"--inputs: the column {repeated[0]!r} is given twice; name each input once")
     columns = [table.numbers(name) for name in names]
     cells = [cell.strip() for cell in table.column(target)]
     notes = []

@@ -24,3 +24,11 @@ def test_a_row_of_empty_cells_is_not_dropped(tmp_path):
     result = run("train", train, "-t", "y", "--epochs", "1", "--quiet")
     assert result.exit_code == 2
     assert result.stderr == f"Error: {train}, row 2 (line 3), column 'x': an empty cell is not a number\n"
+
+
+def test_an_input_named_twice_is_a_usage_error_and_nothing_is_saved(tmp_path):
+    model = tmp_path / "dup.json"
+    result = run("train", "examples/moons.csv", "-t", "label", "--inputs", "x1,x1", "--save", model)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == "Error: --inputs: the column 'x1' is given twice; name each input once\n"
+    assert not model.exists()
