@@ -117,14 +117,38 @@ class Scaling:
     def fit(cls, columns: Sequence[Sequence[float]]) -> Scaling:
         means, stds = [], []
         for col in columns:
-            m = math.fsum(col) / len(col)
-            s = math.sqrt(math.fsum((v - m) ** 2 for v in col) / len(col))
+            m, s = _mean_std(col)
             means.append(m)
             stds.append(s if s > 0.0 else 1.0)
         return cls(means, stds)
 
     def apply(self, row: Sequence[float]) -> list[float]:
         return [(v - m) / s for v, m, s in zip(row, self.mean, self.std, strict=True)]
+
+
+def _mean_std(col: Sequence[float]) -> tuple[float, float]:
+    """The mean and the (population) standard deviation, finite for any finite values."""
+    n = len(col)
+    try:
+        m = math.fsum(col) / n
+        s = math.sqrt(math.fsum((v - m) ** 2 for v in col) / n)
+        if math.isfinite(s):
+            return m, s
+    except OverflowError:
+        pass
+    # values near the largest double: the same sums on the values divided by the largest, then scaled back
+    scale = max(abs(v) for v in col)
+    m, s = _mean_std([v / scale for v in col])
+    return m * scale, s * scale
+
+
+def _standardise(table: Table, names: Sequence[str], scaling: Scaling, rows: list[list[float]]) -> list[list[float]]:
+    out = [scaling.apply(row) for row in rows]
+    for j, name in enumerate(names):
+        if not all(math.isfinite(row[j]) for row in out):
+            raise DataError(f"{table.source}, column {name!r}: the values are too far apart to standardise "
+                            "(their differences are past the largest double)")
+    return out
 
 
 @dataclass
@@ -179,11 +203,11 @@ def prepare(table: Table, target: str, task: str = "auto", inputs: Sequence[str]
         raise UsageError(f"unknown task {task!r}: choose regression or classification")
     X_raw = [list(row) for row in zip(*columns, strict=True)]
     scaling = Scaling.fit(columns)
-    X = [scaling.apply(row) for row in X_raw]
+    X = _standardise(table, names, scaling, X_raw)
     if task == "regression":
         y_raw = table.numbers(target)
         target_scaling = Scaling.fit([y_raw])
-        y = [(v - target_scaling.mean[0]) / target_scaling.std[0] for v in y_raw]
+        y = [row[0] for row in _standardise(table, [target], target_scaling, [[v] for v in y_raw])]
         return Dataset(names, target, task, [], X, y, scaling, target_scaling, notes)
     for i, cell in enumerate(cells):
         if not cell:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .data import TASKS, Scaling
-from .errors import DataError
+from .errors import DataError, MathError
 from .nn import ACTIVATIONS, MLP
 from .training import Trained
 
@@ -54,6 +54,10 @@ def to_json(trained: Trained) -> dict[str, Any]:
         for layer in trained.model.layers
     ]
     doc["training"] = trained.training
+    numbers = [*trained.scaling.mean, *trained.scaling.std]
+    numbers += [v for layer in doc["layers"] for row in [*layer["weights"], layer["biases"]] for v in row]
+    if not all(math.isfinite(v) for v in numbers):
+        raise MathError("train", "the model has weights that are not finite numbers (inf or nan); it is not saved")
     return doc
 
 
@@ -63,6 +67,8 @@ def load_model(text: str, source: str) -> Trained:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataError(f"{source} is not a model file: not JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise DataError(f"{source} is not a model file: its JSON is nested too deeply") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise DataError(f'{source} is not an autodiff model file (it has no "format": "{FORMAT}")')
     if doc.get("version") != VERSION:
@@ -165,7 +171,7 @@ class _Checker:
 
     def number(self, doc: dict, key: str, where: str | None = None) -> float:
         value = doc.get(key)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if not _finite(value):
             raise self._fail(key, "a finite number", where)
         return float(value)
 
@@ -175,9 +181,17 @@ class _Checker:
             if not isinstance(value, dict):
                 raise self._fail(key, "an object", where)
             value, key = value.get(sub), f"{key}.{sub}"
-        ok = isinstance(value, list) and value and all(
-            not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v) for v in value
-        )
+        ok = isinstance(value, list) and value and all(_finite(v) for v in value)
         if not ok:
             raise self._fail(key, "a non-empty list of finite numbers", where)
         return [float(v) for v in value]
+
+
+def _finite(value: object) -> bool:
+    """A JSON number that is a finite double (an integer too large for one is not; a boolean is not a number)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int past the largest double
+        return False

@@ -237,6 +237,8 @@ class Trainer:
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if not all(math.isfinite(p.data) for p in opt.params):
+                raise self._diverged(k, "the weights are no longer finite numbers")
             total_loss += loss.data * len(batch)
             total_score += sum(self._score([o.data for o in out], i) for out, i in zip(outputs, batch, strict=True))
             del outputs, loss  # free this batch's graph before the next is built
@@ -244,6 +246,11 @@ class Trainer:
         if self.val_rows:
             epoch.val_loss, epoch.val_metric = self.evaluate(self.val_rows)
         return epoch
+
+    def _diverged(self, k: int, what: str) -> MathError:
+        s = self.settings
+        return MathError("train", f"training diverged at epoch {k}: {what}; try a smaller --lr "
+                                  f"(it is {s.learning_rate:g})")
 
     def evaluate(self, rows: Sequence[int]) -> tuple[float, float]:
         """Loss and metric of the current model on these rows, on floats (no graph)."""

@@ -1,10 +1,17 @@
 """train and predict: regressions for a reviewer's findings (each test fails without its fix)."""
 
 
+import json
+import math
+
+import pytest
 from click.testing import CliRunner
 
 from autodiff_cli.cli import cli
-from autodiff_cli.data import read_table
+from autodiff_cli.data import Scaling, prepare, read_table
+from autodiff_cli.errors import MathError
+from autodiff_cli.modelfile import to_json
+from autodiff_cli.training import Settings, Trainer
 
 
 def run(*args, input=None):
@@ -32,3 +39,66 @@ def test_an_input_named_twice_is_a_usage_error_and_nothing_is_saved(tmp_path):
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr == "Error: --inputs: the column 'x1' is given twice; name each input once\n"
     assert not model.exists()
+
+
+def moons_model():
+    return json.loads(open("examples/moons-model.json").read())
+
+
+def test_a_weight_too_large_for_a_double_is_a_clean_model_error(tmp_path):
+    doc = moons_model()
+    doc["layers"][0]["weights"][0][0] = 10**400
+    bad = tmp_path / "big.json"
+    bad.write_text(json.dumps(doc))
+    result = run("predict", bad, "examples/new-points.csv")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"Error: {bad}: layer 1, neuron 1, weights:")
+    assert "finite numbers" in result.stderr
+
+
+def test_a_deeply_nested_json_is_not_a_model_file(tmp_path):
+    bad = tmp_path / "deep.json"
+    bad.write_text("[" * 100_000 + "]" * 100_000)
+    result = run("predict", bad, "examples/new-points.csv")
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {bad} is not a model file: its JSON is nested too deeply\n"
+
+
+def test_mean_and_std_of_values_near_the_largest_double():
+    scaling = Scaling.fit([[1e300, -1e300], [1.5e308, 1.7e308, 1.6e308]])
+    assert scaling.mean[0] == 0.0 and scaling.std[0] == pytest.approx(1e300, rel=1e-15)
+    assert scaling.mean[1] == pytest.approx(1.6e308, rel=1e-15)
+    assert scaling.std[1] == pytest.approx(math.sqrt(2 / 3) * 0.1e308, rel=1e-12)  # deviations -1, 1, 0 (x 1e307)
+    data = prepare(read_table("x,y\n1e300,2\n-1e300,3\n", "stdin"), "y")
+    assert data.X == [[1.0], [-1.0]]
+
+
+def test_training_on_huge_inputs_works_or_names_the_column():
+    result = run("train", "-", "-t", "y", "--epochs", "2", "--quiet", input="x,y\n1e300,2\n-1e300,3\n")
+    assert result.exit_code == 0, result.stderr
+    result = run("train", "-", "-t", "y", "--epochs", "2", "--quiet", input="x,y\n1.7e308,2\n-1.7e308,3\n1e308,4\n")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: stdin, column 'x': the values are too far apart to standardise")
+
+
+def reg_csv(tmp_path):
+    path = tmp_path / "reg.csv"
+    path.write_text("x,y\n" + "".join(f"{i / 10},{2 * i / 10 + 1}\n" for i in range(20)))
+    return path
+
+
+def test_training_that_diverges_stops_with_a_math_error_and_saves_nothing(tmp_path):
+    model = tmp_path / "m.json"
+    result = run("train", reg_csv(tmp_path), "-t", "y", "--epochs", "1", "--lr", "1e308", "--save", model)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.endswith("Error: training diverged at epoch 1: the weights are no longer finite numbers; "
+                                  "try a smaller --lr (it is 1e+308)\n")
+    assert not model.exists()
+
+
+def test_a_model_with_infinite_weights_is_never_written(tmp_path):
+    table = read_table(reg_csv(tmp_path).read_text(), "reg.csv")
+    trained = Trainer(prepare(table, "y"), Settings(hidden=[2], epochs=1)).result()
+    trained.model.layers[0][0].w[0].data = math.inf
+    with pytest.raises(MathError, match="not finite"):
+        to_json(trained)
