@@ -284,6 +284,10 @@ class Trainer:
             gc.disable()
             try:
                 epoch = self._epoch(k)
+            except MathError as error:  # an overflow in the forward or backward pass: the weights ran away
+                if error.op == "train":
+                    raise
+                raise self._diverged(k, error.message) from None
             finally:
                 if was_enabled:
                     gc.enable()

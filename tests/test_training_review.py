@@ -102,3 +102,11 @@ def test_a_model_with_infinite_weights_is_never_written(tmp_path):
     trained.model.layers[0][0].w[0].data = math.inf
     with pytest.raises(MathError, match="not finite"):
         to_json(trained)
+
+
+def test_an_overflow_while_training_says_it_diverged_and_suggests_a_smaller_lr(tmp_path):
+    result = run("train", reg_csv(tmp_path), "-t", "y", "--optimizer", "sgd", "--lr", "1e10", "--quiet")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: training diverged at epoch ")
+    assert "too large for a double" in result.stderr
+    assert result.stderr.endswith("; try a smaller --lr (it is 1e+10)\n")
