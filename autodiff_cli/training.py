@@ -111,7 +111,12 @@ def predict_table(trained: Trained, table: Table) -> tuple[list[str], list[list[
     extra = [_unique(name, taken) for name in extra]
     rows = []
     for i, raw in enumerate(zip(*columns, strict=True)):
-        prediction, probs = trained.predict(raw)
+        try:
+            prediction, probs = trained.predict(raw)
+        except MathError as error:
+            raise MathError(error.op, f"{table.where(i)}: {error.message}") from None
+        if isinstance(prediction, float) and not math.isfinite(prediction):
+            raise MathError("predict", f"{table.where(i)}: the prediction ({prediction}) is too large for a double")
         cells = [prediction if isinstance(prediction, str) else repr(prediction)]
         cells += [repr(p) for p in probs]
         rows.append([*table.rows[i], *cells])

@@ -110,3 +110,17 @@ def test_an_overflow_while_training_says_it_diverged_and_suggests_a_smaller_lr(t
     assert result.stderr.startswith("Error: training diverged at epoch ")
     assert "too large for a double" in result.stderr
     assert result.stderr.endswith("; try a smaller --lr (it is 1e+10)\n")
+
+
+def test_a_prediction_past_the_largest_double_is_an_error_naming_the_row(tmp_path):
+    doc = {"format": "autodiff-mlp", "version": 1, "task": "regression", "inputs": ["x"], "target": "y",
+           "scaling": {"mean": [0.0], "std": [1.0]}, "target_scaling": {"mean": 0.0, "std": 1e308},
+           "layers": [{"activation": "linear", "weights": [[1.0]], "biases": [0.0]}]}
+    model = tmp_path / "m.json"
+    model.write_text(json.dumps(doc))
+    # the model is y = 1e308 * x: x = 1 predicts 1e308, x = 2 overflows
+    result = run("predict", model, "-", input="x\n1\n2\n")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == "Error: stdin, row 2 (line 3): the prediction (inf) is too large for a double\n"
+    result = run("predict", model, "-", input="x\n1\n")
+    assert result.exit_code == 0 and result.stdout == "x,prediction\n1,1e+308\n"
