@@ -11,7 +11,7 @@ import io
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .errors import DataError, UsageError
 
@@ -142,11 +142,11 @@ def _mean_std(col: Sequence[float]) -> tuple[float, float]:
     return m * scale, s * scale
 
 
-def _standardise(table: Table, names: Sequence[str], scaling: Scaling, rows: list[list[float]]) -> list[list[float]]:
+def _standardise(source: str, names: Sequence[str], scaling: Scaling, rows: list[list[float]]) -> list[list[float]]:
     out = [scaling.apply(row) for row in rows]
     for j, name in enumerate(names):
         if not all(math.isfinite(row[j]) for row in out):
-            raise DataError(f"{table.source}, column {name!r}: the values are too far apart to standardise "
+            raise DataError(f"{source}, column {name!r}: the values are too far apart to standardise "
                             "(their differences are past the largest double)")
     return out
 
@@ -164,10 +164,29 @@ class Dataset:
     scaling: Scaling
     target_scaling: Scaling | None
     notes: list[str] = field(default_factory=list)
+    X_raw: list[list[float]] = field(default_factory=list, repr=False)  # the inputs as read
+    y_raw: list[float] = field(default_factory=list, repr=False)  # regression: the target as read
+    source: str = ""
 
     @property
     def outputs(self) -> int:
         return len(self.labels) if len(self.labels) > 2 else 1
+
+    def standardised(self, rows: Sequence[int] | None = None) -> Dataset:
+        """The data standardised with the mean and std of these rows (default: all of them).
+
+        Training fits the scaling on its training rows only, so that nothing of the
+        validation rows leaks into the model.
+        """
+        fit = range(len(self.X_raw)) if rows is None else rows
+        scaling = Scaling.fit([[self.X_raw[i][j] for i in fit] for j in range(len(self.inputs))])
+        X = _standardise(self.source, self.inputs, scaling, self.X_raw)
+        y, target_scaling = self.y, None
+        if self.task == "regression":
+            target_scaling = Scaling.fit([[self.y_raw[i] for i in fit]])
+            column = _standardise(self.source, [self.target], target_scaling, [[v] for v in self.y_raw])
+            y = [row[0] for row in column]
+        return replace(self, X=X, y=y, scaling=scaling, target_scaling=target_scaling)
 
 
 def _label_order(labels: set[str]) -> list[str]:
@@ -178,7 +197,10 @@ def _label_order(labels: set[str]) -> list[str]:
 
 
 def prepare(table: Table, target: str, task: str = "auto", inputs: Sequence[str] | None = None) -> Dataset:
-    """Choose the task, check every cell, and standardise the inputs (and a regression target)."""
+    """Choose the task, check every cell, and standardise the inputs (and a regression target) over all rows.
+
+    Trainer refits the standardisation on its training rows when it holds some out for validation.
+    """
     if target not in table.columns:
         raise DataError(f"{table.source} has no column {target!r} (its columns: {', '.join(table.columns)})")
     names = list(inputs) if inputs else [c for c in table.columns if c != target]
@@ -202,13 +224,11 @@ def prepare(table: Table, target: str, task: str = "auto", inputs: Sequence[str]
     if task not in TASKS:
         raise UsageError(f"unknown task {task!r}: choose regression or classification")
     X_raw = [list(row) for row in zip(*columns, strict=True)]
-    scaling = Scaling.fit(columns)
-    X = _standardise(table, names, scaling, X_raw)
+    unfitted = Scaling([], [])
     if task == "regression":
         y_raw = table.numbers(target)
-        target_scaling = Scaling.fit([y_raw])
-        y = [row[0] for row in _standardise(table, [target], target_scaling, [[v] for v in y_raw])]
-        return Dataset(names, target, task, [], X, y, scaling, target_scaling, notes)
+        data = Dataset(names, target, task, [], [], [], unfitted, None, notes, X_raw, y_raw, table.source)
+        return data.standardised()
     for i, cell in enumerate(cells):
         if not cell:
             raise DataError(f"{table.where(i, target)}: the label is empty")
@@ -219,7 +239,8 @@ def prepare(table: Table, target: str, task: str = "auto", inputs: Sequence[str]
             "classification needs at least two classes"
         )
     index = {label: k for k, label in enumerate(labels)}
-    return Dataset(names, target, task, labels, X, [float(index[c]) for c in cells], scaling, None, notes)
+    y = [float(index[c]) for c in cells]
+    return Dataset(names, target, task, labels, [], y, unfitted, None, notes, X_raw, [], table.source).standardised()
 
 
 def split(n: int, fraction: float, rng: random.Random) -> tuple[list[int], list[int]]:

@@ -180,10 +180,11 @@ class Trainer:
             raise UsageError(f"unknown activation {settings.activation!r}: choose one of {', '.join(ACTIVATIONS)}")
         if settings.epochs < 1:
             raise UsageError("--epochs must be at least 1")
-        self.data = data
         self.settings = settings
         rng = random.Random(settings.seed)
         self.train_rows, self.val_rows = split(len(data.X), settings.val_split, rng)
+        # the scaling is part of the model: fitted on the training rows only, never on the held-out ones
+        self.data = data = data.standardised(self.train_rows) if self.val_rows and data.X_raw else data
         if data.task == "classification":
             present = {data.y[i] for i in self.train_rows}
             if len(present) < 2:

@@ -135,8 +135,8 @@ def test_validation_metrics_are_the_models_loss_and_accuracy_on_the_held_out_row
     # recompute by hand on the held-out rows with the graph: mean softplus loss and accuracy
     total, correct = 0.0, 0
     for i in trainer.val_rows:
-        z = trainer.model(data.X[i])[0].data
-        y = data.y[i]
+        z = trainer.model(trainer.data.X[i])[0].data  # standardised with the training rows' mean and std
+        y = trainer.data.y[i]
         total += math.log1p(math.exp(-z)) if y == 1.0 else math.log1p(math.exp(z))
         correct += (z > 0) == (y == 1.0)
     assert epochs[-1].val_loss == pytest.approx(total / len(trainer.val_rows), rel=1e-12)

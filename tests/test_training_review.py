@@ -3,6 +3,7 @@
 
 import json
 import math
+import statistics
 
 import pytest
 from click.testing import CliRunner
@@ -124,3 +125,19 @@ def test_a_prediction_past_the_largest_double_is_an_error_naming_the_row(tmp_pat
     assert result.stderr == "Error: stdin, row 2 (line 3): the prediction (inf) is too large for a double\n"
     result = run("predict", model, "-", input="x\n1\n")
     assert result.exit_code == 0 and result.stdout == "x,prediction\n1,1e+308\n"
+
+
+def test_the_scaling_is_fitted_on_the_training_rows_only():
+    xs = [float(i * i) for i in range(20)]
+    text = "x,y\n" + "".join(f"{x},{3 * x + 1}\n" for x in xs)
+    trainer = Trainer(prepare(read_table(text, "q.csv"), "y"), Settings(hidden=[2], epochs=1, val_split=0.25))
+    assert len(trainer.val_rows) == 5
+    train_x = [xs[i] for i in trainer.train_rows]
+    train_y = [3 * x + 1 for x in train_x]
+    trained = trainer.result()
+    assert trained.scaling.mean == [pytest.approx(statistics.fmean(train_x), rel=1e-15)]
+    assert trained.scaling.std == [pytest.approx(statistics.pstdev(train_x), rel=1e-15)]
+    assert trained.target_scaling.mean == [pytest.approx(statistics.fmean(train_y), rel=1e-15)]
+    assert trained.target_scaling.std == [pytest.approx(statistics.pstdev(train_y), rel=1e-15)]
+    i = trainer.val_rows[0]  # a held-out row is standardised with the training rows' figures
+    assert trainer.data.X[i] == [pytest.approx((xs[i] - statistics.fmean(train_x)) / statistics.pstdev(train_x))]
