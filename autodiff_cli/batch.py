@@ -121,6 +121,19 @@ def _floats(args: Sequence[object]) -> tuple[float, ...]:
     return tuple(out)
 
 
+def _json_problem(text: str, exc: ValueError) -> str:
+    """Why a line is not JSON, with the column on that line (not on the line after its newline)."""
+    try:
+        json.loads(text.rstrip())  # without the newline, an error at its end is at its end
+    except json.JSONDecodeError as again:
+        exc = again
+    except (ValueError, RecursionError):
+        pass
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not JSON: {exc.msg} (column {exc.colno})"
+    return f"not JSON: {exc}"
+
+
 def _error_body(message: str, kind: str = "InputError") -> dict:
     return {"message": message, "type": kind}
 
@@ -271,8 +284,7 @@ def _jsonl_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable
         except ValueError as exc:
             if not raw.strip():
                 continue  # a blank line is not a row (but it is counted as a line)
-            message = getattr(exc, "msg", str(exc))
-            body = _error_body(f"not JSON: {message} (column {getattr(exc, 'colno', '?')})")
+            body = _error_body(_json_problem(text, exc))
         except RecursionError:
             body = _error_body("not a JSON object of bindings: nested too deeply")
         else:

@@ -70,3 +70,16 @@ def test_a_csv_error_row_names_the_input_line_it_came_from():
                     ["", "line 5: log(-1) is undefined: log needs a positive number"]]
     result = run("eval", "log(x)", "--input", "-", "--input-format", "csv", input=text)
     assert records(result.stdout)[1]["line"] == 5  # the same number JSON Lines out gives
+
+
+@pytest.mark.parametrize("line, column", [
+    ('{"x":\n', 6),  # the value is missing after the colon, at the end of the line
+    ('{"x":\r\n', 6),
+    ('{"x": 1,}\n', 9),
+    ('{"x": 1} x\n', 10),
+])
+def test_a_json_error_at_the_end_of_a_line_names_its_column_on_that_line(line, column):
+    result = run("eval", "x", "--input", "-", input=line)
+    assert result.exit_code == 1
+    message = records(result.stdout)[0]["error"]["message"]
+    assert message.startswith("not JSON: ") and message.endswith(f"(column {column})")
