@@ -83,3 +83,11 @@ def test_a_json_error_at_the_end_of_a_line_names_its_column_on_that_line(line, c
     assert result.exit_code == 1
     message = records(result.stdout)[0]["error"]["message"]
     assert message.startswith("not JSON: ") and message.endswith(f"(column {column})")
+
+
+@pytest.mark.parametrize("command", ["eval", "grad"])
+def test_expr_and_rows_cannot_both_come_from_stdin(command):
+    result = run(command, "-", "--input", "-", input='x\n{"x": 1}\n')
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == ("Error: EXPR - and --input - cannot both read stdin: give the expression on the "
+                             "command line, or the rows in a file\n")

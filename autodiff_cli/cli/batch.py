@@ -49,6 +49,11 @@ def requested(options: dict[str, Any]) -> bool:
     return False
 
 
+def stdin_taker(options: dict[str, Any]) -> str | None:
+    """'--input -' when the rows come from stdin (so the expression cannot), else None."""
+    return "--input -" if options.get("input_") == "-" else None
+
+
 @contextmanager
 def _open(path: str) -> Iterator[tuple[IO[bytes], int | None]]:
     """The input as bytes, with its size when it is a regular file (for the progress bar's ETA)."""

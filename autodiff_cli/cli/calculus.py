@@ -41,7 +41,7 @@ def eval_command(args: tuple[str, ...], json_: bool, **batch_options: object) ->
       echo "log(x, 2)" | autodiff eval - --x 8     # 3.0
       autodiff eval "sqrt(x^2+y^2)" --input points.csv   # one record per row
     """
-    text, bindings = read_call(args)
+    text, bindings = read_call(args, batch.stdin_taker(batch_options))
     expr = load(text)
     if batch.requested(batch_options):
         return batch.run(expr, bindings, gradient=False, wrt=None, options=batch_options)
@@ -81,7 +81,7 @@ def grad_command(
     """
     if steps and mode != "reverse":
         raise UsageError("--steps shows the reverse-mode passes: leave out --mode forward")
-    text, bindings = read_call(args)
+    text, bindings = read_call(args, batch.stdin_taker(batch_options))
     expr = load(text)
     names = split_names(wrt) if wrt else None
     if batch.requested(batch_options):

@@ -54,13 +54,17 @@ def split_names(values: Sequence[str]) -> list[str]:
     return names
 
 
-def read_call(args: Sequence[str]) -> tuple[str, dict[str, float]]:
-    """Split free arguments into the expression and its bindings (--x 2, --x=2, x=2)."""
-    expressions, bindings = read_calls(args, many=False)
+def read_call(args: Sequence[str], stdin_taken_by: str | None = None) -> tuple[str, dict[str, float]]:
+    """Split free arguments into the expression and its bindings (--x 2, --x=2, x=2).
+
+    stdin_taken_by: the option that reads stdin already (--input -), if any: EXPR cannot be - then.
+    """
+    expressions, bindings = read_calls(args, many=False, stdin_taken_by=stdin_taken_by)
     return expressions[0], bindings
 
 
-def read_calls(args: Sequence[str], many: bool = True) -> tuple[list[str], dict[str, float]]:
+def read_calls(args: Sequence[str], many: bool = True,
+               stdin_taken_by: str | None = None) -> tuple[list[str], dict[str, float]]:
     """Split free arguments into expressions (one, or several if many) and bindings."""
     expressions: list[str] = []
     bindings: dict[str, float] = {}
@@ -100,6 +104,9 @@ def read_calls(args: Sequence[str], many: bool = True) -> tuple[list[str], dict[
         raise UsageError("missing EXPR: give an expression, e.g. autodiff eval 'x^2' x=3 (or - to read it from stdin)")
     if expressions.count("-") > 1:
         raise UsageError("only one expression can be read from stdin (-)")
+    if "-" in expressions and stdin_taken_by:
+        raise UsageError(f"EXPR - and {stdin_taken_by} cannot both read stdin: "
+                         "give the expression on the command line, or the rows in a file")
     expressions = [read_stdin() if e == "-" else e for e in expressions]
     return expressions, bindings
 
