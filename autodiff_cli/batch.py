@@ -22,7 +22,7 @@ from operator import itemgetter
 from typing import IO
 
 from .compile import compile_expression
-from .errors import AutodiffError, BindingError, UsageError
+from .errors import AutodiffError, BindingError, UsageError, listing, shortened
 from .expression import Expression
 
 __all__ = ["FORMATS", "Summary", "guess_format", "run"]
@@ -57,10 +57,10 @@ def guess_format(path: str | None) -> str:
 
 def _describe(value: object) -> str:
     try:
-        text = json.dumps(value, ensure_ascii=False)[:60]
+        text = json.dumps(value, ensure_ascii=False)
     except (TypeError, ValueError):
-        text = repr(value)[:60]
-    return _printable(text)
+        text = repr(value)
+    return _printable(shortened(text))
 
 
 def _printable(text: str) -> str:
@@ -98,7 +98,8 @@ class _Evaluator:
             try:
                 bindings[name] = float(v)
             except OverflowError:
-                error = BindingError(f"the value of {name} must be a finite number, not {v}")
+                digits = ("-" if v < 0 else "") + shortened(str(abs(v)), unit="digits")
+                error = BindingError(f"the value of {name} must be a finite number, not {digits}")
                 raise RowError(error.to_json()) from None
         try:
             if not self.gradient:
@@ -360,7 +361,7 @@ def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[
     missing = [n for n in ev.names if n not in seen and n not in ev.constants]
     if missing:
         raise UsageError(
-            f"no column and no value for {', '.join(missing)}: the header has {', '.join(header) or 'nothing'}"
+            f"no column and no value for {listing(missing)}: the header has {listing(header) or 'nothing'}"
             f" (give a constant as --{missing[0]} 1)"
         )
     if out.keep and out.fmt == "csv":
@@ -460,6 +461,7 @@ def _csv_values(ev: _Evaluator, cells: list[str], columns: Mapping[str, int]) ->
             values[name] = cell
             continue
         if not math.isfinite(number):
-            raise RowError(BindingError(f"the value of {name} must be a finite number, not {cell!r}").to_json())
+            message = f"the value of {name} must be a finite number, not {shortened(repr(cell))}"
+            raise RowError(BindingError(message).to_json())
         values[name] = number
     return values

@@ -3,6 +3,21 @@
 from __future__ import annotations
 
 
+def listing(names: list[str], limit: int = 5) -> str:
+    """Names for a message, at most `limit` of them: 'a, b, c, d, e and 995 more'."""
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])} and {len(names) - limit:,} more"
+
+
+def shortened(text: str, limit: int = 40, unit: str = "characters") -> str:
+    """Text quoted in a message, cut in the middle past `limit` characters: '123456...7890 (400 digits)'."""
+    if len(text) <= limit:
+        return text
+    half = (limit - 3) // 2
+    return f"{text[:half]}...{text[-half:]} ({len(text):,} {unit})"
+
+
 class AutodiffError(Exception):
     """Base of every error this package raises on purpose."""
 

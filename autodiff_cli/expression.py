@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from . import ops
 from .dual import jvp
 from .engine import Value, constants_for_now, forward, topological_order
-from .errors import BindingError, MathError, UsageError
+from .errors import BindingError, MathError, UsageError, listing
 
 
 def require_values(names: Iterable[str], bindings: Mapping[str, float]) -> None:
-    """BindingError naming every variable without a value."""
+    """BindingError naming the variables without a value (the first five, and how many more)."""
     missing = [n for n in names if n not in bindings]
     if missing:
-        listed = ", ".join(missing)
-        example = " ".join(f"{n}=1" for n in missing)
+        listed = listing(missing)
+        example = " ".join(f"{n}=1" for n in missing[:5]) + (" ..." if len(missing) > 5 else "")
         noun = "variable" if len(missing) == 1 else "variables"
         raise BindingError(f"no value for {noun} {listed} (give one as --{missing[0]} 1 or {example})")
 

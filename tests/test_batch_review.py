@@ -91,3 +91,25 @@ def test_expr_and_rows_cannot_both_come_from_stdin(command):
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr == ("Error: EXPR - and --input - cannot both read stdin: give the expression on the "
                              "command line, or the rows in a file\n")
+
+
+def test_messages_quote_at_most_a_few_names_and_shorten_long_numbers():
+    names = [f"x{k}" for k in range(5000)]
+    result = run("eval", "+".join(names), "--input", "-", input='{"x0": 1}\n{"y": -' + "9" * 400 + "}\n")
+    out = records(result.stdout)
+    first = out[0]["error"]["message"]
+    assert first == ("no value for variables x1, x2, x3, x4, x5 and 4,994 more "
+                     "(give one as --x1 1 or x1=1 x2=1 x3=1 x4=1 x5=1 ...)")
+    assert out[1]["error"]["message"].startswith("no value for variables x0, x1, x2, x3, x4 and 4,995 more")
+    assert len(result.stderr) < 200
+    result = run("eval", "x", "--input", "-", input='{"x": -' + "9" * 400 + "}\n")
+    message = records(result.stdout)[0]["error"]["message"]
+    assert message == "the value of x must be a finite number, not -" + "9" * 18 + "..." + "9" * 18 + " (400 digits)"
+
+
+def test_a_header_missing_many_columns_is_named_briefly():
+    names = [f"x{k}" for k in range(100)]
+    result = run("eval", "+".join(names), "--input", "-", "--input-format", "csv", input="a,b\n1,2\n")
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: no column and no value for x0, x1, x2, x3, x4 and 95 more: the header has a, b "
+                             "(give a constant as --x0 1)\n")
