@@ -16,6 +16,7 @@ import csv
 import itertools
 import json
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -234,15 +235,44 @@ class _Counter:
         self.source = source
         self.bytes = 0
         self.pending: list[str] = []  # the raw lines of the CSV record being read
+        self.bad_byte: int | None = None  # a line of that record is not UTF-8: the first bad byte (1-based)
 
     def lines(self) -> Iterator[str]:
+        """Decoded lines ending in \n, \r\n or a lone \r (old Mac files), as a spreadsheet writes them.
+
+        Bytes that are not UTF-8 are kept (as surrogate escapes, never replaced by
+        U+FFFD) and flagged in bad_byte: their record is an error, not changed data.
+        """
         encoding = "utf-8-sig"  # a spreadsheet's byte-order mark is not part of the first name
         for line in self.source:
             self.bytes += len(line)
-            text = line.decode(encoding, "replace")
+            try:
+                text = line.decode(encoding)
+            except UnicodeDecodeError as exc:
+                text = line.decode(encoding, "surrogateescape")
+                if self.bad_byte is None:
+                    self.bad_byte = exc.start + 1
             encoding = "utf-8"
+            if "\r" in text and (text.count("\r") > 1 or not text.endswith("\r\n")):
+                for piece in _LONE_CR.split(text):
+                    if piece:
+                        self.pending.append(piece)
+                        yield piece
+                continue
             self.pending.append(text)
             yield text
+
+    def next_record(self) -> None:
+        self.pending.clear()
+        self.bad_byte = None
+
+
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # the point after a \r that no \n follows: a line ends there
+
+
+def _blank(cells: list[str]) -> bool:
+    """A blank (or whitespace-only) line: not a row, in CSV as in JSON Lines."""
+    return len(cells) <= 1 and not "".join(cells).strip()
 
 
 def _finish(summary: Summary, buffer: list[str], write: Callable[[str], object]) -> Summary:
@@ -345,14 +375,19 @@ def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[
     reader = csv.reader(counter.lines(), strict=True)
     try:
         header = next(reader)
+        while _blank(header):  # blank lines before the header are skipped, as train does
+            counter.next_record()
+            header = next(reader)
     except StopIteration:
         write(out.header(None))
         return summary
     except csv.Error as exc:
         raise UsageError(f"the CSV header cannot be read: {exc}") from None
+    if counter.bad_byte is not None:
+        raise UsageError(f"the CSV header is not UTF-8 text (byte {counter.bad_byte} of its line)")
     header = [h.strip() for h in header]
     input_header = "".join(counter.pending).rstrip("\r\n")
-    counter.pending.clear()
+    counter.next_record()
     seen: set[str] = set()
     for name in header:
         if name in seen:
@@ -393,8 +428,11 @@ def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[
             if as_json and len(cells) == width:  # the row as a JSON object of strings
                 raw = json.dumps(dict(zip(header, cells, strict=True)), ensure_ascii=False)
             body = None
-        counter.pending.clear()
-        if cells is not None and not cells:
+            if counter.bad_byte is not None:
+                raw = None  # not copied: the row is an error, its text is not UTF-8
+                body = _error_body(f"not UTF-8 text (byte {counter.bad_byte} of the line)")
+        counter.next_record()
+        if cells is not None and len(cells) <= 1 and _blank(cells):
             continue  # a blank line is not a row
         summary.rows += 1
         if body is None and len(cells) != width:
@@ -431,7 +469,7 @@ def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[
                 buffer.append(good % ((raw, *result) if keep else result))
         if body is not None:
             _record_error(summary, start, body)
-            buffer.append(out.bad(start, body, raw if cells is not None and len(cells) == width else None))
+            buffer.append(out.bad(start, body, raw if raw is not None and len(cells) == width else None))
             if fail_fast:
                 summary.stopped = True
                 return _finish(summary, buffer, write)

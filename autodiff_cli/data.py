@@ -77,7 +77,7 @@ def read_table(text: str, source: str) -> Table:
                 continue  # a blank line; a row of empty cells (",") is a row, and its cells are checked
             if header is None:
                 header = [c.strip() for c in record]
-                _check_header(header, source)
+                _check_header(header, source, line)
                 continue
             if len(record) != len(header):
                 raise DataError(
@@ -95,12 +95,12 @@ def read_table(text: str, source: str) -> Table:
     return Table(source, header, rows, lines)
 
 
-def _check_header(header: list[str], source: str) -> None:
+def _check_header(header: list[str], source: str, line: int) -> None:
     for j, name in enumerate(header):
         if not name:
-            raise DataError(f"{source}, line 1: column {j + 1} has no name")
+            raise DataError(f"{source}, line {line}: column {j + 1} has no name")
         if name in header[:j]:
-            raise DataError(f"{source}, line 1: the column name {name!r} appears twice")
+            raise DataError(f"{source}, line {line}: the column name {name!r} appears twice")
 
 
 # -- the data set ---------------------------------------------------------------

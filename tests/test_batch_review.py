@@ -113,3 +113,39 @@ def test_a_header_missing_many_columns_is_named_briefly():
     assert result.exit_code == 2
     assert result.stderr == ("Error: no column and no value for x0, x1, x2, x3, x4 and 95 more: the header has a, b "
                              "(give a constant as --x0 1)\n")
+
+
+def csv_eval(text, *extra):
+    return run("eval", "x*y", "--input", "-", "--input-format", "csv", "--output-format", "csv", *extra, input=text)
+
+
+def test_csv_skips_blank_and_whitespace_lines_as_train_and_json_lines_do():
+    result = csv_eval(b"\n\nx,y\n1,2\n   \n3,4\n")
+    assert result.exit_code == 0, result.stderr
+    assert csv_records(result.stdout) == [["value", "error"], ["2.0", ""], ["12.0", ""]]
+    result = run("eval", "x*y", "--input", "-", input=b'{"x": 1, "y": 2}\n   \n{"x": 3, "y": 4}\n')
+    assert records(result.stdout) == [{"value": 2.0}, {"value": 12.0}]
+
+
+def test_csv_with_carriage_returns_only_reads_as_train_reads_it():
+    text = b'x,y,note\r1,2,a\r3,4,"two\rlines"\r-1,0,c\r'
+    result = csv_eval(text, "--keep")
+    assert result.exit_code == 0, result.stderr
+    assert csv_records(result.stdout.replace("\r", "\\r")) == [
+        ["x", "y", "note", "value", "error"], ["1", "2", "a", "2.0", ""], ["3", "4", "two\\rlines", "12.0", ""],
+        ["-1", "0", "c", "-0.0", ""]]
+    result = run("eval", "log(x)", "--input", "-", "--input-format", "csv", "--output-format", "csv",
+                 input=b"x\r2\r-1\r")
+    assert csv_records(result.stdout)[2][1] == "line 3: log(-1) is undefined: log needs a positive number"
+
+
+def test_invalid_utf8_in_csv_is_an_error_row_never_a_replacement_character():
+    result = csv_eval(b"x,y\n1,2\n3,\xff4\n5,6\n", "--keep")
+    assert result.exit_code == 1
+    assert "\ufffd" not in result.stdout
+    assert csv_records(result.stdout) == [["x", "y", "value", "error"], ["1", "2", "2.0", ""],
+                                          ["", "", "", "line 3: not UTF-8 text (byte 3 of the line)"],
+                                          ["5", "6", "30.0", ""]]
+    result = csv_eval(b"x,\xffy\n1,2\n")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == "Error: the CSV header is not UTF-8 text (byte 3 of its line)\n"

@@ -141,3 +141,11 @@ def test_the_scaling_is_fitted_on_the_training_rows_only():
     assert trained.target_scaling.std == [pytest.approx(statistics.pstdev(train_y), rel=1e-15)]
     i = trainer.val_rows[0]  # a held-out row is standardised with the training rows' figures
     assert trainer.data.X[i] == [pytest.approx((xs[i] - statistics.fmean(train_x)) / statistics.pstdev(train_x))]
+
+
+def test_train_reads_blank_lines_before_the_header_and_carriage_returns_only():
+    text = "\n\nx,y\r1,3\r2,5\r3,7\r"
+    data = prepare(read_table(text, "cr.csv"), "y")
+    assert data.X_raw == [[1.0], [2.0], [3.0]] and data.y_raw == [3.0, 5.0, 7.0]
+    result = run("train", "-", "-t", "y", "--epochs", "1", "--quiet", input="\nx,x\n1,2\n")
+    assert result.stderr == "Error: stdin, line 2: the column name 'x' appears twice\n"
