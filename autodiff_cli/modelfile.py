@@ -71,7 +71,7 @@ def load_model(text: str, source: str) -> Trained:
         raise DataError(f"{source} is not a model file: its JSON is nested too deeply") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise DataError(f'{source} is not an autodiff model file (it has no "format": "{FORMAT}")')
-    if doc.get("version") != VERSION:
+    if type(doc.get("version")) is not int or doc["version"] != VERSION:  # true == 1 in Python, not in JSON
         raise DataError(f"{source} is a model file of version {doc.get('version')!r}; this autodiff reads version 1")
     check = _Checker(source)
     task = check.choice(doc, "task", TASKS)
@@ -118,6 +118,9 @@ def load_model(text: str, source: str) -> Trained:
                 )
         weights.append((w, b))
         sizes.append(len(b))
+    if acts[-1] != "linear":
+        raise DataError(f'{source}: the last layer must be linear (its "activation" is {acts[-1]!r}): '
+                        "its outputs are the prediction or the class scores")
     expected = len(labels) if len(labels) > 2 else 1
     if sizes[-1] != expected:
         what = f"a classifier of {len(labels)} classes" if task == "classification" else "a regression model"

@@ -149,3 +149,18 @@ def test_train_reads_blank_lines_before_the_header_and_carriage_returns_only():
     assert data.X_raw == [[1.0], [2.0], [3.0]] and data.y_raw == [3.0, 5.0, 7.0]
     result = run("train", "-", "-t", "y", "--epochs", "1", "--quiet", input="\nx,x\n1,2\n")
     assert result.stderr == "Error: stdin, line 2: the column name 'x' appears twice\n"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.update(version=True), "is a model file of version True; this autodiff reads version 1"),
+    (lambda d: d.update(version=1.0), "is a model file of version 1.0; this autodiff reads version 1"),
+    (lambda d: d["layers"][-1].update(activation="tanh"), "the last layer must be linear"),
+])
+def test_predict_rejects_a_boolean_version_and_a_last_layer_that_is_not_linear(tmp_path, change, message):
+    doc = moons_model()
+    change(doc)
+    bad = tmp_path / "m.json"
+    bad.write_text(json.dumps(doc))
+    result = run("predict", bad, "examples/new-points.csv")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"Error: {bad}") and message in result.stderr
