@@ -444,8 +444,8 @@ def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[
                     cell = cells[i].strip() if i is not None else ""
                     if cell:
                         v = float(cell)
-                        if v - v != 0.0:
-                            raise ValueError
+                        if v - v != 0.0 or "_" in cell or not cell.isascii():
+                            raise ValueError  # not finite, or not a plain decimal (float takes 1_000 and ١٢)
                         args.append(v)
                     elif constant is not None:
                         args.append(constant)
@@ -493,6 +493,9 @@ def _csv_values(ev: _Evaluator, cells: list[str], columns: Mapping[str, int]) ->
         cell = cells[i].strip()
         if not cell:
             continue  # empty: the command-line constant, if there is one
+        if "_" in cell or not cell.isascii():
+            message = f"the value of {name} must be a plain decimal number, not {_describe(cell)}"
+            raise RowError(BindingError(message).to_json())
         try:
             number = float(cell)
         except ValueError:

@@ -47,13 +47,16 @@ class Table:
             value = parse_cell(cell)
             if value is None:
                 what = "an empty cell" if not cell.strip() else f"{cell!r}"
-                raise DataError(f"{self.where(i, name)}: {what} is not a number")
+                hint = " (a plain decimal number has no '_')" if "_" in cell else ""
+                raise DataError(f"{self.where(i, name)}: {what} is not a number{hint}")
             out.append(value)
         return out
 
 
 def parse_cell(cell: str) -> float | None:
-    """A cell as a finite float, or None."""
+    """A cell as a finite float, or None: plain decimals only (Python's float also takes 1_000 and other digits)."""
+    if "_" in cell or not cell.isascii():
+        return None
     try:
         value = float(cell)
     except ValueError:

@@ -149,3 +149,13 @@ def test_invalid_utf8_in_csv_is_an_error_row_never_a_replacement_character():
     result = csv_eval(b"x,\xffy\n1,2\n")
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr == "Error: the CSV header is not UTF-8 text (byte 3 of its line)\n"
+
+
+def test_a_csv_cell_must_be_a_plain_decimal_number():
+    result = run("eval", "x", "--input", "-", "--input-format", "csv", input="x\n1_000\n10\n\u0661\nnan\n-2.5e1\n")
+    out = records(result.stdout)
+    assert out[0]["error"]["message"] == 'the value of x must be a plain decimal number, not "1_000"'
+    assert out[1] == {"value": 10.0}
+    assert out[2]["error"]["message"] == 'the value of x must be a plain decimal number, not "\u0661"'
+    assert out[3]["error"]["message"] == "the value of x must be a finite number, not 'nan'"
+    assert out[4] == {"value": -25.0}

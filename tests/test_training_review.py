@@ -164,3 +164,12 @@ def test_predict_rejects_a_boolean_version_and_a_last_layer_that_is_not_linear(t
     result = run("predict", bad, "examples/new-points.csv")
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.startswith(f"Error: {bad}") and message in result.stderr
+
+
+def test_train_and_predict_take_plain_decimal_numbers_only(tmp_path):
+    result = run("train", "-", "-t", "y", "--quiet", input="x,y\n1_000,1\n2,3\n")
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: stdin, row 1 (line 2), column 'x': '1_000' is not a number "
+                             "(a plain decimal number has no '_')\n")
+    result = run("predict", "examples/moons-model.json", "-", input="x1,x2\n1,\u0662\n")
+    assert result.exit_code == 2 and "'\u0662' is not a number" in result.stderr
