@@ -218,7 +218,15 @@ def prepare(table: Table, target: str, task: str = "auto", inputs: Sequence[str]
     cells = [cell.strip() for cell in table.column(target)]
     notes = []
     if task == "auto":
-        task = "regression" if all(parse_cell(c) is not None for c in cells) else "classification"
+        numeric = [parse_cell(c) is not None for c in cells]
+        task = "regression" if all(numeric) else "classification"
+        if task == "classification" and sum(numeric) * 2 > len(cells):  # mostly numbers: a typo, not labels
+            i = numeric.index(False)
+            what = "an empty cell" if not cells[i] else repr(cells[i])
+            raise DataError(
+                f"{table.where(i, target)}: {what} is not a number, but most of the target column is numbers: "
+                "fix it for regression, or add --task classification to treat every value as a class"
+            )
         if task == "regression" and len(set(cells)) <= 2:
             notes.append(
                 f"the target {target!r} is numbers, so this is regression; it has only "

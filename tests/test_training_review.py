@@ -173,3 +173,23 @@ def test_train_and_predict_take_plain_decimal_numbers_only(tmp_path):
                              "(a plain decimal number has no '_')\n")
     result = run("predict", "examples/moons-model.json", "-", input="x1,x2\n1,\u0662\n")
     assert result.exit_code == 2 and "'\u0662' is not a number" in result.stderr
+
+
+@pytest.mark.parametrize("bad, shown", [
+    ("1.5x", "'1.5x'"), ("nan", "'nan'"), ("1e400", "'1e400'"), ("", "an empty cell"),
+])
+def test_a_few_non_numbers_in_a_numeric_target_stop_with_the_first_bad_cell(bad, shown):
+    text = "x,y\n" + "".join(f"{i},{2 * i + 0.5}\n" for i in range(6)) + f"6,{bad}\n7,{bad}\n"
+    result = run("train", "-", "-t", "y", "--quiet", input=text)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (f"Error: stdin, row 7 (line 8), column 'y': {shown} is not a number, but most of the "
+                             "target column is numbers: fix it for regression, or add --task classification to "
+                             "treat every value as a class\n")
+    if bad:  # --task classification takes them as classes (an empty label stays an error)
+        forced = prepare(read_table(text, "t.csv"), "y", task="classification")
+        assert forced.task == "classification" and len(forced.labels) == 7
+
+
+def test_labels_that_are_mostly_text_are_still_classification():
+    data = prepare(read_table("x,y\n1,a\n2,b\n3,1\n", "t.csv"), "y")
+    assert data.task == "classification" and data.labels == ["1", "a", "b"]
