@@ -4,6 +4,7 @@
 import json
 import math
 import statistics
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,6 +14,8 @@ from autodiff_cli.data import Scaling, prepare, read_table
 from autodiff_cli.errors import MathError
 from autodiff_cli.modelfile import to_json
 from autodiff_cli.training import Settings, Trainer
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def run(*args, input=None):
@@ -24,7 +27,7 @@ def test_a_row_of_empty_cells_is_not_dropped(tmp_path):
     assert table.rows == [["1", "2"], ["", ""], ["3", "4"]] and table.lines == [2, 3, 6]
     data = tmp_path / "e.csv"
     data.write_text("x1,x2\n1,2\n,\n3,4\n")
-    result = run("predict", "examples/moons-model.json", data)
+    result = run("predict", str(EXAMPLES / "moons-model.json"), data)
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr == "Error: " + f"{data}, row 2 (line 3), column 'x1': an empty cell is not a number\n"
     train = tmp_path / "t.csv"
@@ -36,14 +39,14 @@ def test_a_row_of_empty_cells_is_not_dropped(tmp_path):
 
 def test_an_input_named_twice_is_a_usage_error_and_nothing_is_saved(tmp_path):
     model = tmp_path / "dup.json"
-    result = run("train", "examples/moons.csv", "-t", "label", "--inputs", "x1,x1", "--save", model)
+    result = run("train", str(EXAMPLES / "moons.csv"), "-t", "label", "--inputs", "x1,x1", "--save", model)
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr == "Error: --inputs: the column 'x1' is given twice; name each input once\n"
     assert not model.exists()
 
 
 def moons_model():
-    return json.loads(open("examples/moons-model.json").read())
+    return json.loads(open(str(EXAMPLES / "moons-model.json")).read())
 
 
 def test_a_weight_too_large_for_a_double_is_a_clean_model_error(tmp_path):
@@ -51,7 +54,7 @@ def test_a_weight_too_large_for_a_double_is_a_clean_model_error(tmp_path):
     doc["layers"][0]["weights"][0][0] = 10**400
     bad = tmp_path / "big.json"
     bad.write_text(json.dumps(doc))
-    result = run("predict", bad, "examples/new-points.csv")
+    result = run("predict", bad, str(EXAMPLES / "new-points.csv"))
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.startswith(f"Error: {bad}: layer 1, neuron 1, weights:")
     assert "finite numbers" in result.stderr
@@ -60,7 +63,7 @@ def test_a_weight_too_large_for_a_double_is_a_clean_model_error(tmp_path):
 def test_a_deeply_nested_json_is_not_a_model_file(tmp_path):
     bad = tmp_path / "deep.json"
     bad.write_text("[" * 100_000 + "]" * 100_000)
-    result = run("predict", bad, "examples/new-points.csv")
+    result = run("predict", bad, str(EXAMPLES / "new-points.csv"))
     assert result.exit_code == 2
     assert result.stderr == f"Error: {bad} is not a model file: its JSON is nested too deeply\n"
 
@@ -161,7 +164,7 @@ def test_predict_rejects_a_boolean_version_and_a_last_layer_that_is_not_linear(t
     change(doc)
     bad = tmp_path / "m.json"
     bad.write_text(json.dumps(doc))
-    result = run("predict", bad, "examples/new-points.csv")
+    result = run("predict", bad, str(EXAMPLES / "new-points.csv"))
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.startswith(f"Error: {bad}") and message in result.stderr
 
@@ -171,7 +174,7 @@ def test_train_and_predict_take_plain_decimal_numbers_only(tmp_path):
     assert result.exit_code == 2
     assert result.stderr == ("Error: stdin, row 1 (line 2), column 'x': '1_000' is not a number "
                              "(a plain decimal number has no '_')\n")
-    result = run("predict", "examples/moons-model.json", "-", input="x1,x2\n1,\u0662\n")
+    result = run("predict", str(EXAMPLES / "moons-model.json"), "-", input="x1,x2\n1,\u0662\n")
     assert result.exit_code == 2 and "'\u0662' is not a number" in result.stderr
 
 
