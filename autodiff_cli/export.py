@@ -13,18 +13,22 @@ import json
 import math
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from . import ops
 from .engine import Value, topological_order
 from .errors import OutputError, UsageError
 from .explain import labels
 
-__all__ = ["dot_lines", "json_lines", "mermaid_lines", "render_image", "write_atomic", "write_lines"]
+__all__ = [
+    "dot_lines", "is_stream", "json_lines", "mermaid_lines", "render_image", "render_image_stream", "write_atomic",
+    "write_lines",
+]
 
 INSTALL_GRAPHVIZ = """\
 Install Graphviz, which provides it:
@@ -189,14 +193,27 @@ def json_lines(
 
 
 def write_atomic(path: Path, lines: Iterable[str]) -> None:
-    """Write lines to a temporary file beside `path`, then rename: a reader never sees half a file."""
+    """Write lines to `path` whole or not at all: to a temporary file beside it, then rename.
+
+    A symbolic link is written through: the file it points to is replaced (the link
+    stays).  A path that is not a regular file (/dev/stdout, a FIFO, a terminal) is
+    written directly, since nothing can be renamed over it.
+    """
     path = Path(path)
-    fd, tmp = _temporary(path)
+    target, direct = _target(path)
+    if direct:
+        try:
+            with open(target, "a", encoding="utf-8", newline="\n") as out:  # "a": never truncate what a shell opened
+                write_lines(out, lines)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return
+    fd, tmp = _temporary(target, path)
     try:
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
                 write_lines(out, lines)
-            _publish(tmp, path)
+            _publish(tmp, target)
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
@@ -205,11 +222,54 @@ def write_atomic(path: Path, lines: Iterable[str]) -> None:
         raise
 
 
-def _temporary(path: Path) -> tuple[int, str]:
+def _target(path: Path) -> tuple[Path, bool]:
+    """Where to write for `path`, and whether directly: the end of any symbolic links, or the path itself
+    when it is a stream (no temporary file can replace a device or a FIFO)."""
     try:
-        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
+        info = os.stat(path)  # follows links
+    except FileNotFoundError:  # a new file, or a link to one not yet made
+        return Path(os.path.realpath(path)), False
+    except OSError as exc:  # a loop of links, a component that is not a folder, ...
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise OutputError(f"cannot write {path}: it is a folder")
+    if is_stream(path, info):
+        return path, True
+    return Path(os.path.realpath(path)), False
+
+
+def is_stream(path: Path, info: os.stat_result | None = None) -> bool:
+    """Whether `path` is written in place rather than replaced: it exists and is not a regular file (a
+    terminal, a pipe, a FIFO, a device), or it names an open descriptor (/dev/stdout, /dev/fd/3,
+    /proc/self/fd/1, or a link to one), which may be a regular file a shell opened for appending:
+    replacing that would lose what it holds."""
+    if info is None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return False
+    return not stat.S_ISREG(info.st_mode) or _names_a_descriptor(path)
+
+
+def _names_a_descriptor(path: Path) -> bool:
+    """Whether following `path`'s symbolic links passes through /dev/std*, /dev/fd/ or /proc/."""
+    name = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on a chain of links
+        if name.startswith(("/dev/fd/", "/proc/")) or name in ("/dev/stdout", "/dev/stderr", "/dev/stdin"):
+            return True
+        try:
+            name = os.path.join(os.path.dirname(name), os.readlink(name))
+        except OSError:  # not a link (or gone): the chain ends here
+            return False
+        name = os.path.abspath(name)
+    return False
+
+
+def _temporary(target: Path, shown: Path) -> tuple[int, str]:
+    try:
+        return tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {shown}: {exc.strerror or exc}") from None
 
 
 def _publish(tmp: str, path: Path) -> None:
@@ -231,43 +291,67 @@ def dot_program() -> str | None:
     return shutil.which("dot")
 
 
-def render_image(path: Path, lines: Iterable[str], fmt: str) -> None:
-    """Render DOT lines to an svg, png or pdf file with Graphviz, all or nothing.
-
-    Raises UsageError (with install instructions) when `dot` is missing, and
-    OutputError when it fails or the file cannot be written.
-    """
-    path = Path(path)
+def _need_dot(what: str) -> str:
     program = dot_program()
     if program is None:
-        raise UsageError(f"writing {path.name} needs Graphviz's dot program, which is not on PATH.\n"
-                         + INSTALL_GRAPHVIZ)
-    fd, tmp = _temporary(path)
-    os.close(fd)
-    try:
-        # dot's messages go to a file, not a pipe: a full pipe would stall it while we write
-        with tempfile.TemporaryFile() as messages:
-            proc = subprocess.Popen(
-                [program, f"-T{fmt}", "-o", tmp], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                stderr=messages, text=True, encoding="utf-8",
-            )
-            assert proc.stdin is not None
+        raise UsageError(f"writing {what} needs Graphviz's dot program, which is not on PATH.\n" + INSTALL_GRAPHVIZ)
+    return program
+
+
+def _run_dot(program: str, fmt: str, lines: Iterable[str], output: str | None, stdout: BinaryIO | None) -> None:
+    """Feed DOT lines to `dot -T<fmt>`, its picture going to the file `output` or to `stdout`.
+
+    Whatever stops us (an error in the lines, SIGINT, SIGTERM turned into an exception)
+    stops dot too; a failing dot is an OutputError with its own message.
+    """
+    # dot's messages go to a file, not a pipe: a full pipe would stall it while we write
+    with tempfile.TemporaryFile() as messages:
+        proc = subprocess.Popen(
+            [program, f"-T{fmt}", *(["-o", output] if output is not None else [])], stdin=subprocess.PIPE,
+            stdout=stdout if stdout is not None else subprocess.DEVNULL, stderr=messages, text=True,
+            encoding="utf-8",
+        )
+        assert proc.stdin is not None
+        try:
             try:
                 write_lines(proc.stdin, lines)
                 proc.stdin.close()
             except BrokenPipeError:  # dot stopped reading: its exit status and message say why
                 with contextlib.suppress(OSError):
                     proc.stdin.close()
-            except BaseException:  # interrupted, or the lines failed: stop dot too
-                proc.kill()
-                proc.wait()
-                raise
             code = proc.wait()
-            messages.seek(0)
-            problem = messages.read().decode("utf-8", "replace").strip()
-        if code != 0:
-            raise OutputError(f"Graphviz's dot failed (exit {code}): {problem or 'no message'}")
-        _publish(tmp, path)
+        except BaseException:  # interrupted, terminated, or the lines failed: stop dot too
+            proc.kill()
+            proc.wait()
+            raise
+        messages.seek(0)
+        problem = messages.read().decode("utf-8", "replace").strip()
+    if code != 0:
+        raise OutputError(f"Graphviz's dot failed (exit {code}): {problem or 'no message'}")
+
+
+def render_image(path: Path, lines: Iterable[str], fmt: str) -> None:
+    """Render DOT lines to an svg, png or pdf file with Graphviz, all or nothing.
+
+    Links are written through and devices directly, as by write_atomic.  Raises
+    UsageError (with install instructions) when `dot` is missing, and OutputError
+    when it fails or the file cannot be written.
+    """
+    path = Path(path)
+    program = _need_dot(path.name)
+    target, direct = _target(path)
+    if direct:
+        try:
+            with open(target, "ab") as out:
+                render_image_stream(out, lines, fmt, program)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        return
+    fd, tmp = _temporary(target, path)
+    os.close(fd)
+    try:
+        _run_dot(program, fmt, lines, tmp, None)
+        _publish(tmp, target)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -276,3 +360,13 @@ def render_image(path: Path, lines: Iterable[str], fmt: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def render_image_stream(out: BinaryIO, lines: Iterable[str], fmt: str, program: str | None = None) -> None:
+    """Render DOT lines to a binary stream (stdout, a device): the whole picture once dot has succeeded."""
+    program = program or _need_dot(f"a {fmt} picture")
+    with tempfile.TemporaryFile() as picture:  # a real file for dot, whatever `out` is
+        _run_dot(program, fmt, lines, None, picture)
+        picture.seek(0)
+        shutil.copyfileobj(picture, out)
+    out.flush()

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 
 import pytest
 from click.testing import CliRunner
@@ -230,7 +231,7 @@ def test_a_failing_dot_leaves_nothing(tmp_path):
     [
         (["--format", "mermaid", "--output", "g.svg"], "a .svg picture is drawn from DOT, not --format mermaid"),
         (["--output", "g.docx"], "g.docx: unknown extension"),
-        (["--format", "png"], "Invalid value for '--format'"),
+        (["--format", "gif"], "Invalid value for '--format'"),
     ],
 )
 def test_output_usage_errors(tmp_path, monkeypatch, args, message):
@@ -312,3 +313,118 @@ def test_a_dot_that_stops_reading_is_reported(tmp_path):
     assert result.exit_code == 1
     assert "Graphviz's dot failed (exit 1): Error: syntax error in line 1" in result.stderr
     assert sorted(os.listdir(tmp_path)) == ["bin"]
+
+
+# -- symbolic links, streams and stdout ------------------------------------------------
+
+
+def autodiff(*args, **kwargs):
+    """The real program in its own process (for /dev/stdout and signals, which CliRunner cannot show)."""
+    return subprocess.Popen([sys.executable, "-m", "autodiff_cli", *args], **kwargs)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links")
+def test_output_writes_through_a_symbolic_link(tmp_path):
+    target = tmp_path / "target.dot"
+    target.write_text("old\n")
+    link = tmp_path / "link.dot"
+    link.symlink_to("target.dot")
+    assert run("graph", *NEURON, "--output", str(link)).exit_code == 0
+    assert link.is_symlink() and os.readlink(link) == "target.dot"  # the link stays a link
+    assert target.read_text(encoding="utf-8") == run("graph", *NEURON, "--format", "dot").stdout
+    assert sorted(os.listdir(tmp_path)) == ["link.dot", "target.dot"]  # no temporary file left
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links")
+def test_output_through_a_dangling_link_creates_its_target(tmp_path):
+    (tmp_path / "sub").mkdir()
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "sub" / "new.json")
+    assert run("graph", *NEURON, "-o", str(link)).exit_code == 0
+    assert link.is_symlink() and json.loads((tmp_path / "sub" / "new.json").read_text())["root"] == 5
+    assert os.listdir(tmp_path / "sub") == ["new.json"]
+
+
+@needs_dot
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links")
+def test_a_picture_writes_through_a_symbolic_link(tmp_path):
+    target = tmp_path / "real.svg"
+    target.write_text("old")
+    link = tmp_path / "link.svg"
+    link.symlink_to(target)
+    assert run("graph", *NEURON, "--output", str(link)).exit_code == 0
+    assert link.is_symlink() and target.read_bytes().startswith(b"<?xml")
+    assert sorted(os.listdir(tmp_path)) == ["link.svg", "real.svg"]
+
+
+@pytest.mark.parametrize("fmt", ["tree", "dot", "mermaid", "json"])
+def test_output_dash_is_stdout(tmp_path, monkeypatch, fmt):
+    monkeypatch.chdir(tmp_path)
+    result = run("graph", *NEURON, "--format", fmt, "--output", "-")
+    assert result.exit_code == 0 and result.stdout == run("graph", *NEURON, "--format", fmt).stdout
+    assert os.listdir(tmp_path) == []  # no file named -
+
+
+def test_output_dash_without_format_is_the_tree():
+    assert run("graph", *NEURON, "-o", "-").stdout == run("graph", *NEURON).stdout
+
+
+@needs_dot
+@pytest.mark.parametrize(("fmt", "magic"), [("svg", b"<?xml"), ("png", b"\x89PNG"), ("pdf", b"%PDF")])
+def test_a_picture_to_stdout(fmt, magic):
+    for extra in ([], ["--output", "-"]):
+        result = run("graph", *NEURON, "--format", fmt, *extra)
+        assert result.exit_code == 0 and result.stdout_bytes.startswith(magic)
+
+
+def test_a_binary_picture_is_not_sent_to_a_terminal(monkeypatch):
+    monkeypatch.setattr("autodiff_cli.cli.views.is_terminal", lambda: True)
+    result = run("graph", *NEURON, "--format", "png")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("Error: a png picture is binary: write it to a file (--output graph.png)")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/fd/1"), reason="no /proc/self/fd")
+def test_output_to_a_descriptor_writes_to_the_pipe_or_appends_to_the_file(tmp_path):
+    # a link of our own to /proc/self/fd/1 stands in for /dev/stdout (which is one): replacing
+    # the system's /dev/stdout is exactly the bug, and a test run before the fix must not do it
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to("/proc/self/fd/1")
+    expected = run("graph", *NEURON, "--format", "dot").stdout.encode()
+    proc = autodiff("graph", *NEURON, "--format", "dot", "--output", str(stdout), stdout=subprocess.PIPE)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and out == expected
+    log = tmp_path / "log.txt"
+    log.write_text("kept\n")
+    with open(log, "ab") as shell_redirect:  # autodiff ... --output /dev/stdout >> log.txt
+        proc = autodiff("graph", *NEURON, "--output", str(stdout), stdout=shell_redirect)
+        assert proc.wait(timeout=60) == 0
+    tree = run("graph", *NEURON).stdout  # no extension: the tree, as on stdout
+    assert log.read_text(encoding="utf-8") == "kept\n" + tree
+    assert stdout.is_symlink() and sorted(os.listdir(tmp_path)) == ["log.txt", "stdout"]
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/stdout"), reason="no /dev/stdout")
+def test_dev_stdout_is_a_stream():
+    from autodiff_cli.export import is_stream
+
+    assert is_stream("/dev/stdout") and is_stream("/dev/fd/1")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_output_to_a_fifo_is_written_in_place(tmp_path):
+    fifo = tmp_path / "graph.fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")), daemon=True)
+    reader.start()
+    result = run("graph", *NEURON, "--format", "mermaid", "--output", str(fifo))
+    reader.join(timeout=60)
+    assert result.exit_code == 0, result.stderr
+    assert received == [run("graph", *NEURON, "--format", "mermaid").stdout]
+    assert os.listdir(tmp_path) == ["graph.fifo"]
+
+
+def test_output_to_a_folder_is_an_error(tmp_path):
+    result = run("graph", *NEURON, "--format", "dot", "--output", str(tmp_path))
+    assert result.exit_code == 2 and result.stderr.startswith("Error: Invalid value for '--output'")

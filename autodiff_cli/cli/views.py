@@ -32,7 +32,11 @@ IMAGES = ("svg", "png", "pdf")
 
 
 def output_format(format_: str | None, output: Path | None) -> str:
-    """The format to write: --format, else the output file's extension, else the tree."""
+    """The format to write: --format, else the output file's extension, else the tree (also for a stream)."""
+    from .. import export
+
+    if format_ in IMAGES:
+        return format_
     kind = EXTENSIONS.get(output.suffix.lower()) if output is not None else None
     if kind in IMAGES:
         if format_ not in (None, "dot"):
@@ -40,8 +44,8 @@ def output_format(format_: str | None, output: Path | None) -> str:
         return kind
     if format_ is not None:
         return format_
-    if output is None:
-        return "tree"
+    if output is None or (kind is None and export.is_stream(output)):
+        return "tree"  # stdout, or /dev/stdout, a FIFO, ...: the tree, as on stdout
     if kind is None:
         known = ", ".join(EXTENSIONS)
         raise UsageError(f"--output {output.name}: unknown extension (use one of {known}, or give --format)")
@@ -50,12 +54,14 @@ def output_format(format_: str | None, output: Path | None) -> str:
 
 @click.command("graph", context_settings=FREE_ARGS)
 @click.option(
-    "--format", "format_", type=click.Choice(["tree", "dot", "mermaid", "json"]),
-    help="tree (the default on screen), dot (Graphviz), mermaid (Markdown notes) or json.",
+    "--format", "format_", type=click.Choice(["tree", "dot", "mermaid", "json", *IMAGES]),
+    help="tree (the default), dot (Graphviz), mermaid (Markdown notes), json, or a picture drawn by Graphviz's dot "
+    "(svg, png, pdf).",
 )
 @click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-    help="Write to FILE instead of stdout; .svg, .png and .pdf are drawn with Graphviz's dot.",
+    "--output", "-o", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), metavar="FILE",
+    help="Write to FILE (its extension chooses the format) instead of stdout; - is stdout. "
+    ".svg, .png and .pdf are drawn with Graphviz's dot.",
 )
 @click.option("--max-nodes", default=500, show_default=True, type=click.IntRange(1), help="Draw at most this many.")
 @click.option(
@@ -82,11 +88,16 @@ def graph_command(
       autodiff graph "x*x + x"
       autodiff graph "tanh(w*x+b)" x=2 w=-3 b=1 --format mermaid
       autodiff graph "tanh(w*x+b)" x=2 w=-3 b=1 --output neuron.svg
+      autodiff graph "tanh(w*x+b)" x=2 w=-3 b=1 --format svg > neuron.svg
     """
     from .. import export
 
     text, bindings = read_call(args)
+    if output is not None and str(output) == "-":  # --output - is stdout, as if no --output were given
+        output = None
     kind = output_format(format_, output)
+    if kind in ("png", "pdf") and output is None and is_terminal():
+        raise UsageError(f"a {kind} picture is binary: write it to a file (--output graph.{kind}) or redirect stdout")
     expr = load(text)
     with_values = bool(bindings) or not expr.variables
     if with_values:
@@ -97,7 +108,11 @@ def graph_command(
         return
     if kind in IMAGES:
         lines = export.dot_lines(expr.root, with_values, order=expr.order)
-        export.render_image(output, lines, kind)
+        if output is None:
+            sys.stdout.flush()
+            export.render_image_stream(sys.stdout.buffer, lines, kind)
+        else:
+            export.render_image(output, lines, kind)
         return
     if kind == "json":
         lines = export.json_lines(expr.root, with_values, expression=text, order=expr.order)
