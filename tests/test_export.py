@@ -5,9 +5,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -428,3 +430,37 @@ def test_output_to_a_fifo_is_written_in_place(tmp_path):
 def test_output_to_a_folder_is_an_error(tmp_path):
     result = run("graph", *NEURON, "--format", "dot", "--output", str(tmp_path))
     assert result.exit_code == 2 and result.stderr.startswith("Error: Invalid value for '--output'")
+
+
+# -- signals ------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals; a shell script stands in for dot")
+@pytest.mark.parametrize(("sig", "code", "message"), [
+    (signal.SIGTERM, 143, "Error: terminated"), (signal.SIGINT, 130, "Error: interrupted"),
+])
+def test_a_signal_during_a_slow_dot_leaves_nothing_and_stops_dot(tmp_path, sig, code, message):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pid_file = tmp_path / "dot.pid"
+    fake = bin_dir / "dot"
+    fake.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 300\n")  # a dot that never finishes
+    fake.chmod(0o755)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    proc = autodiff("graph", *NEURON, "--output", str(out_dir / "big.svg"), env=env,
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(3000):  # until dot runs (its pid written) and the temporary file exists
+        if pid_file.exists() and pid_file.read_text().strip() and os.listdir(out_dir):
+            break
+        time.sleep(0.01)
+    assert os.listdir(out_dir)[0].startswith(".big.svg.")  # the temporary file, while dot runs
+    dot_pid = int(pid_file.read_text())
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code
+    assert err.decode().strip() == message and out == b""
+    assert os.listdir(out_dir) == []  # the temporary file is gone
+    with pytest.raises(ProcessLookupError):  # and so is dot
+        os.kill(dot_pid, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from typing import Any
 
@@ -16,15 +17,21 @@ class AutodiffGroup(click.Group):
     """A group whose every failure is one 'Error:' line on stderr and a documented exit code.
 
     Exit codes: 0 success, 1 a math error (or a failed check), 2 a usage or parse
-    error, 130 interrupted.  No traceback reaches the user unless AUTODIFF_DEBUG=1.
+    error, 130 interrupted (SIGINT), 143 terminated (SIGTERM).  No traceback reaches
+    the user unless AUTODIFF_DEBUG=1.  SIGTERM becomes an exception, as SIGINT is,
+    so that cleanups run (a half-written file is removed, Graphviz's dot stopped).
     """
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        previous = _on_sigterm(_terminate)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except Terminated:
+            click.echo("Error: terminated", err=True)
+            sys.exit(143)
         except click.exceptions.NoArgsIsHelpError as exc:  # plain `autodiff`: the help, not an error
             click.echo(exc.format_message())
             sys.exit(0)
@@ -55,6 +62,8 @@ class AutodiffGroup(click.Group):
                 err=True,
             )
             sys.exit(1)
+        finally:
+            _on_sigterm(previous)
         sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -67,6 +76,25 @@ class AutodiffGroup(click.Group):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise SystemExit(0) from None
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is (like KeyboardInterrupt for SIGINT): finally-blocks run."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _on_sigterm(handler: Any) -> Any:
+    """Install a SIGTERM handler, returning the previous one (None where signals cannot be set: not the main
+    thread)."""
+    if handler is None:
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except (ValueError, OSError):
+        return None
 
 
 @click.group(cls=AutodiffGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,7 +116,7 @@ def cli() -> None:
 
     Bind variables as --x 2, --x=2 or x=2 (use x=2 when a name clashes with an
     option).  EXPR - reads the expression from stdin.  Exit codes: 0 success,
-    1 math error, 2 usage or parse error.
+    1 math error, 2 usage or parse error, 130 interrupted, 143 terminated.
     """
 
 
