@@ -323,6 +323,8 @@ def _run_dot(program: str, fmt: str, lines: Iterable[str], output: str | None, s
         except BaseException:  # interrupted, terminated, or the lines failed: stop dot too
             proc.kill()
             proc.wait()
+            with contextlib.suppress(OSError, ValueError):  # now, not at exit, where it would print a warning
+                proc.stdin.close()
             raise
         messages.seek(0)
         problem = messages.read().decode("utf-8", "replace").strip()
