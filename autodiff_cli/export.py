@@ -41,7 +41,8 @@ Or write the DOT text, which needs nothing: --format dot (or --output FILE.dot)"
 
 
 def fixed(x: float) -> str:
-    """Four decimals as in micrograd's drawing; scientific where that would hide the number."""
+    """Four decimals as in micrograd's drawing; scientific where that would hide the number; zero unsigned."""
+    x += 0.0  # -0.0 becomes 0.0
     if x == 0 or 1e-3 <= abs(x) < 1e9:
         return f"{x:.4f}"
     return f"{x:.4e}"

@@ -26,8 +26,8 @@ def number(x: float) -> str:
 
 
 def short(x: float) -> str:
-    """Six significant digits, for drawings."""
-    return f"{x:.6g}"
+    """Six significant digits, for drawings; zero is 0, whatever its sign bit (no -0 beside a 0.0)."""
+    return f"{x + 0.0:.6g}"  # -0.0 + 0.0 is 0.0; every other number is unchanged
 
 
 def aligned(rows: Sequence[Sequence[str]], gap: str = "  ") -> str:

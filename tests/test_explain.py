@@ -149,6 +149,28 @@ def test_unnamed_values_are_numbered():
 
 # -- the command line ----------------------------------------------------------------
 
+
+@pytest.mark.parametrize("text", ["x*0", "-x*0", "0*x + 0*x"])
+def test_zero_is_never_shown_as_minus_zero(text):
+    # x = -1: x*0 is -0.0 in IEEE arithmetic (and -x*0 sends -0.0 upstream), the result prints 0.0 or -0.0
+    result = run("explain", text, "x=-1")
+    assert result.exit_code == 0
+    steps = result.stdout.partition("Result, at full precision")[0]
+    cells = [cell for line in steps.splitlines() for cell in line.split()]
+    assert "-0" not in cells and "0" in cells
+    document = json.loads(run("explain", text, "x=-1", "--json").stdout)
+    assert math.copysign(1, document["forward"][-1]["value"]) == math.copysign(1, eval(text.replace("x", "(-1.0)")))
+
+
+def test_graph_drawings_show_zero_unsigned():
+    tree = run("graph", "-x*0", "x=1").stdout  # -x*0 at x = 1 is -0.0, and so is the gradient reaching x
+    assert tree.splitlines()[0] == "mul  = 0  grad 1" and "x  = 1  grad 0" in tree and "-0" not in tree
+    for fmt in ("dot", "mermaid"):
+        out = run("graph", "-x*0", "x=1", "--format", fmt).stdout
+        assert "data 0.0000" in out and "grad 0.0000" in out and "-0.0000" not in out, fmt
+    nodes = json.loads(run("graph", "-x*0", "x=1", "--format", "json").stdout)["nodes"]
+    assert math.copysign(1, nodes[-1]["data"]) == -1  # JSON keeps the value as it is
+
 X_TIMES_X = """\
 Forward pass, inputs first (topological order)
 node  op   inputs  value
