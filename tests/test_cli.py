@@ -170,6 +170,28 @@ def test_graph_without_bindings_draws_structure():
     assert result.stdout.splitlines()[0] == "tanh"
 
 
+def test_graph_with_some_values_missing_draws_the_structure_and_says_what_is_missing():
+    structure = run("graph", "x*y")
+    assert structure.stdout == "mul\n├── x\n└── y\n" and structure.stderr == ""
+    result = run("graph", "x*y", "z=1")  # no value for x nor y; z is not in the expression
+    assert result.exit_code == 0 and result.stdout == structure.stdout
+    assert result.stderr.splitlines() == [
+        "Warning: z is not in the expression; its value is ignored",
+        "Warning: no value for x, y: the structure is drawn without values",
+    ]
+    partial = run("graph", "x*y", "x=2", "--format", "json")
+    assert partial.exit_code == 0
+    assert [n["data"] for n in json.loads(partial.stdout)["nodes"]] == [None, None, None]
+    assert partial.stderr == "Warning: no value for y: the structure is drawn without values\n"
+    full = run("graph", "x*y", "x=2", "y=3")
+    assert full.stderr == "" and full.stdout.splitlines()[0] == "mul  = 6  grad 1"
+
+
+def test_graph_still_rejects_another_commands_option():
+    result = run("graph", "x*y", "--order", "2")
+    assert result.exit_code == 2 and "--order is not an option of autodiff graph" in result.stderr
+
+
 def test_graph_of_a_deep_expression_is_cut_with_a_note():
     result = run("graph", "(" * 200 + "x" + "+1)" * 200, "x=1")
     assert result.exit_code == 0

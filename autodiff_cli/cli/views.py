@@ -77,10 +77,11 @@ def graph_command(
     The tree has the output at the top and each node's inputs below it, in
     order; a node used by several others is drawn once, tagged #n, and referred
     to where it recurs.  DOT and Mermaid draw a record per value (its data and
-    grad) and a small node per operation, inputs flowing left to right.  With
-    bindings every node shows its value and its gradient after backward();
-    without, the structure alone is drawn.  --max-nodes and --max-depth bound
-    the tree only.
+    grad) and a small node per operation, inputs flowing left to right.  With a
+    value for every variable each node shows its value and its gradient after
+    backward(); otherwise the structure alone is drawn (with a warning naming
+    the variables without a value, if some have one).  --max-nodes and
+    --max-depth bound the tree only.
 
     \b
     Examples:
@@ -99,10 +100,13 @@ def graph_command(
     if kind in ("png", "pdf") and output is None and is_terminal():
         raise UsageError(f"a {kind} picture is binary: write it to a file (--output graph.{kind}) or redirect stdout")
     expr = load(text)
-    with_values = bool(bindings) or not expr.variables
+    missing = [name for name in expr.variables if name not in bindings]
+    warn_unused(expr, bindings)
+    with_values = not missing  # every variable has a value (or there is none): values and gradients
     if with_values:
         expr.gradient(bindings)
-        warn_unused(expr, bindings)
+    elif bindings:  # some values, not all: the structure, and what is missing
+        click.echo(f"Warning: no value for {', '.join(missing)}: the structure is drawn without values", err=True)
     if kind == "tree":
         tree_output(expr, with_values, output, max_nodes, max_depth)
         return
