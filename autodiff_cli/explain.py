@@ -24,7 +24,7 @@ class ForwardStep:
     """One node of the forward pass: parents before children."""
 
     id: int  # position in the forward pass
-    label: str  # a variable's name, a constant's value, or #k for a computed node
+    label: str  # a variable's name (var#j if it has none), a constant's value, or #k for a computed node
     op: str  # 'var', 'const' or the op table's name
     inputs: tuple[int, ...]  # ids of the parents, in argument order
     value: float
@@ -91,16 +91,20 @@ class Explanation:
 def labels(order: list[Value]) -> list[str]:
     """How each node is called in explanations and drawings, by its position in `order`.
 
-    A named leaf is its name, an unnamed constant its value, and every other node
-    (computed nodes, unnamed variables) #k, numbered in order from 1.
+    A named leaf is its name, an unnamed constant its value, an unnamed variable
+    (the library's Value(2.0)) var#j, and every computed node #k, both numbered in
+    order from 1.  Neither form can be a variable's name or a number.
     """
     out: list[str] = []
-    k = 0
+    k = j = 0
     for node in order:
         if node.is_leaf and node.name is not None:
             out.append(node.name)
         elif node.is_constant:
             out.append(ops.number_text(node.data))
+        elif node.is_leaf:
+            j += 1
+            out.append(f"var#{j}")
         else:
             k += 1
             out.append(f"#{k}")

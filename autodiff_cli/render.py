@@ -80,13 +80,6 @@ def signed(x: float) -> str:
 # -- the graph as a tree ----------------------------------------------------
 
 
-def node_label(node: Value) -> str:
-    """How a node is named in drawings: a variable's name, a constant's value, else its op."""
-    if node.is_leaf:
-        if node.name is not None:
-            return node.name
-        return ops.number_text(node.data)
-    return node.op
 
 
 def consumers(root: Value) -> dict[int, int]:
@@ -112,14 +105,19 @@ def graph_tree(root: Value, with_values: bool, max_nodes: int = 500, max_depth: 
     from rich.text import Text
     from rich.tree import Tree
 
+    from .engine import topological_order
+    from .explain import labels
+
     shared = {i for i, c in consumers(root).items() if c > 1}
     tags: dict[int, int] = {}
     drawn = 0
+    order = topological_order(root)
+    leaf_names = {id(n): name for n, name in zip(order, labels(order), strict=True) if n.is_leaf}
 
     def label(node: Value) -> Text:
         text = Text()
-        if node.is_leaf:
-            text.append(node_label(node), style="bold cyan" if node.name and not node.is_constant else "magenta")
+        if node.is_leaf:  # a variable (named, or var#j), or a constant's value: the labels of every other view
+            text.append(leaf_names[id(node)], style="magenta" if node.is_constant else "bold cyan")
         else:
             text.append(node.op, style="bold")
             if id(node) in shared:

@@ -144,7 +144,7 @@ def test_unnamed_values_are_numbered():
     a, b = Value(2.0), Value(3.0)
     y = a * b + a
     labels = [s.label for s in explain(y).forward]
-    assert labels == ["#1", "#2", "#3", "#4"]
+    assert labels == ["var#1", "var#2", "#1", "#2"]  # variables without a name, then computed nodes
 
 
 # -- the command line ----------------------------------------------------------------

@@ -174,6 +174,44 @@ def test_json_of_a_leaf():
     assert doc["edges"] == [] and doc["root"] == 0 and len(doc["nodes"]) == 1
 
 
+# -- unnamed variables ----------------------------------------------------------------
+
+
+def unnamed_graph():
+    """The library's Value(2.0) without a name, a constant 3 and a named y: 2*3 + y."""
+    a, y = Value(2.0), Value(-1.0, name="y")
+    out = a * Value.constant(3.0) + y
+    out.backward()
+    return out
+
+
+def test_unnamed_variables_are_variables_in_the_tree():
+    from rich.console import Console
+
+    from autodiff_cli.render import graph_tree
+
+    console = Console(width=80, color_system="truecolor", force_terminal=True)
+    with console.capture() as captured:
+        console.print(graph_tree(unnamed_graph(), with_values=True))
+    text = captured.get()
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    assert plain.splitlines() == ["add  = 5  grad 1", "├── mul  = 6  grad 1", "│   ├── var#1  = 2  grad 3",
+                                  "│   └── 3", "└── y  = -1  grad 1"]
+    style = {name: re.search(r"\x1b\[([0-9;]*)m" + re.escape(name), text).group(1) for name in ("var#1", "3", "y")}
+    assert style["var#1"] == style["y"] != style["3"]  # drawn as the variable y is, not as the constant
+
+
+def test_unnamed_variables_are_variables_in_dot_mermaid_and_json():
+    out = unnamed_graph()
+    dot = list(dot_lines(out))
+    assert '  n0 [label="{ var#1 | data 2.0000 | grad 3.0000 }"];' in dot  # solid, with a gradient
+    assert '  n1 [label="{ 3 | data 3.0000 }", style=dashed, color="#888888"];' in dot  # the constant
+    assert '  n0["var#35;1<br/>data 2.0000<br/>grad 3.0000"]' in list(mermaid_lines(out))
+    nodes = json.loads("\n".join(json_lines(out)))["nodes"]
+    assert nodes[0] == {"id": 0, "label": "var#1", "op": "var", "name": None, "data": 2.0, "grad": 3.0, "parents": []}
+    assert [n["label"] for n in nodes] == ["var#1", "3", "#1", "y", "#2"]
+
+
 # -- files and pictures --------------------------------------------------------------
 
 
