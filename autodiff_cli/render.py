@@ -62,7 +62,7 @@ def matrix_table(title: str, row_names: Sequence[str], column_names: Sequence[st
     """The same as a rich table, names on both axes."""
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    table = Table(title=title, title_justify="left", min_width=len(title))  # a narrow table never wraps its title
     table.add_column(corner, style="bold")
     for name in column_names:
         table.add_column(name, justify="right")

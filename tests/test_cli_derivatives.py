@@ -125,6 +125,35 @@ def test_hessian_text_has_names_on_both_axes():
     assert lines[-1].split() == ["y", "1.0", "0.0"]
 
 
+@pytest.mark.parametrize("terminal", [False, True])
+def test_hessian_of_a_constant_prints_the_value_alone(monkeypatch, terminal):
+    monkeypatch.setattr("autodiff_cli.cli.derivatives.is_terminal", lambda: terminal)
+    result = run("hessian", "3")
+    assert result.exit_code == 0 and result.stdout == "value   3.0\n" and result.stderr == ""
+    doc = json.loads(run("hessian", "3", "--json").stdout)
+    assert doc == {"expression": "3", "variables": [], "value": 3.0, "gradient": {}, "hessian": []}
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_jacobian_of_constants_prints_the_values_alone(monkeypatch, terminal):
+    monkeypatch.setattr("autodiff_cli.cli.derivatives.is_terminal", lambda: terminal)
+    result = run("jacobian", "3", "2^-1")
+    assert result.exit_code == 0 and result.stdout == "       value\n3      3.0\n2^-1   0.5\n"
+    doc = json.loads(run("jacobian", "3", "2^-1", "--json").stdout)
+    assert doc["variables"] == [] and doc["values"] == [3.0, 0.5] and doc["jacobian"] == [[], []]
+
+
+def test_a_narrow_matrix_table_keeps_its_title_on_one_line():
+    from rich.console import Console
+
+    from autodiff_cli.render import matrix_table
+
+    console = Console(width=80, color_system=None)
+    with console.capture() as captured:
+        console.print(matrix_table("Hessian", [], [], []))  # no variables: a table of nothing
+    assert captured.get().splitlines()[0].rstrip() == "Hessian"
+
+
 def test_hessian_where_the_second_derivative_does_not_exist():
     result = run("hessian", "x^1.5", "--x", "0")
     assert result.exit_code == 1

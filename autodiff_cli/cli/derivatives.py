@@ -109,6 +109,9 @@ def hessian_command(args: tuple[str, ...], wrt: tuple[str, ...], json_: bool) ->
         print_json({"expression": text, "variables": names, "value": value, "gradient": gradient,
                     "hessian": matrix})
         return
+    if not names:  # a constant expression: no gradient, no matrix, the value alone
+        click.echo(render.gradient_text(value, gradient))
+        return
     if is_terminal():
         click.echo(render.gradient_text(value, gradient))
         console().print(render.matrix_table("Hessian", names, names, matrix))
@@ -170,7 +173,7 @@ def jacobian_command(args: tuple[str, ...], mode: str, json_: bool) -> None:
         print_json({"expressions": texts, "variables": names, "values": values, "jacobian": matrix})
         return
     rows = [[v, *row] for v, row in zip(values, matrix, strict=True)]
-    if is_terminal():
+    if is_terminal() and names:  # (without variables there is no Jacobian: the values, as plain text)
         console().print(render.matrix_table("Jacobian", texts, ["value", *names], rows))
     else:
         click.echo(render.aligned(render.matrix_rows(texts, ["value", *names], rows)))
