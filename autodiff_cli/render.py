@@ -6,6 +6,7 @@ print a number or JSON never pay for it.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -30,14 +31,35 @@ def short(x: float) -> str:
     return f"{x + 0.0:.6g}"  # -0.0 + 0.0 is 0.0; every other number is unchanged
 
 
+def width(text: str) -> int:
+    """Columns `text` takes on a terminal: two for a wide or full-width character (CJK, ｘ), none for a
+    combining mark or an invisible format character, one for the rest."""
+    total = 0
+    for ch in text:
+        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+            continue
+        total += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return total
+
+
+def ljust(text: str, columns: int) -> str:
+    """str.ljust by display width."""
+    return text + " " * (columns - width(text))
+
+
+def rjust(text: str, columns: int) -> str:
+    """str.rjust by display width."""
+    return " " * (columns - width(text)) + text
+
+
 def aligned(rows: Sequence[Sequence[str]], gap: str = "  ") -> str:
-    """Columns padded with spaces: plain text that lines up in a pipe as on a screen."""
+    """Columns padded with spaces: plain text that lines up in a pipe as on a screen (by display width)."""
     if not rows:
         return ""
-    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(max(len(r) for r in rows))]
+    widths = [max(width(r[i]) for r in rows if i < len(r)) for i in range(max(len(r) for r in rows))]
     lines = []
     for row in rows:
-        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row)]
+        cells = [ljust(cell, widths[i]) for i, cell in enumerate(row)]
         lines.append(gap.join(cells).rstrip())
     return "\n".join(lines)
 
@@ -243,11 +265,11 @@ def _table(
     from rich.text import Text
 
     if len(rows) > TABLE_ROWS:
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        widths = [max(width(r[i]) for r in [header, *rows]) for i in range(len(header))]
         text = Text(title + "\n", style="italic")
         for n, row in enumerate([header, *rows]):
             for i, cell in enumerate(row):
-                cell = cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+                cell = rjust(cell, widths[i]) if i in right else ljust(cell, widths[i])
                 text.append(cell, style="bold" if n == 0 else styles[i])
                 text.append("  " if i < len(row) - 1 else "\n")
         console.print(text, end="", soft_wrap=True)
