@@ -341,8 +341,8 @@ def render_image(path: Path, lines: Iterable[str], fmt: str) -> None:
     when it fails or the file cannot be written.
     """
     path = Path(path)
-    program = _need_dot(path.name)
     target, direct = _target(path)
+    program = _need_dot(str(path) if direct else path.name)
     if direct:
         try:
             with open(target, "ab") as out:
@@ -367,7 +367,7 @@ def render_image(path: Path, lines: Iterable[str], fmt: str) -> None:
 
 def render_image_stream(out: BinaryIO, lines: Iterable[str], fmt: str, program: str | None = None) -> None:
     """Render DOT lines to a binary stream (stdout, a device): the whole picture once dot has succeeded."""
-    program = program or _need_dot(f"a {fmt} picture")
+    program = program or _need_dot(f"the {fmt.upper()} picture to stdout")
     with tempfile.TemporaryFile() as picture:  # a real file for dot, whatever `out` is
         _run_dot(program, fmt, lines, None, picture)
         picture.seek(0)

@@ -417,6 +417,13 @@ def test_a_picture_to_stdout(fmt, magic):
         assert result.exit_code == 0 and result.stdout_bytes.startswith(magic)
 
 
+def test_a_picture_to_stdout_without_graphviz_says_how_to_install_it(tmp_path):
+    result = run("graph", *NEURON, "--format", "svg", env={"PATH": str(tmp_path / "nowhere")})
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("Error: writing the SVG picture to stdout needs Graphviz's dot program")
+    assert "sudo apt-get install graphviz" in result.stderr
+
+
 def test_a_binary_picture_is_not_sent_to_a_terminal(monkeypatch):
     monkeypatch.setattr("autodiff_cli.cli.views.is_terminal", lambda: True)
     result = run("graph", *NEURON, "--format", "png")
