@@ -13,9 +13,11 @@ import json
 import math
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -299,6 +301,25 @@ def _need_dot(what: str) -> str:
     return program
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM while the block runs, then deliver them to their real handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda number, frame: caught.append(number))
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        if caught:
+            signal.raise_signal(caught[0])
+
+
 def _run_dot(program: str, fmt: str, lines: Iterable[str], output: str | None, stdout: BinaryIO | None) -> None:
     """Feed DOT lines to `dot -T<fmt>`, its picture going to the file `output` or to `stdout`.
 
@@ -307,13 +328,15 @@ def _run_dot(program: str, fmt: str, lines: Iterable[str], output: str | None, s
     """
     # dot's messages go to a file, not a pipe: a full pipe would stall it while we write
     with tempfile.TemporaryFile() as messages:
-        proc = subprocess.Popen(
-            [program, f"-T{fmt}", *(["-o", output] if output is not None else [])], stdin=subprocess.PIPE,
-            stdout=stdout if stdout is not None else subprocess.DEVNULL, stderr=messages, text=True,
-            encoding="utf-8",
-        )
-        assert proc.stdin is not None
+        proc = None
         try:
+            with _signals_held():  # so that no signal lands between dot's start and `proc` knowing it
+                proc = subprocess.Popen(
+                    [program, f"-T{fmt}", *(["-o", output] if output is not None else [])], stdin=subprocess.PIPE,
+                    stdout=stdout if stdout is not None else subprocess.DEVNULL, stderr=messages, text=True,
+                    encoding="utf-8",
+                )
+            assert proc.stdin is not None
             try:
                 write_lines(proc.stdin, lines)
                 proc.stdin.close()
@@ -322,10 +345,11 @@ def _run_dot(program: str, fmt: str, lines: Iterable[str], output: str | None, s
                     proc.stdin.close()
             code = proc.wait()
         except BaseException:  # interrupted, terminated, or the lines failed: stop dot too
-            proc.kill()
-            proc.wait()
-            with contextlib.suppress(OSError, ValueError):  # now, not at exit, where it would print a warning
-                proc.stdin.close()
+            if proc is not None:
+                proc.kill()
+                proc.wait()
+                with contextlib.suppress(OSError, ValueError):  # now, not at exit, where it would print a warning
+                    proc.stdin.close()
             raise
         messages.seek(0)
         problem = messages.read().decode("utf-8", "replace").strip()
