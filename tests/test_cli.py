@@ -299,7 +299,11 @@ def test_invalid_utf8_on_stdin():
 
 
 def test_every_command_has_help_with_an_example():
-    for name, command in cli.commands.items():
+    from autodiff_cli.cli import FAMILIES
+
+    assert len(FAMILIES) >= 12
+    for name in FAMILIES:
+        command = cli.get_command(None, name)
         result = run(name, "--help")
         assert result.exit_code == 0, name
         assert "Example" in result.stdout, name
@@ -335,3 +339,22 @@ def test_a_closed_output_pipe_ends_quietly_with_success(tmp_path):
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 0
     assert b"Traceback" not in err and b"Error" not in err
+
+
+def test_a_command_loads_only_its_own_family():
+    import subprocess
+    import sys
+
+    code = ("import sys; from click.testing import CliRunner; from autodiff_cli.cli import cli; "
+            "CliRunner().invoke(cli, ['grad', 'x^2', 'x=1']); "
+            "print(sorted(m for m in sys.modules if m.startswith('autodiff_cli.')))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for heavy in ("compile", "batch'", "training", "symbolic", "nn", "export"):
+        assert f"autodiff_cli.{heavy}" not in loaded, heavy
+
+
+def test_the_batch_formats_offered_are_the_library_s():
+    from autodiff_cli import batch
+    from autodiff_cli.cli import batch as batch_cli
+
+    assert batch_cli.FORMATS == batch.FORMATS

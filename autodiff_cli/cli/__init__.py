@@ -6,10 +6,8 @@ library and renders what comes back.
 
 from __future__ import annotations
 
-from . import batch, calculus, derivatives, training, views
-from .group import cli, main
+from .group import FAMILIES, cli, main
 
-for _command in (*calculus.COMMANDS, *derivatives.COMMANDS, *views.COMMANDS, *training.COMMANDS, *batch.COMMANDS):
-    cli.add_command(_command)
+# The commands are found through group.FAMILIES and imported when one runs.
 
-__all__ = ["cli", "main"]
+__all__ = ["FAMILIES", "cli", "main"]

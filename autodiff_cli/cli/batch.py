@@ -11,10 +11,12 @@ from typing import IO, Any
 
 import click
 
-from .. import batch
 from ..errors import UsageError
 from ..expression import Expression
 from .common import FREE_ARGS, free_arguments, handles_errors, load, read_call, split_names, warn_unused, wrt_option
+
+# batch.FORMATS, written here so that eval and grad load the batch machinery only for --input
+FORMATS = ("jsonl", "csv")
 
 BATCH_OPTIONS = ("input_", "input_format", "output_format", "keep", "fail_fast", "progress")
 
@@ -24,9 +26,9 @@ def batch_options(f: Callable) -> Callable:
     options = [
         click.option("--input", "input_", metavar="FILE",
                      help="Evaluate at every row of FILE (- for stdin): JSON Lines, or CSV with a header."),
-        click.option("--input-format", type=click.Choice(batch.FORMATS),
+        click.option("--input-format", type=click.Choice(FORMATS),
                      help="Format of --input [default: csv for a .csv file, else jsonl]."),
-        click.option("--output-format", type=click.Choice(batch.FORMATS),
+        click.option("--output-format", type=click.Choice(FORMATS),
                      help="Format of the records written for --input [default: jsonl]."),
         click.option("--keep", is_flag=True, help="With --input: copy each input row into its record."),
         click.option("--fail-fast", is_flag=True, help="With --input: stop at the first row that fails."),
@@ -104,6 +106,8 @@ def run(expr: Expression, bindings: dict[str, float], *, gradient: bool, wrt: li
         raise UsageError(f"--mode {mode} is for one point: --input runs the compiled reverse-mode code")
     warn_unused(expr, bindings)
     path = options["input_"]
+    from .. import batch
+
     input_format = options.get("input_format") or batch.guess_format(None if path == "-" else path)
     output_format = options.get("output_format") or "jsonl"
     out = sys.stdout

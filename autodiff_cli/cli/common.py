@@ -116,8 +116,9 @@ def _option_names() -> set[str]:
     from . import cli
 
     names = set()
-    for command in cli.commands.values():
-        for param in command.params:
+    for name in cli.list_commands(click.Context(cli)):
+        command = cli.get_command(click.Context(cli), name)
+        for param in command.params if command is not None else ():
             names.update(o[2:] for o in getattr(param, "opts", []) if o.startswith("--"))
     return names
 

@@ -12,6 +12,16 @@ import click
 
 from .. import __version__
 
+# Each command's family module, imported only when the command runs (or for --help), so
+# that `autodiff grad` does not load the compiler, the trainer or the symbolic rooms.
+FAMILIES = {
+    "eval": "calculus", "grad": "calculus",
+    "diff": "derivatives", "hessian": "derivatives", "jacobian": "derivatives", "check": "derivatives",
+    "graph": "views", "explain": "views", "functions": "views",
+    "compile": "batch",
+    "train": "training", "predict": "training",
+}
+
 
 class AutodiffGroup(click.Group):
     """A group whose every failure is one 'Error:' line on stderr and a documented exit code.
@@ -65,6 +75,18 @@ class AutodiffGroup(click.Group):
         finally:
             _on_sigterm(previous)
         sys.exit(code if isinstance(code, int) else 0)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*FAMILIES, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in FAMILIES:
+            import importlib
+
+            module = importlib.import_module(f"{__package__}.{FAMILIES[cmd_name]}")
+            for command in module.COMMANDS:
+                self.add_command(command)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
