@@ -88,6 +88,18 @@ def reliable_difference(f, env, name):
     return fine if math.isclose(coarse, fine, rel_tol=1e-6, abs_tol=1e-9) else None
 
 
+def at_a_point(generated, env):
+    """The parsed expression, its bindings at env, and its value and gradient there (skipping points
+    where the expression or its derivative is undefined)."""
+    expr = parse(generated[0])
+    bindings = {n: env[n] for n in expr.variables}
+    try:
+        value, grads = expr.gradient(bindings)
+    except MathError:
+        assume(False)
+    return expr, bindings, value, grads
+
+
 @given(expressions, points)
 def test_reverse_mode_agrees_with_finite_differences(generated, env):
     text, f = generated
@@ -137,12 +149,7 @@ def test_gradient_accumulates_linearly(generated, env):
 @given(expressions, points)
 def test_forward_mode_agrees_with_reverse_mode(generated, env):
     text, _ = generated
-    expr = parse(text)
-    bindings = {n: env[n] for n in expr.variables}
-    try:
-        value, reverse = expr.gradient(bindings)
-    except MathError:
-        assume(False)
+    expr, bindings, value, reverse = at_a_point(generated, env)
     forward_value, forward = expr.gradient(bindings, mode="forward")
     assert forward_value == value
     for name in reverse:
@@ -154,12 +161,7 @@ def test_printed_derivatives_evaluate_to_the_gradient(generated, env):
     from autodiff_cli.symbolic import partials, to_text
 
     text, _ = generated
-    expr = parse(text)
-    bindings = {n: env[n] for n in expr.variables}
-    try:
-        _, grads = expr.gradient(bindings)
-    except MathError:
-        assume(False)
+    expr, bindings, _, grads = at_a_point(generated, env)
     scale = 1 + max((abs(g) for g in grads.values()), default=0.0)
     for (name,), graph in partials(expr.root, expr.variables, list(expr.variables)).items():
         printed = to_text(graph)
@@ -177,12 +179,7 @@ def test_simplified_expression_is_the_same_function(generated, env):
     from autodiff_cli.symbolic import simplify, to_text
 
     text, _ = generated
-    expr = parse(text)
-    bindings = {n: env[n] for n in expr.variables}
-    try:
-        value = expr.evaluate(bindings)
-    except MathError:
-        assume(False)
+    expr, bindings, value, _ = at_a_point(generated, env)
     printed = to_text(simplify(expr.root))
     again = parse(printed)
     got = again.evaluate({n: bindings[n] for n in again.variables})
