@@ -358,3 +358,20 @@ def test_the_batch_formats_offered_are_the_library_s():
     from autodiff_cli.cli import batch as batch_cli
 
     assert batch_cli.FORMATS == batch.FORMATS
+
+
+def test_an_expression_starting_with_minus_is_never_an_option():
+    # click would read -x*h as the short options -x -* -h and print the help
+    for args, expected in [(["eval", "-x*h", "x=2", "h=1"], "-2.0"),
+                           (["eval", "-2*sech(x)^2*cosh(x)", "x=0"], "-2.0"),
+                           (["eval", "-h*x", "--x", "-3", "h=2"], "6.0")]:
+        result = run(*args)
+        assert result.exit_code == 0 and "Usage" not in result.stdout, args
+        assert result.stdout.strip() == expected
+    assert "Usage" in run("eval", "-h").stdout  # alone, -h is still the help
+    assert run("graph", "x*y", "-o", "-").exit_code == 0
+
+
+def test_a_parse_error_in_an_expression_starting_with_minus_points_at_the_right_column():
+    result = run("eval", "-x*", "x=1", "--json")
+    assert json.loads(result.stdout)["error"]["column"] == 4

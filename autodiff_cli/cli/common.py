@@ -83,7 +83,8 @@ def read_calls(args: Sequence[str], many: bool = True,
         elif "=" in arg and (expressions or arg.partition("=")[0].strip().isidentifier()):
             name, _, text = arg.partition("=")
         elif not expressions or many:
-            expressions.append(arg)
+            # the group put a space before an expression starting with '-' (see protect_expressions)
+            expressions.append(arg[1:] if arg.startswith(" -") else arg)
             i += 1
             continue
         else:

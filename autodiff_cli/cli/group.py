@@ -34,47 +34,70 @@ class AutodiffGroup(click.Group):
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
+        args = list(sys.argv[1:] if args is None else args)
+        args = self.protect_expressions(args)
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        json_mode = "--json" in args
+
+        def fail(message: str, code: int, kind: str, hint: str = "") -> None:
+            click.echo(f"Error: {message}{hint}", err=True)
+            if json_mode:  # errors too, as --json promises
+                click.echo(json.dumps({"error": {"message": message, "type": kind}}, indent=2))
+            sys.exit(code)
+
         previous = _on_sigterm(_terminate)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except Terminated:
-            click.echo("Error: terminated", err=True)
-            sys.exit(143)
+            fail("terminated", 143, "Terminated")
         except click.exceptions.NoArgsIsHelpError as exc:  # plain `autodiff`: the help, not an error
             click.echo(exc.format_message())
             sys.exit(0)
         except click.exceptions.UsageError as exc:
             hint = f"\nTry '{exc.ctx.command_path} --help' for help." if exc.ctx is not None else ""
-            click.echo(f"Error: {exc.format_message()}{hint}", err=True)
-            if "--json" in (sys.argv[1:] if args is None else list(args)):  # errors too, as --json promises
-                click.echo(json.dumps({"error": {"message": exc.format_message(), "type": "UsageError"}}, indent=2))
-            sys.exit(exc.exit_code)
+            fail(exc.format_message(), exc.exit_code, "UsageError", hint)
         except click.ClickException as exc:
-            click.echo(f"Error: {exc.format_message()}", err=True)
-            sys.exit(exc.exit_code)
+            fail(exc.format_message(), exc.exit_code, "UsageError")
         except (click.Abort, KeyboardInterrupt):
-            click.echo("Error: interrupted", err=True)
-            sys.exit(130)
+            fail("interrupted", 130, "Interrupted")
         except RecursionError:
-            click.echo("Error: the input is nested too deeply for Python's stack", err=True)
-            sys.exit(1)
+            fail("the input is nested too deeply for Python's stack", 1, "RecursionError")
         except MemoryError:
-            click.echo("Error: out of memory", err=True)
-            sys.exit(1)
+            fail("out of memory", 1, "MemoryError")
         except Exception as exc:  # a bug: say so plainly, and how to see the traceback
             if os.environ.get("AUTODIFF_DEBUG"):
                 raise
-            click.echo(
-                f"Error: internal error ({type(exc).__name__}: {exc}); please report it. "
-                "Set AUTODIFF_DEBUG=1 to see the traceback.",
-                err=True,
-            )
-            sys.exit(1)
+            fail(f"internal error ({type(exc).__name__}: {exc}); please report it. "
+                 "Set AUTODIFF_DEBUG=1 to see the traceback.", 1, "InternalError")
         finally:
             _on_sigterm(previous)
         sys.exit(code if isinstance(code, int) else 0)
+
+    def protect_expressions(self, args: list[str]) -> list[str]:
+        """Keep click from reading an expression such as -2*tanh(x) as a cluster of short options.
+
+        Click would take its 'h' for -h and print the help.  Any argument after the
+        command's name that starts with a single '-' and is not one of the command's
+        own short options gets a leading space: click then passes it on as text,
+        and the expression parser (or float()) ignores the space.
+        """
+        if not args or args[0] not in FAMILIES:
+            return args
+        command = self.get_command(click.Context(self), args[0])
+        params = [p for p in (command.params if command else []) if isinstance(p, click.Option)]
+        shorts = {opt for p in params for opt in p.opts if not opt.startswith("--")} | {"-h"}
+        takes_value = {opt for p in params if not p.is_flag and not p.count for opt in p.opts}
+        protected = [args[0]]
+        for i, arg in enumerate(args[1:], start=1):
+            if arg == "--":
+                protected += args[i:]
+                break
+            if (len(arg) > 1 and arg[0] == "-" and arg[1] != "-" and arg not in shorts
+                    and args[i - 1] not in takes_value):  # --lr -0.5: click reads that value itself
+                arg = " " + arg
+            protected.append(arg)
+        return protected
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*FAMILIES, *self.commands})
