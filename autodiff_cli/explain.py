@@ -11,10 +11,12 @@ the input.  Standard library only; render.py draws it, the CLI prints it as JSON
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import ops
 from .engine import Value, apply_formula, topological_order
+from .errors import MathError
 
 __all__ = ["BackwardEdge", "Explanation", "ForwardStep", "explain", "labels"]
 
@@ -142,14 +144,15 @@ def backward_order(root: Value) -> list[Value]:
     return order
 
 
-def explain(root: Value) -> Explanation:
+def explain(root: Value, inputs: Iterable[Value] | None = None) -> Explanation:
     """The forward and backward passes of `root`'s graph at the values its nodes hold.
 
     Leaves' current values are used as they are (compute them first); gradients are
     summed from zero, independently of what the nodes' .grad hold.  Constants, and
     parts made of constants only, take no part in the backward pass: nothing asks
-    for their gradient.  Raises MathError
-    where a local derivative does not exist.
+    for their gradient.  With `inputs`, only those variables are differentiated (the
+    others are numbers here, as with grad --wrt).  Raises MathError where a needed
+    local derivative does not exist.
     """
     order = topological_order(root)
     names = labels(order)
@@ -158,10 +161,15 @@ def explain(root: Value) -> Explanation:
         ForwardStep(i, names[i], node.op, tuple(index[id(p)] for p in node.parents), node.data)
         for i, node in enumerate(order)
     )
-    # only what depends on a variable takes part: not 2, nor the neg(1) of z^-1
+    # only what depends on a variable takes part: not 2, nor the neg(1) of z^-1, nor (with
+    # inputs given, as grad --wrt does) the variables left out
+    wanted = None if inputs is None else {id(v) for v in inputs}
     varying: set[int] = set()
     for node in order:  # parents first
-        if (node.is_leaf and not node.is_constant) or any(id(p) in varying for p in node.parents):
+        if node.is_leaf:
+            if not node.is_constant and (wanted is None or id(node) in wanted):
+                varying.add(id(node))
+        elif any(id(p) in varying for p in node.parents):
             varying.add(id(node))
     # how many contributions each input receives
     parts: dict[int, int] = {}
@@ -180,7 +188,12 @@ def explain(root: Value) -> Explanation:
         for i, p in enumerate(node.parents):
             if id(p) not in varying:
                 continue
-            local = local_derivative(node, i)
+            try:
+                local = local_derivative(node, i)
+            except MathError:  # as the engine says it
+                where = f" with respect to its {spec.role(i)}" if spec.arity > 1 else ""
+                call = spec.call_text(*(a.data for a in node.parents))
+                raise MathError(spec.name, f"no derivative: {call} is not differentiable{where}") from None
             product = upstream * local
             total = grad.get(id(p), 0.0) + product
             grad[id(p)] = total

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from . import ops
-from .engine import Value, apply_formula, forward, topological_order
+from .engine import Value, apply_formula, constants_for_now, forward, topological_order
 from .errors import LimitError, MathError
 
 __all__ = ["Builder", "evaluate", "grad", "gradients", "hessian", "partials", "simplify", "to_text"]
@@ -85,7 +85,7 @@ class Builder:
     # -- raw construction, shared ------------------------------------------
 
     def const(self, c: float, name: str | None = None) -> Value:
-        c = float(c)
+        c = float(c) + 0.0  # -0.0 is 0: a derivative never prints "-0.0"
         key = ("const", repr(c), name)
         v = self._memo.get(key)
         if v is None:
@@ -662,12 +662,14 @@ def hessian(
     firsts = gradients(rebuilt, leaves, b)
     n = len(names)
     matrix = [[0.0] * n for _ in range(n)]
+    others = [leaf for name, leaf in variables.items() if name not in names]
     for i, first in enumerate(firsts):
         try:
             evaluate(first)
             for leaf in leaves:
                 leaf.grad = 0.0
-            first.backward()
+            with constants_for_now(others):  # only the named variables: the others are numbers here
+                first.backward()
         except MathError as error:
             raise MathError(error.op, f"no second derivative with respect to {names[i]}: {error.message}") from None
         for j in range(i, n):

@@ -291,3 +291,29 @@ def test_wrt_a_constant_says_it_is_a_constant():
 def test_a_binding_with_underscores_is_not_a_number():
     result = run("eval", "x", "x=1_000")
     assert result.exit_code == 2 and "1_000" in result.stderr
+
+
+def test_wrt_makes_the_other_variables_numbers_in_every_command():
+    # x^y at x = -2, y = 3: d/dx = 3x^2 = 12, d2/dx2 = 6x = -12; d/dy would need log(-2)
+    point = ["x=-2", "y=3", "--wrt", "x", "--json"]
+    assert json.loads(run("grad", "x^y", *point).stdout)["gradient"] == {"x": 12.0}
+    assert json.loads(run("grad", "x^y", *point, "--steps").stdout)["gradient"] == {"x": 12.0}
+    assert json.loads(run("hessian", "x^y", *point).stdout)["hessian"] == [[-12.0]]
+    assert json.loads(run("check", "x^y", *point, "--order", "2").stdout)["ok"] is True
+    # (-2)^n * x^2 with n = 3: d2/dx2 = 2 * (-8) = -16
+    doc = json.loads(run("hessian", "(-2)^n*x^2", "x=1", "n=3", "--wrt", "x", "--json").stdout)
+    assert doc["hessian"] == [[-16.0]]
+    # sqrt(x)*y at x = 0: d2/dy2 = 0, though sqrt has no derivative at 0
+    assert json.loads(run("hessian", "sqrt(x)*y", "x=0", "y=1", "--wrt", "y", "--json").stdout)["hessian"] == [[0.0]]
+    for command in ("grad", "hessian", "check"):
+        result = run(command, "x^y", "x=-2", "y=3")
+        assert result.exit_code == 1 and "with respect to its exponent" in result.stderr, command
+
+
+def test_check_of_an_expression_without_variables_is_a_usage_error():
+    result = run("check", "pi")
+    assert result.exit_code == 2 and "no variables" in result.stderr
+
+
+def test_derivatives_never_print_negative_zero():
+    assert "-0" not in run("diff", "max(x, y)", "--order", "2").stdout

@@ -227,10 +227,12 @@ def _central(expr: Expression, bindings: dict[str, float], name: str, h: float,
               help="Largest error allowed: |analytic - numeric| / max(1, |analytic|, |numeric|).")
 @click.option("--order", default=1, show_default=True, type=click.IntRange(1, 2),
               help="1: check the gradient; 2: the gradient and the Hessian.")
+@wrt_option
 @json_option
 @free_arguments
 @handles_errors
-def check_command(args: tuple[str, ...], eps: float, tol: float, order: int, json_: bool) -> None:
+def check_command(args: tuple[str, ...], eps: float, tol: float, order: int, wrt: tuple[str, ...],
+                  json_: bool) -> None:
     """Check reverse-mode derivatives of EXPR against central finite differences.
 
     Like torch.autograd.gradcheck: for each variable, the analytic derivative,
@@ -242,11 +244,14 @@ def check_command(args: tuple[str, ...], eps: float, tol: float, order: int, jso
     Examples:
       autodiff check "tanh(w*x+b)" --x 2 --w -3 --b 1
       autodiff check "x^2*y + sin(y)" x=1 y=2 --order 2 --tol 1e-6
+      autodiff check "x^y" x=-2 y=3 --wrt x
     """
     text, bindings = read_call(args)
     expr = load(text)
-    names = list(expr.variables)
-    value, gradient = expr.gradient(bindings)
+    if not expr.variables:
+        raise UsageError(f"{text!r} has no variables: there is no derivative to check")
+    names = _names(expr, wrt)
+    value, gradient = expr.gradient(bindings, names)
     rows: list[dict] = []
 
     def record(label: str, analytic: float, numeric: float) -> None:

@@ -88,9 +88,10 @@ def summary_lines(trainer: Trainer) -> list[str]:
     if trainer.val_rows:
         rows += f", {len(trainer.val_rows)} validation rows"
     last = trainer.history[-1]
+    activation = s.activation if len(model.sizes) > 2 else "linear"  # no hidden layer: nothing to activate
     return [
         f"{what} from {', '.join(data.inputs)}",
-        f"model {'-'.join(map(str, model.sizes))} ({s.activation}), {len(model.parameters())} parameters; "
+        f"model {'-'.join(map(str, model.sizes))} ({activation}), {len(model.parameters())} parameters; "
         f"{optimizer}; {s.epochs} epochs, {batch}, seed {s.seed}; {rows}",
         f"epoch {last.epoch}: {metrics_text(last, data.task)}",
     ]

@@ -178,7 +178,7 @@ def print_steps(expr: Expression, text: str, value: float, gradient: dict[str, f
     """The explanation, then the value and gradient at full precision (explain, grad --steps)."""
     from ..explain import explain
 
-    explanation = explain(expr.root)
+    explanation = explain(expr.root, [expr.variables[name] for name in gradient])
     if json_:
         print_json({"expression": text, "value": value, "gradient": gradient, **explanation.to_json()})
         return
