@@ -41,6 +41,7 @@ import bisect
 import functools
 import inspect
 import math
+import operator
 import re
 import sys
 import textwrap
@@ -187,6 +188,10 @@ def _inline_form(name: str) -> _Inline | None:
 # filling one in is a textual substitution of names or parenthesised numbers, which are atoms.
 _PLACEHOLDER = {name: f"__{name}__" for name in (*ops.ARG_NAMES, ops.RESULT_NAME)}
 _ARG_PLACEHOLDERS = tuple(_PLACEHOLDER[n] for n in ops.ARG_NAMES)
+# The arithmetic of generated code, for folding two numbers: no eval, not even of our own text.
+_FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+         ast.Pow: operator.pow}
+
 _PLACEHOLDERS = re.compile("|".join(rf"\b{re.escape(p)}\b" for p in _PLACEHOLDER.values()))
 
 
@@ -314,7 +319,7 @@ class _Writer:
             left, right = _number(node.left), _number(node.right)
             if left is not None and right is not None:
                 try:
-                    value = eval(compile(ast.Expression(node), "<fold>", "eval"), {})  # two float literals
+                    value = _FOLD[type(node.op)](left, right)  # two numbers of generated code, folded
                 except ArithmeticError:
                     return node
                 if isinstance(value, float) and math.isfinite(value) and value >= 0:
