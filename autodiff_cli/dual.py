@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterable, Mapping
 
 from . import ops
 from .engine import OPS, Value, _compute
-from .errors import MathError
 
 __all__ = ["Dual", "derivative", "jvp"]
 
@@ -79,9 +78,7 @@ class Dual:
             try:
                 local = d(*(a.data for a in duals), data)
             except (ArithmeticError, ValueError):
-                where = f" with respect to its {spec.role(i)}" if spec.arity > 1 else ""
-                call = spec.call_text(*(a.data for a in duals))
-                raise MathError(op, f"no derivative: {call} is not differentiable{where}") from None
+                raise spec.no_derivative([a.data for a in duals], i) from None
             tangent += local * arg.tangent
         return cls.__new__(cls)._set(data, tangent)
 

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from . import ops
 from .errors import MathError
 
-__all__ = ["Value", "apply_formula", "forward", "topological_order"]
+__all__ = ["Value", "apply_formula", "constants_for_now", "forward", "local_derivative", "topological_order"]
 
 
 class _Op:
@@ -322,22 +322,28 @@ def _backward_carefully(node: Value) -> None:
     z^-1 is neg(1), whose derivative (a log of the base) nobody needs.  Such
     arguments are skipped; a failure for any other argument is the user's error.
     """
-    spec = node._op.spec
-    args = [p.data for p in node._prev]
-    env = {n: Value(a) for n, a in zip(ops.ARG_NAMES, args, strict=False)} | {ops.RESULT_NAME: Value(node.data)}
     updates = []
     for i, parent in enumerate(node._prev):
         if parent._op is CONST or not _depends_on_a_variable(parent):
             continue
-        try:
-            local = apply_formula(spec.grad_trees[i], env, Value.apply).data
-        except (ArithmeticError, ValueError):
-            where = f" with respect to its {spec.role(i)}" if spec.arity > 1 else ""
-            message = f"no derivative: {spec.call_text(*args)} is not differentiable{where}"
-            raise MathError(spec.name, message) from None
-        updates.append((parent, node.grad * local))
+        updates.append((parent, node.grad * local_derivative(node, i)))
     for parent, d in updates:
         parent.grad += d
+
+
+def local_derivative(node: Value, i: int) -> float:
+    """d node / d (argument i) at the values the graph holds: the op table's rule, evaluated once.
+
+    The slow, careful path (errors, explanations): a MathError 'no derivative: ...'
+    names the operation and the argument where the rule has no value.
+    """
+    spec = node._op.spec
+    args = [p.data for p in node._prev]
+    env = {n: Value(a) for n, a in zip(ops.ARG_NAMES, args, strict=False)} | {ops.RESULT_NAME: Value(node.data)}
+    try:
+        return apply_formula(spec.grad_trees[i], env, Value.apply).data
+    except (ArithmeticError, ValueError):
+        raise spec.no_derivative(args, i) from None
 
 
 def _depends_on_a_variable(root: Value) -> bool:

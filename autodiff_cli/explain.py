@@ -15,8 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import ops
-from .engine import Value, apply_formula, topological_order
-from .errors import MathError
+from .engine import Value, local_derivative, topological_order
 
 __all__ = ["BackwardEdge", "Explanation", "ForwardStep", "explain", "labels"]
 
@@ -188,12 +187,7 @@ def explain(root: Value, inputs: Iterable[Value] | None = None) -> Explanation:
         for i, p in enumerate(node.parents):
             if id(p) not in varying:
                 continue
-            try:
-                local = local_derivative(node, i)
-            except MathError:  # as the engine says it
-                where = f" with respect to its {spec.role(i)}" if spec.arity > 1 else ""
-                call = spec.call_text(*(a.data for a in node.parents))
-                raise MathError(spec.name, f"no derivative: {call} is not differentiable{where}") from None
+            local = local_derivative(node, i)  # the engine's own, with its error where there is none
             product = upstream * local
             total = grad.get(id(p), 0.0) + product
             grad[id(p)] = total
@@ -204,14 +198,6 @@ def explain(root: Value, inputs: Iterable[Value] | None = None) -> Explanation:
                              seen[id(p)], parts[id(p)])
             )
     return Explanation(forward, tuple(edges))
-
-
-def local_derivative(node: Value, i: int) -> float:
-    """∂node/∂(argument i) at the current values: the op table's rule evaluated on floats."""
-    spec = ops.OPS[node.op]
-    env = {n: Value(p.data) for n, p in zip(ops.ARG_NAMES, node.parents, strict=False)}
-    env[ops.RESULT_NAME] = Value(node.data)
-    return apply_formula(spec.grad_trees[i], env, Value.apply).data
 
 
 def rule_text(spec: ops.Op, i: int, args: list[str]) -> str:

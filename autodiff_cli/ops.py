@@ -188,6 +188,11 @@ class Op:
             return self.roles[i]
         return f"{('first', 'second')[i]} argument" if self.arity > 1 else "argument"
 
+    def no_derivative(self, args: tuple[float, ...] | list[float], i: int) -> MathError:
+        """The error for a derivative (by argument i) that does not exist at these arguments."""
+        where = f" with respect to its {self.role(i)}" if self.arity > 1 else ""
+        return MathError(self.name, f"no derivative: {self.call_text(*args)} is not differentiable{where}")
+
     def grad_text(self, i: int) -> str:
         """The derivative rule for argument i in the project's syntax, 'out' spelt out."""
         tree = _substitute_out(self.grad_trees[i], self)
