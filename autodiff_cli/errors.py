@@ -18,6 +18,14 @@ def shortened(text: str, limit: int = 40, unit: str = "characters") -> str:
     return f"{text[:half]}...{text[-half:]} ({len(text):,} {unit})"
 
 
+def visible(text: str) -> str:
+    """Text for a terminal: a control or format character (an escape sequence, a bell, a bidi override)
+    written as its escape, so that a message quoting the user's input cannot drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == "\n" else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 class AutodiffError(Exception):
     """Base of every error this package raises on purpose."""
 
@@ -52,7 +60,9 @@ class ParseError(UsageError):
         lines = self.text.split("\n")
         if self.column is None or not self.text or not 1 <= self.line <= len(lines):
             return ""
-        line = lines[self.line - 1].replace("\t", " ")
+        # a control or format character (escape sequences, bidi overrides) is shown as '?', one column
+        # wide like a space, so that neither the terminal nor the caret's position is disturbed
+        line = "".join(c if c.isprintable() else " " if c == "\t" else "?" for c in lines[self.line - 1])
         offset = self.column - 1
         if len(line) > 76:  # keep the caret on screen: show a window around it
             lo = max(0, offset - 38)

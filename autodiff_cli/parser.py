@@ -50,12 +50,30 @@ def _cache_path() -> str | bool:
         os.makedirs(folder, mode=0o700, exist_ok=True)
     except OSError:
         return False
-    if not os.access(folder, os.W_OK):
+    if not os.access(folder, os.W_OK) or not _private(folder, directory=True):
         return False
     import lark
 
     version = f"{lark.__version__}-py{sys.version_info[0]}{sys.version_info[1]}"
-    return os.path.join(folder, f"grammar-{version}.lark-cache")
+    path = os.path.join(folder, f"grammar-{version}.lark-cache")
+    if os.path.lexists(path) and not _private(path, directory=False):
+        return False
+    return path
+
+
+def _private(path: str, directory: bool) -> bool:
+    """Whether only this user can change `path`: lark's cache is a pickle, and loading a pickle runs
+    whatever it says, so a cache that someone else could have written is never read (nor written)."""
+    import stat
+
+    try:
+        info = os.lstat(path)  # a link is not followed: it could point anywhere
+    except OSError:
+        return False
+    kind = stat.S_ISDIR if directory else stat.S_ISREG
+    if not kind(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return False
+    return not hasattr(os, "getuid") or info.st_uid == os.getuid()
 
 
 class _Builder:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ..errors import AutodiffError, BindingError, MathError, ParseError, UsageError
+from ..errors import AutodiffError, BindingError, MathError, ParseError, UsageError, visible
 from ..expression import Expression
 
 # Commands take their expression and bindings as free arguments, so that --x 2,
@@ -189,7 +189,7 @@ def print_json(document: Any) -> None:
 
 def report(error: AutodiffError, json_mode: bool) -> None:
     """An error as the user sees it: 'Error: ...' on stderr; with --json, also on stdout."""
-    lines = [f"Error: {error.message}"]
+    lines = [f"Error: {visible(error.message)}"]
     if isinstance(error, ParseError) and (caret := error.caret()):
         lines.append(caret)
     click.echo("\n".join(lines), err=True)

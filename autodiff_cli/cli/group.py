@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from .. import __version__
+from ..errors import visible
 
 # Each command's family module, imported only when the command runs (or for --help), so
 # that `autodiff grad` does not load the compiler, the trainer or the symbolic rooms.
@@ -41,7 +42,7 @@ class AutodiffGroup(click.Group):
         json_mode = "--json" in args
 
         def fail(message: str, code: int, kind: str, hint: str = "") -> None:
-            click.echo(f"Error: {message}{hint}", err=True)
+            click.echo(f"Error: {visible(message)}{hint}", err=True)
             if json_mode:  # errors too, as --json promises
                 click.echo(json.dumps({"error": {"message": message, "type": kind}}, indent=2))
             sys.exit(code)
