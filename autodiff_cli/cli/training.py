@@ -6,13 +6,14 @@ import csv
 import io
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from .. import charts
 from ..data import prepare, read_table
-from ..errors import DataError
+from ..errors import DataError, OutputError
 from ..modelfile import load_model, to_json
 from ..training import Epoch, Settings, Trained, Trainer, parse_hidden, predict_table
 from .common import console, handles_errors, is_terminal, json_option, print_json
@@ -219,12 +220,14 @@ def train_command(data: str, target: str, inputs: str | None, task: str, hidden:
 
 
 def write_model(trained: Trained, path: str) -> None:
-    text = json.dumps(to_json(trained), indent=2, allow_nan=False) + "\n"
+    """The model as JSON, written whole or not at all (a failed write leaves the old file as it was)."""
+    from ..export import write_atomic
+
+    text = json.dumps(to_json(trained), indent=2, allow_nan=False)
     try:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-    except OSError as exc:
-        raise DataError(f"cannot write {path}: {exc.strerror or exc}") from None
+        write_atomic(Path(path), [text])
+    except OutputError as exc:
+        raise DataError(exc.message) from None
 
 
 @click.command("predict")
