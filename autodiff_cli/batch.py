@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import IO
 
+from . import limits
 from .compile import compile_expression
 from .errors import AutodiffError, BindingError, UsageError, listing, shortened
 from .expression import Expression
@@ -228,11 +229,60 @@ def run(
             write("".join(buffer))
 
 
+_SKIP = 1 << 16  # bytes read at a time while skipping the rest of a line over the limit
+
+
+class _Lines:
+    """The lines of a byte stream, each read with a bound: a line over the limit is skipped, never held.
+
+    Iterating yields each line (bytes, with its ending), or None for a line over
+    the limit, whose length is then in `skipped` (its ending not counted).
+    """
+
+    def __init__(self, source: IO[bytes], limit: int) -> None:
+        self.source = source
+        self.limit = limit
+        self.skipped = 0
+
+    def __iter__(self) -> Iterator[bytes | None]:
+        limit = self.limit
+        readline = getattr(self.source, "readline", None)
+        if readline is None:  # an iterable of lines already in memory: only measured
+            for line in self.source:
+                if len(line) > limit and len(line.rstrip(b"\r\n")) > limit:
+                    self.skipped = len(line.rstrip(b"\r\n"))
+                    yield None
+                else:
+                    yield line
+            return
+        while True:
+            line = readline(limit + 1)
+            if len(line) <= limit or line.endswith(b"\n"):
+                if not line:
+                    return
+                yield line
+                continue
+            total = len(line)
+            while True:  # the rest of the line, in bounded pieces
+                chunk = readline(_SKIP)
+                total += len(chunk)
+                if not chunk or chunk.endswith(b"\n"):
+                    break
+            ending = 2 if chunk.endswith(b"\r\n") else 1 if chunk.endswith(b"\n") else 0
+            self.skipped = total - ending
+            yield None
+
+
+def _too_long(length: int) -> dict:
+    return limits.error("line", f"the line is {length:,} bytes long").to_json()
+
+
 class _Counter:
     """Lines of a byte stream, decoded, with a running count of bytes for the progress bar."""
 
     def __init__(self, source: IO[bytes]) -> None:
-        self.source = source
+        self.source = _Lines(source, limits.get("line"))
+        self.too_long: int | None = None  # a line of the record being read is over the limit: its length
         self.bytes = 0
         self.pending: list[str] = []  # the raw lines of the CSV record being read
         self.bad_byte: int | None = None  # a line of that record is not UTF-8: the first bad byte (1-based)
@@ -245,6 +295,11 @@ class _Counter:
         """
         encoding = "utf-8-sig"  # a spreadsheet's byte-order mark is not part of the first name
         for line in self.source:
+            if line is None:  # over the limit: the CSV reader sees an empty line, the record an error
+                self.bytes += self.source.skipped
+                if self.too_long is None:
+                    self.too_long = self.source.skipped
+                line = b"\n"
             self.bytes += len(line)
             try:
                 text = line.decode(encoding)
@@ -265,6 +320,7 @@ class _Counter:
     def next_record(self) -> None:
         self.pending.clear()
         self.bad_byte = None
+        self.too_long = None
 
 
 _LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # the point after a \r that no \n follows: a line ends there
@@ -300,18 +356,29 @@ def _jsonl_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable
     good, keep = out.good, out.keep
     line_no = 0
     nbytes = 0
-    lines = iter(source)
+    reader = _Lines(source, limits.get("line"))
+    lines = iter(reader)
     first = next(lines, None)
     if first is not None and first.startswith(b"\xef\xbb\xbf"):
         first = first[3:]  # a byte-order mark is not part of the first object
-    for raw in itertools.chain(() if first is None else (first,), lines):
+    for raw in itertools.chain(() if first is None and reader.skipped == 0 else (first,), lines):
         line_no += 1
+        if raw is None:  # over the line limit: an error record, and the reader goes on
+            nbytes += reader.skipped
+            body: dict | None = _too_long(reader.skipped)
+            summary.rows += 1
+            _record_error(summary, line_no, body)
+            buffer.append(out.bad(line_no, body, None))
+            if fail_fast:
+                summary.stopped = True
+                return _finish(summary, buffer, write)
+            continue
         nbytes += len(raw)
         try:
             text = raw.decode("utf-8")
             row = decode(text)
         except UnicodeDecodeError as exc:
-            body: dict | None = _error_body(f"not UTF-8 text (byte {exc.start + 1} of the line)")
+            body = _error_body(f"not UTF-8 text (byte {exc.start + 1} of the line)")
         except ValueError as exc:
             if not raw.strip():
                 continue  # a blank line is not a row (but it is counted as a line)
@@ -383,6 +450,8 @@ def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[
         return summary
     except csv.Error as exc:
         raise UsageError(f"the CSV header cannot be read: {exc}") from None
+    if counter.too_long is not None:
+        raise limits.error("line", f"the CSV header's line is {counter.too_long:,} bytes long")
     if counter.bad_byte is not None:
         raise UsageError(f"the CSV header is not UTF-8 text (byte {counter.bad_byte} of its line)")
     header = [h.strip() for h in header]
@@ -428,11 +497,14 @@ def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[
             if as_json and len(cells) == width:  # the row as a JSON object of strings
                 raw = json.dumps(dict(zip(header, cells, strict=True)), ensure_ascii=False)
             body = None
-            if counter.bad_byte is not None:
+            if counter.too_long is not None:
+                raw = None  # not copied: only its length is known
+                body = _too_long(counter.too_long)
+            elif counter.bad_byte is not None:
                 raw = None  # not copied: the row is an error, its text is not UTF-8
                 body = _error_body(f"not UTF-8 text (byte {counter.bad_byte} of the line)")
         counter.next_record()
-        if cells is not None and len(cells) <= 1 and _blank(cells):
+        if body is None and cells is not None and len(cells) <= 1 and _blank(cells):
             continue  # a blank line is not a row
         summary.rows += 1
         if body is None and len(cells) != width:

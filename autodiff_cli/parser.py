@@ -7,6 +7,9 @@ made by callbacks that run during the LALR parse (no parse tree, no recursion), 
 
 from __future__ import annotations
 
+import ast
+import functools
+import itertools
 import math
 import os
 import re
@@ -16,7 +19,7 @@ import threading
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from . import ops
+from . import limits, ops
 from .engine import Value, apply_formula
 from .errors import ParseError
 from .expression import Expression
@@ -83,13 +86,22 @@ class _Builder:
         self.text = ""
         self.variables: dict[str, Value] = {}
         self.constants: dict[str, Value] = {}
+        self.budget = 0  # nodes still allowed: counted down as they are made, refused below zero
 
-    def reset(self, text: str) -> None:
+    def reset(self, text: str, budget: int = 0) -> None:
         self.text = text
         self.variables = {}
         self.constants = {}
+        self.budget = budget
+
+    def _too_many(self) -> Exception:
+        limit = limits.get("nodes")
+        return limits.error("nodes", f"the expression has more than {limit:,} nodes", limit)
 
     def number(self, tok: Token) -> Value:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self._too_many()
         if len(tok) > _MAX_DIGITS:
             raise self._error(f"number literal too long ({len(tok)} characters)", tok)
         value = float(tok)
@@ -101,12 +113,16 @@ class _Builder:
         name = str(tok)
         if name in ops.CONSTANTS:
             if name not in self.constants:
+                self.budget -= 1
                 self.constants[name] = Value.constant(ops.CONSTANTS[name], name=name)
             return self.constants[name]
         if name in ops.OPS:
             raise self._error(f"{name} is a function: call it as {name}(...)", tok)
         leaf = self.variables.get(name)
         if leaf is None:
+            self.budget -= 1
+            if self.budget < 0:
+                raise self._too_many()
             leaf = self.variables[name] = Value(math.nan, name=name)
         return leaf
 
@@ -120,6 +136,9 @@ class _Builder:
             hint = f" (did you mean {guess[0]}?)" if guess else " (autodiff functions lists them)"
             raise self._error(f"unknown function {name}{hint}", tok)
         sugar = ops.sugar_tree(name, len(args))
+        self.budget -= max(1, len(args) - 1) if sugar is None else _size(sugar)
+        if self.budget < 0:
+            raise self._too_many()
         if sugar is not None:  # log(x, b): log(x) / log(b)
             env = dict(zip(ops.ARG_NAMES, args, strict=False))
             return apply_formula(sugar, env, _node)
@@ -136,21 +155,39 @@ class _Builder:
         return list(args)
 
     def add(self, a: Value, b: Value) -> Value:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self._too_many()
         return Value.node("add", (a, b))
 
     def sub(self, a: Value, b: Value) -> Value:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self._too_many()
         return Value.node("sub", (a, b))
 
     def mul(self, a: Value, b: Value) -> Value:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self._too_many()
         return Value.node("mul", (a, b))
 
     def div(self, a: Value, b: Value) -> Value:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self._too_many()
         return Value.node("div", (a, b))
 
     def pow(self, a: Value, _tok: Token, b: Value) -> Value:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self._too_many()
         return Value.node("pow", (a, b))
 
     def neg(self, a: Value) -> Value:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self._too_many()
         return Value.node("neg", (a,))
 
     def pos(self, a: Value) -> Value:
@@ -172,6 +209,12 @@ class _LarkCallbacks:
             raise AttributeError(name)
         method = getattr(self._builder, name)  # AttributeError: lark's default (a ?rule passes through)
         return lambda children: method(*children)
+
+
+@functools.cache
+def _size(tree: ast.AST) -> int:
+    """Nodes a sugar formula makes (its operations and numbers), an upper bound for the node count."""
+    return sum(isinstance(n, ast.BinOp | ast.UnaryOp | ast.Call | ast.Constant) for n in ast.walk(tree))
 
 
 def _node(op: str, *args: Value) -> Value:
@@ -358,11 +401,38 @@ def _shown(tok: Token) -> str:
 
 
 def parse(text: str) -> Expression:
-    """Parse an expression into its Value graph.  Raises ParseError."""
+    """Parse an expression into its Value graph.  Raises ParseError, or LimitError past a limit.
+
+    The limits (autodiff_cli.limits): the text's length, how deep its parentheses
+    and calls nest (both checked before parsing), and the number of nodes of its
+    graph (counted while it is built, so refusing costs no more than the limit).
+    """
     return _parse(text, fast=True)
 
 
+_PARENS = re.compile(r"[^()]+")
+_STEP = {"(": 1, ")": -1}
+
+
+def nesting(text: str) -> int:
+    """How many parentheses (a function call's included) are open at once, at most, in the text."""
+    if "(" not in text:
+        return 0
+    return max(0, max(itertools.accumulate(map(_STEP.__getitem__, _PARENS.sub("", text))), default=0))
+
+
+def _check_text(text: str) -> None:
+    limits.check("length", len(text), "the expression is {size} characters long")
+    depth = limits.get("depth")
+    if text.count("(") > depth:  # only then can the nesting be deeper: one pass over the parentheses
+        found = nesting(text)
+        if found > depth:
+            raise limits.error("depth", f"the expression nests parentheses and calls {found:,} deep", depth)
+
+
 def _parse(text: str, fast: bool) -> Expression:
+    _check_text(text)
+    budget = limits.get("nodes")
     if "\x00" in text:
         before = text[: text.index("\x00")]
         line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
@@ -370,7 +440,7 @@ def _parse(text: str, fast: bool) -> Expression:
     lark, builder, driver = _parser()
     with _LOCK:
         try:
-            builder.reset(text)
+            builder.reset(text, budget)
             root = _Driver.FAIL
             if fast and driver is not None:
                 try:
@@ -378,7 +448,7 @@ def _parse(text: str, fast: bool) -> Expression:
                 except ParseError:
                     root = _Driver.FAIL  # lark parses again, to place the error
             if root is _Driver.FAIL:
-                builder.reset(text)
+                builder.reset(text, budget)
                 try:
                     root = lark.parse(text)
                 except UnexpectedInput as exc:

@@ -27,7 +27,7 @@ import math
 from collections.abc import Sequence
 from fractions import Fraction
 
-from . import ops
+from . import limits, ops
 from .engine import Value, apply_formula, constants_for_now, forward, topological_order
 from .errors import LimitError, MathError
 
@@ -35,7 +35,6 @@ __all__ = ["Builder", "evaluate", "grad", "gradients", "hessian", "partials", "s
 
 Coef = Fraction
 _EXACT = 2**53  # integers up to this are exact doubles
-MAX_TEXT = 1_000_000  # characters: longer derivatives are refused rather than printed
 MAX_TERMS = 64  # a sum (or product) with more distinct parts is kept as it is: collecting
 MAX_FACTORS = 32  # like parts across thousands of them would cost quadratic time
 
@@ -529,7 +528,7 @@ def evaluate(root: Value) -> float:
 _ATOM, _POWER, _UNARY, _PRODUCT, _SUM = 9, 4, 3, 2, 1
 
 
-def to_text(root: Value, max_length: int = MAX_TEXT) -> str:
+def to_text(root: Value, max_length: int | None = None) -> str:
     """The expression a graph computes, in the project's syntax, with minimal parentheses.
 
     Parsing the text gives the same operations in the same order (so the same
@@ -551,12 +550,14 @@ def to_text(root: Value, max_length: int = MAX_TEXT) -> str:
     return texts[id(root)][0]
 
 
-def check_length(roots: Sequence[Value], max_length: int = MAX_TEXT) -> None:
+def check_length(roots: Sequence[Value], max_length: int | None = None) -> None:
     """LimitError if printing any of the graphs would take more than max_length characters.
 
     The length of each node's text is worked out from its parents' once, over all
     the graphs together (they share parts), without building any text.
     """
+    if max_length is None:
+        max_length = limits.get("output")
     length: dict[int, int] = {}
     stack = [(r, False) for r in roots]
     while stack:
@@ -575,7 +576,7 @@ def check_length(roots: Sequence[Value], max_length: int = MAX_TEXT) -> None:
         if n > max_length:
             raise LimitError(
                 f"the result is too long to print (over {max_length:,} characters); "
-                "evaluate it at a point with hessian or grad instead"
+                f"evaluate it at a point with hessian or grad instead ({limits.LIMITS['output'].hint()})"
             )
 
 
@@ -609,7 +610,6 @@ def _text(node: Value, texts: dict[int, tuple[str, int]]) -> tuple[str, int]:
 
 # -- derivatives of an expression, by name ----------------------------------------
 
-MAX_ORDER = 10
 MAX_PARTIALS = 1000
 
 
@@ -623,8 +623,9 @@ def partials(
     order 2 over x, y gives (x, x), (x, y), (y, y).  Each graph is simplified and
     shares its parts with the others.
     """
-    if not 1 <= order <= MAX_ORDER:
-        raise ValueError(f"order must be between 1 and {MAX_ORDER}")
+    if order < 1:
+        raise ValueError("the order of a derivative is at least 1")
+    limits.check("order", order, "the derivative's order is {size}")
     count = math.comb(len(names) + order - 1, order)
     if count > MAX_PARTIALS:
         raise LimitError(

@@ -273,7 +273,7 @@ def test_check_where_the_difference_overflows_is_a_clear_error_in_json_too():
 
 
 def test_option_errors_are_json_under_json():
-    result = run("diff", "x", "--order", "11", "--json")
+    result = run("diff", "x", "--order", "0", "--json")
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["type"] == "UsageError"
 

@@ -158,7 +158,17 @@ def _constant_expression(name: str, text: str) -> float:
 
 
 def read_stdin() -> str:
-    data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+    """The expression on stdin, read with a bound: never more than the length limit could need."""
+    from .. import limits
+
+    limit = limits.get("length")
+    cap = 4 * limit + 4096  # a character is at most 4 bytes in UTF-8; some room for surrounding blanks
+    if hasattr(sys.stdin, "buffer"):
+        data = sys.stdin.buffer.read(cap + 1)
+    else:
+        data = sys.stdin.read(cap + 1).encode()
+    if len(data) > cap:
+        raise limits.error("length", f"the expression on stdin is more than {cap:,} bytes long", limit)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -7,10 +7,11 @@ import math
 
 import click
 
-from .. import render, symbolic
+from .. import limits, render, symbolic
 from ..dual import jvp
 from ..errors import MathError, UsageError
 from ..expression import Expression, require_values
+from ..limits import LIMITS
 from .common import (
     FREE_ARGS,
     console,
@@ -41,8 +42,8 @@ def _names(expr: Expression, wrt: tuple[str, ...]) -> list[str]:
 @click.command("diff", context_settings=FREE_ARGS)
 @wrt_option
 @click.option(
-    "--order", default=1, show_default=True, type=click.IntRange(1, symbolic.MAX_ORDER),
-    help=f"Differentiate this many times (1 to {symbolic.MAX_ORDER}).",
+    "--order", default=1, show_default=True, type=click.IntRange(min=1),
+    help=f"Differentiate this many times (1 to {LIMITS['order'].default}; {LIMITS['order'].env} raises it).",
 )
 @json_option
 @free_arguments
@@ -70,6 +71,7 @@ def diff_command(args: tuple[str, ...], wrt: tuple[str, ...], order: int, json_:
     if not expr.variables:
         raise UsageError(f"{text!r} has no variables to differentiate with respect to")
     names = _names(expr, wrt)
+    limits.check("order", order, "--order is {size}")
     found = symbolic.partials(expr.root, expr.variables, names, order)
     results = {",".join(key): symbolic.to_text(graph) for key, graph in found.items()}
     if json_:
