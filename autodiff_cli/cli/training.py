@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,20 +24,29 @@ COLOURS = ("blue", "red", "green", "magenta", "yellow", "cyan", "white", "bright
 
 
 def read_file(path: str) -> str:
-    """A file's text ('-' is stdin), with the project's errors."""
+    """A file's text ('-' is stdin), with the project's errors; never more than the file limit is read."""
+    from .. import limits
+
+    limit = limits.get("file")
+    where = "stdin" if path == "-" else path
     if path == "-":
-        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+        stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
+        data = stream.read(limit + 1) if stream is not None else sys.stdin.read(limit + 1).encode()
+    else:
         try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise DataError(f"stdin is not UTF-8 text (byte {exc.start + 1})") from None
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if stat.S_ISREG(os.fstat(f.fileno()).st_mode) and size > limit:  # refused before reading
+                    raise limits.error("file", f"{path} is {size:,} bytes", limit)
+                data = f.read(limit + 1)
+        except OSError as exc:
+            raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise limits.error("file", f"{where} holds more than {limit:,} bytes", limit)
     try:
-        with open(path, encoding="utf-8-sig") as f:
-            return f.read()
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{path} is not UTF-8 text (byte {exc.start + 1})") from None
+        raise DataError(f"{where} is not UTF-8 text (byte {exc.start + 1})") from None
 
 
 def metrics_text(epoch: Epoch, task: str) -> str:
