@@ -108,8 +108,22 @@ def read_calls(args: Sequence[str], many: bool = True,
     if "-" in expressions and stdin_taken_by:
         raise UsageError(f"EXPR - and {stdin_taken_by} cannot both read stdin: "
                          "give the expression on the command line, or the rows in a file")
-    expressions = [read_stdin() if e == "-" else e for e in expressions]
+    expressions = [read_stdin() if e == "-" else _utf8(e) for e in expressions]
     return expressions, bindings
+
+
+def _utf8(text: str) -> str:
+    """An argument as given, or a usage error if its bytes were not UTF-8 (Python keeps them as surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogateescape")
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"the expression is not UTF-8 text (byte {exc.start + 1})") from None
+        raise UsageError("the expression is not UTF-8 text") from None
+    return text
 
 
 def _option_names() -> set[str]:

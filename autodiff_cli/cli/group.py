@@ -81,7 +81,8 @@ class AutodiffGroup(click.Group):
         Click would take its 'h' for -h and print the help.  Any argument after the
         command's name that starts with a single '-' and is not one of the command's
         own short options gets a leading space: click then passes it on as text,
-        and the expression parser (or float()) ignores the space.
+        and the expression parser (or float()) ignores the space.  The argument
+        after '--' gets it too, even when it starts with '--': read_call() takes it as the expression.
         """
         if not args or args[0] not in FAMILIES:
             return args
@@ -91,8 +92,11 @@ class AutodiffGroup(click.Group):
         takes_value = {opt for p in params if not p.is_flag and not p.count for opt in p.opts}
         protected = [args[0]]
         for i, arg in enumerate(args[1:], start=1):
-            if arg == "--":
-                protected += args[i:]
+            if arg == "--":  # the argument after it is the expression, never an option: eval -- --x means --x
+                rest = args[i + 1 :]
+                if rest and rest[0].startswith("-") and rest[0] != "-":
+                    rest = [" " + rest[0], *rest[1:]]
+                protected += ["--", *rest]
                 break
             if (len(arg) > 1 and arg[0] == "-" and arg[1] != "-" and arg not in shorts
                     and args[i - 1] not in takes_value):  # --lr -0.5: click reads that value itself
