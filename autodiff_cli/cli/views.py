@@ -52,6 +52,23 @@ def output_format(format_: str | None, output: Path | None) -> str:
     return kind
 
 
+def _is_terminal_path(path: str) -> bool:
+    """Whether `path` names a terminal (-o /dev/tty): a character device that isatty() says is one."""
+    import os
+    import stat
+
+    try:
+        if not stat.S_ISCHR(os.stat(path).st_mode):
+            return False
+        fd = os.open(path, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        return os.isatty(fd)
+    finally:
+        os.close(fd)
+
+
 @click.command("graph", context_settings=FREE_ARGS)
 @click.option(
     "--format", "format_", type=click.Choice(["tree", "dot", "mermaid", "json", *IMAGES]),
@@ -97,7 +114,7 @@ def graph_command(
     if output is not None and str(output) == "-":  # --output - is stdout, as if no --output were given
         output = None
     kind = output_format(format_, output)
-    if kind in ("png", "pdf") and output is None and is_terminal():
+    if kind in ("png", "pdf") and (is_terminal() if output is None else _is_terminal_path(str(output))):
         raise UsageError(f"a {kind} picture is binary: write it to a file (--output graph.{kind}) or redirect stdout")
     expr = load(text)
     missing = [name for name in expr.variables if name not in bindings]
