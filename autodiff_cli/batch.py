@@ -442,7 +442,7 @@ def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[
     reader = csv.reader(counter.lines(), strict=True)
     try:
         header = next(reader)
-        while _blank(header):  # blank lines before the header are skipped, as train does
+        while _blank(header) and counter.too_long is None:  # blank lines before the header are skipped
             counter.next_record()
             header = next(reader)
     except StopIteration:

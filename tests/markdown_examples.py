@@ -46,8 +46,12 @@ def run(command: str) -> str:
     """Run one documented command line through CliRunner; `| jq .a.b` is applied by hand."""
     command, _, jq = command.partition(" | jq ")
     argv = shlex.split(command)
+    env = {}
+    while argv and argv[0] != "autodiff" and "=" in argv[0]:  # NAME=value before the command: its environment
+        name, _, value = argv.pop(0).partition("=")
+        env[name] = value
     assert argv[0] == "autodiff"
-    result = CliRunner().invoke(cli, argv[1:])
+    result = CliRunner().invoke(cli, argv[1:], env=env)
     text = result.stdout + result.stderr
     if jq:
         value = json.loads(result.stdout)

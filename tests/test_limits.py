@@ -1,0 +1,303 @@
+"""The limits: each works at exactly its value, is refused one past it with a message naming it, and can be raised."""
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from autodiff_cli import limits, parse
+from autodiff_cli.batch import run as run_batch
+from autodiff_cli.cli import cli
+from autodiff_cli.errors import LimitError, UsageError
+from autodiff_cli.parser import nesting
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def run(*args, input=None, env=None):
+    return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+
+
+def refused(result, limit, value=None):
+    """Exit 2, one 'Error:' line naming the limit's value and its variable, no traceback."""
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("Error: ")
+    assert "Traceback" not in result.stderr
+    assert f"the limit is {value or limits.LIMITS[limit].default:,}" in result.stderr
+    assert f"set {limits.LIMITS[limit].env} to raise it" in result.stderr
+    return result.stderr
+
+
+def a_sum(nodes):
+    """x+x+...+x with exactly `nodes` nodes: nodes-1 additions over one variable."""
+    return "+".join(["x"] * nodes)
+
+
+# -- the table --------------------------------------------------------------------
+
+
+def test_every_limit_has_a_positive_default_and_its_own_variable():
+    envs = [limit.env for limit in limits.LIMITS.values()]
+    assert len(set(envs)) == len(envs)
+    for name, limit in limits.LIMITS.items():
+        assert limit.name == name and limit.default > 0 and limit.env.startswith("AUTODIFF_MAX_")
+        assert limits.get(name) == limit.default
+
+
+def test_the_environment_raises_a_limit_and_a_bad_value_is_a_usage_error(monkeypatch):
+    monkeypatch.setenv("AUTODIFF_MAX_NODES", "123")
+    assert limits.get("nodes") == 123
+    for bad in ("abc", "0", "-5", "1.5"):
+        monkeypatch.setenv("AUTODIFF_MAX_NODES", bad)
+        with pytest.raises(UsageError, match=f"AUTODIFF_MAX_NODES must be a positive whole number, not '{bad}'"):
+            limits.get("nodes")
+    result = run("eval", "x", "--x", "1", env={"AUTODIFF_MAX_DEPTH": "many"})
+    assert result.exit_code == 2
+    assert result.stderr == "Error: AUTODIFF_MAX_DEPTH must be a positive whole number, not 'many'\n"
+
+
+def test_a_program_sets_a_limit_over_the_environment_and_raised_restores_it(monkeypatch):
+    monkeypatch.setenv("AUTODIFF_MAX_NODES", "7")
+    with limits.raised(nodes=9):
+        assert limits.get("nodes") == 9
+        parse(a_sum(9))
+        with pytest.raises(LimitError):
+            parse(a_sum(10))
+    assert limits.get("nodes") == 7
+    limits.set("nodes", 11)
+    try:
+        assert limits.get("nodes") == 11
+    finally:
+        limits.set("nodes", None)
+    assert limits.get("nodes") == 7
+    with pytest.raises(ValueError, match="no limit named"):
+        limits.set("speed", 3)
+    with pytest.raises(ValueError, match="positive int"):
+        limits.set("nodes", 0)
+
+
+# -- expression length ------------------------------------------------------------
+
+
+def test_length_at_the_limit_parses_and_one_more_is_refused():
+    text = "(x" + " " * (limits.get("length") - 3) + ")"
+    assert len(text) == limits.get("length")
+    assert parse(text).evaluate({"x": 2.5}) == 2.5
+    with pytest.raises(LimitError, match="the expression is 1,000,001 characters long; the limit is 1,000,000"):
+        parse(text + " ")
+
+
+def test_length_through_the_command_line_on_stdin():
+    text = "(x" + " " * 6 + ")"  # 10 characters
+    env = {"AUTODIFF_MAX_LENGTH": "10"}
+    assert run("eval", "-", "--x", "3", input=text, env=env).stdout == "3.0\n"
+    message = refused(run("eval", "-", "--x", "3", input=text[:-1] + " x)", env=env), "length", 10)
+    assert message.startswith("Error: the expression is 11 characters long; the limit is 10 characters")
+
+
+def test_stdin_is_read_with_a_bound():
+    # far more than any expression of the limit could need in UTF-8: refused without reading it all
+    env = {"AUTODIFF_MAX_LENGTH": "10"}
+    message = refused(run("eval", "-", input="x" * 100_000, env=env), "length", 10)
+    assert "the expression on stdin is more than 4,136 bytes long" in message
+
+
+# -- nesting depth ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [("x", 0), ("(x)", 1), ("sin((x))", 2), ("(x)+(y)", 1), ("f(g(h(x)), (y))", 3), (")(", 0), ("((", 2)],
+)
+def test_nesting_counts_the_parentheses_open_at_once(text, depth):
+    assert nesting(text) == depth
+
+
+def test_depth_at_the_limit_parses_and_one_more_is_refused():
+    depth = limits.get("depth")
+    assert parse("(" * depth + "x" + ")" * depth).evaluate({"x": 1.5}) == 1.5
+    assert parse("sin(" * depth + "x" + ")" * depth).root.op == "sin"
+    with pytest.raises(LimitError, match="nests parentheses and calls 10,001 deep; the limit is 10,000 levels"):
+        parse("(" * (depth + 1) + "x" + ")" * (depth + 1))
+
+
+def test_many_parentheses_side_by_side_are_not_deep():
+    with limits.raised(depth=3):
+        assert parse("+".join(["((x))"] * 50)).evaluate({"x": 1.0}) == 50.0
+
+
+def test_depth_through_the_command_line():
+    env = {"AUTODIFF_MAX_DEPTH": "3"}
+    assert run("grad", "sin(cos((x)))", "--x", "0", env=env).exit_code == 0
+    message = refused(run("grad", "sin(cos(((x))))", "--x", "0", env=env), "depth", 3)
+    assert message.startswith("Error: the expression nests parentheses and calls 4 deep; the limit is 3 levels")
+
+
+# -- nodes ------------------------------------------------------------------------
+
+
+def test_nodes_at_the_limit_parse_and_one_more_is_refused():
+    nodes = limits.get("nodes")
+    assert parse(a_sum(nodes)).evaluate({"x": 1.0}) == nodes
+    with pytest.raises(LimitError, match="the expression has more than 20,000 nodes; the limit is 20,000 nodes"):
+        parse(a_sum(nodes + 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "nodes"),
+    [
+        ("x", 1), ("2", 1), ("pi", 1), ("-x", 2), ("x*y + x", 4), ("2*x + 2", 5), ("sin(x)^2", 4),
+        ("max(x, y, 1)", 5), ("(((x)))", 1),
+    ],
+)
+def test_nodes_are_counted_as_the_graph_has_them(text, nodes):
+    with limits.raised(nodes=nodes):
+        parse(text)
+    with limits.raised(nodes=nodes - 1) if nodes > 1 else limits.raised(nodes=1), pytest.raises(LimitError):
+        if nodes == 1:
+            raise LimitError("one node is always allowed")
+        parse(text)
+
+
+def test_nodes_through_every_command():
+    env = {"AUTODIFF_MAX_NODES": "5"}
+    for args in (["eval", "x*y+x", "x=1", "y=2"], ["grad", "x*y+x", "x=1", "y=2"], ["diff", "x*y+x"],
+                 ["explain", "x*y+x", "x=1", "y=2"], ["graph", "x*y+x"], ["compile", "x*y+x"]):
+        assert run(*args, env=env).exit_code == 0, args
+        message = refused(run(*[a.replace("x*y+x", "x*y+x*2") for a in args], env=env), "nodes", 5)
+        assert message.startswith("Error: the expression has more than 5 nodes; the limit is 5 nodes")
+
+
+def test_nodes_under_json_are_a_limit_error_document():
+    result = run("eval", "x+x+x+x+x", "x=1", "--json", env={"AUTODIFF_MAX_NODES": "4"})
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"]["type"] == "LimitError"
+
+
+# -- derivative order and printed length ------------------------------------------
+
+
+def test_order_at_the_limit_works_and_one_more_is_refused():
+    assert run("diff", "x^12", "--order", "10").stdout == "239500800*x^2\n"  # 12!/2! x^2, by hand
+    message = refused(run("diff", "x^12", "--order", "11"), "order")
+    assert message.startswith("Error: --order is 11; the limit is 10 (set AUTODIFF_MAX_ORDER to raise it)")
+    assert run("diff", "x^12", "--order", "11", env={"AUTODIFF_MAX_ORDER": "11"}).stdout == "479001600*x\n"
+
+
+def test_a_derivative_too_long_to_print_names_its_limit():
+    env = {"AUTODIFF_MAX_OUTPUT": "60"}
+    assert run("diff", "x^3*y", "--wrt", "x", env=env).stdout == "3*x^2*y\n"
+    result = run("diff", "sin(x)*cos(x)*exp(x)", env=env)
+    assert result.exit_code == 2
+    assert "too long to print (over 60 characters)" in result.stderr
+    assert "set AUTODIFF_MAX_OUTPUT to raise it" in result.stderr
+
+
+# -- batch lines ------------------------------------------------------------------
+
+
+def jsonl_line(length):
+    """A JSON Lines row {"x": 1} padded with blanks to exactly `length` bytes (its newline not counted)."""
+    head = '{"x": 1'
+    return head + " " * (length - len(head) - 1) + "}"
+
+
+def test_a_jsonl_line_at_the_limit_is_a_row_and_one_byte_more_an_error_record():
+    limit = limits.get("line")
+    data = (jsonl_line(limit) + "\n" + jsonl_line(limit + 1) + "\n" + '{"x": 3}\n').encode()
+    out = []
+    summary = run_batch(parse("2*x"), io.BufferedReader(io.BytesIO(data)), out.append, gradient=False)
+    records = [json.loads(line) for line in "".join(out).splitlines()]
+    assert records[0] == {"value": 2.0}
+    assert records[1]["line"] == 2
+    assert records[1]["error"]["type"] == "LimitError"
+    assert records[1]["error"]["message"] == (
+        "the line is 1,048,577 bytes long; the limit is 1,048,576 bytes (set AUTODIFF_MAX_LINE to raise it)")
+    assert records[2] == {"value": 6.0}
+    assert (summary.rows, summary.failed) == (3, 1)
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", ""])
+def test_a_long_line_is_measured_without_its_ending(ending):
+    env = {"AUTODIFF_MAX_LINE": "20"}
+    data = jsonl_line(20) + "\n" + jsonl_line(21) + ending
+    result = run("eval", "x", "--input", "-", input=data, env=env)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records[0] == {"value": 1.0}
+    assert records[1]["error"]["message"].startswith("the line is 21 bytes long; the limit is 20 bytes")
+    assert result.exit_code == 1
+
+
+def test_a_long_first_line_and_fail_fast():
+    env = {"AUTODIFF_MAX_LINE": "20"}
+    data = "x" * 1000 + "\n" + '{"x": 2}\n'
+    result = run("eval", "x", "--input", "-", input=data, env=env)
+    assert [json.loads(line).get("value") for line in result.stdout.splitlines()] == [None, 2.0]
+    result = run("eval", "x", "--input", "-", "--fail-fast", input=data, env=env)
+    assert len(result.stdout.splitlines()) == 1
+    assert result.stderr.startswith("Error: stopped at the first failing row; line 1: the line is 1,000 bytes long")
+
+
+def test_a_long_csv_line_is_an_error_record_with_every_column():
+    env = {"AUTODIFF_MAX_LINE": "20"}
+    data = "x,y\n1,2\n" + "3," + "4" * 30 + "\n5,6\n"
+    result = run("grad", "x*y", "--input", "-", "--input-format", "csv", "--output-format", "csv", input=data, env=env)
+    rows = result.stdout.splitlines()
+    assert rows[0] == "value,d_x,d_y,error"
+    assert rows[1] == "2.0,2.0,1.0,"
+    assert rows[2].startswith(",,,line 3: the line is 32 bytes long; the limit is 20 bytes")
+    assert rows[3] == "30.0,6.0,5.0,"
+    assert result.exit_code == 1
+
+
+def test_a_csv_header_over_the_line_limit_is_a_usage_error():
+    result = run("eval", "x", "--input", "-", "--input-format", "csv", input="x" * 50 + "\n1\n",
+                 env={"AUTODIFF_MAX_LINE": "20"})
+    assert refused(result, "line", 20).startswith("Error: the CSV header's line is 50 bytes long; the limit is 20 bytes")
+
+
+# -- files of train and predict ---------------------------------------------------
+
+
+def test_a_data_file_at_the_limit_is_read_and_one_byte_more_refused(tmp_path):
+    data = "x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(20))
+    path = tmp_path / "line.csv"
+    path.write_text(data)
+    env = {"AUTODIFF_MAX_FILE": str(len(data))}
+    ok = run("train", str(path), "--target", "y", "--epochs", "1", "--quiet", "--save", str(tmp_path / "m.json"),
+             env=env)
+    assert ok.exit_code == 0, ok.stderr
+    env = {"AUTODIFF_MAX_FILE": str(len(data) - 1)}
+    result = run("train", str(path), "--target", "y", "--epochs", "1", "--quiet", env=env)
+    assert refused(result, "file", len(data) - 1).startswith(f"Error: {path} is {len(data)} bytes; the limit is {len(data) - 1} bytes")
+    result = run("train", "-", "--target", "y", "--epochs", "1", "--quiet", input=data, env=env)
+    assert refused(result, "file", len(data) - 1).startswith(f"Error: stdin holds more than {len(data) - 1} bytes")
+    model = tmp_path / "m.json"
+    env = {"AUTODIFF_MAX_FILE": str(model.stat().st_size - 1)}
+    result = run("predict", str(model), str(path), env=env)
+    assert refused(result, "file", model.stat().st_size - 1).startswith(f"Error: {model} is {model.stat().st_size:,} bytes")
+
+
+# -- the README's table -----------------------------------------------------------
+
+
+def test_the_readme_lists_every_limit_as_the_table_says():
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("### Limits"):]
+    section = section[: section.index("\n#", 1)]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    found = {}
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        found[cells[0].strip("`")] = cells
+    assert list(found) == list(limits.LIMITS)
+    for name, limit in limits.LIMITS.items():
+        cells = found[name]
+        unit = f" {limit.unit}" if limit.unit else ""
+        assert cells[1] == limit.description, name
+        assert cells[2] == f"{limit.default:,}{unit}", name
+        assert cells[3] == f"`{limit.env}`", name
+        assert re.sub(r"\s+", " ", cells[4]), name
