@@ -256,7 +256,8 @@ def test_a_long_csv_line_is_an_error_record_with_every_column():
 def test_a_csv_header_over_the_line_limit_is_a_usage_error():
     result = run("eval", "x", "--input", "-", "--input-format", "csv", input="x" * 50 + "\n1\n",
                  env={"AUTODIFF_MAX_LINE": "20"})
-    assert refused(result, "line", 20).startswith("Error: the CSV header's line is 50 bytes long; the limit is 20 bytes")
+    message = refused(result, "line", 20)
+    assert message.startswith("Error: the CSV header's line is 50 bytes long; the limit is 20 bytes")
 
 
 # -- files of train and predict ---------------------------------------------------
@@ -272,13 +273,15 @@ def test_a_data_file_at_the_limit_is_read_and_one_byte_more_refused(tmp_path):
     assert ok.exit_code == 0, ok.stderr
     env = {"AUTODIFF_MAX_FILE": str(len(data) - 1)}
     result = run("train", str(path), "--target", "y", "--epochs", "1", "--quiet", env=env)
-    assert refused(result, "file", len(data) - 1).startswith(f"Error: {path} is {len(data)} bytes; the limit is {len(data) - 1} bytes")
+    message = refused(result, "file", len(data) - 1)
+    assert message.startswith(f"Error: {path} is {len(data)} bytes; the limit is {len(data) - 1} bytes")
     result = run("train", "-", "--target", "y", "--epochs", "1", "--quiet", input=data, env=env)
     assert refused(result, "file", len(data) - 1).startswith(f"Error: stdin holds more than {len(data) - 1} bytes")
     model = tmp_path / "m.json"
     env = {"AUTODIFF_MAX_FILE": str(model.stat().st_size - 1)}
     result = run("predict", str(model), str(path), env=env)
-    assert refused(result, "file", model.stat().st_size - 1).startswith(f"Error: {model} is {model.stat().st_size:,} bytes")
+    size = model.stat().st_size
+    assert refused(result, "file", size - 1).startswith(f"Error: {model} is {size:,} bytes")
 
 
 # -- the README's table -----------------------------------------------------------
