@@ -455,6 +455,10 @@ def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[
     if counter.bad_byte is not None:
         raise UsageError(f"the CSV header is not UTF-8 text (byte {counter.bad_byte} of its line)")
     header = [h.strip() for h in header]
+    control = next((i for i, c in enumerate("".join(counter.pending)) if c < " " and c not in "\t\r\n"), None)
+    if control is not None:
+        raise UsageError(f"the CSV header holds a control character (character {control + 1} of its line): "
+                         "is the input a binary file?")
     input_header = "".join(counter.pending).rstrip("\r\n")
     counter.next_record()
     seen: set[str] = set()

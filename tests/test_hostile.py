@@ -168,3 +168,8 @@ def test_the_argument_after_double_dash_is_the_expression():
     assert run("eval", "--", "--x", "x=2").stdout == "2.0\n"
     assert run("eval", "--", "-x", "--x", "2").stdout == "-2.0\n"
     fails(run("eval", "--", "--x"), 2, "no value for variable x")
+
+
+def test_a_binary_file_as_csv_on_stdin_is_refused_at_its_header():
+    result = run("eval", "x", "--input", "-", "--input-format", "csv", input=BINARY)
+    fails(result, 2, "the CSV header holds a control character (character 1 of its line): is the input a binary file?")
