@@ -134,6 +134,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_hostile_") as tmp:
         for label, args, stdin, env in cases(Path(tmp)):
             row = {"input": label, **measure(cli, args, stdin, env)}
+            row["first_line"] = row["first_line"].replace(tmp + os.sep, "")  # the generated files by name
             print(f"{row['seconds']:7.2f} s  exit {row['exit']}  {label}", file=sys.stderr)
             results.append(row)
     if options.json:
