@@ -12,6 +12,7 @@ Standard library only: the parser, the batch reader and the command line read it
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +49,8 @@ LIMITS: dict[str, Limit] = {
         Limit("output", 1_000_000, "AUTODIFF_MAX_OUTPUT", "characters", "length of a derivative printed by diff"),
         Limit("line", 1_048_576, "AUTODIFF_MAX_LINE", "bytes", "length of a line of batch input (--input)"),
         Limit("file", 104_857_600, "AUTODIFF_MAX_FILE", "bytes", "size of a data or model file (train, predict)"),
+        Limit("parameters", 1_000_000, "AUTODIFF_MAX_PARAMETERS", "parameters",
+              "weights and biases of a neural network (train --hidden, a model file)"),
     )
 }
 
@@ -107,6 +110,12 @@ def check(name: str, size: int, what: str) -> None:
     limit = get(name)
     if size > limit:
         raise error(name, what.format(size=f"{size:,}"), limit)
+
+
+def check_network(sizes: list[int]) -> None:
+    """LimitError if a network of these layer sizes (inputs first) would have too many parameters to build."""
+    count = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    check("parameters", count, "the network has {size} weights and biases")
 
 
 def error(name: str, what: str, limit: int | None = None) -> LimitError:

@@ -22,6 +22,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from . import limits
 from .data import TASKS, Scaling
 from .errors import DataError, MathError
 from .nn import ACTIVATIONS, MLP
@@ -125,6 +126,7 @@ def load_model(text: str, source: str) -> Trained:
     if sizes[-1] != expected:
         what = f"a classifier of {len(labels)} classes" if task == "classification" else "a regression model"
         raise DataError(f"{source}: the last layer has {sizes[-1]} outputs, but {what} needs {expected}")
+    limits.check_network(sizes)  # the shapes are consistent: now their size, before the network is built
     model = MLP(sizes[0], sizes[1:], seed=0)
     for layer, act, (w, b) in zip(model.layers, acts, weights, strict=True):
         for n, row, bias in zip(layer, w, b, strict=True):

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import ops
+from . import limits, ops
 from .data import Dataset, Scaling, Table, split
 from .engine import Value
 from .errors import DataError, MathError, UsageError
@@ -190,6 +190,7 @@ class Trainer:
             if len(present) < 2:
                 raise DataError("the training rows hold only one class; use more data or a smaller --val-split")
         self.rng = rng
+        limits.check_network([len(data.inputs), *settings.hidden, data.outputs])  # before a single weight is made
         self.model = MLP(len(data.inputs), [*settings.hidden, data.outputs], settings.activation, "linear", rng)
         self.optimizer = self._optimizer()
         self.history: list[Epoch] = []

@@ -59,6 +59,7 @@ def cases(folder: Path) -> list[tuple[str, list[str], Path | None, dict[str, str
     head = b'{"x": 1'
     at_line = write(folder, "line_at.jsonl", head + b" " * (limit - len(head) - 1) + b"}\n")
     over_line = write(folder, "line_over.jsonl", head + b" " * (limit - len(head)) + b"}\n")
+    small = write(folder, "small.csv", "x,y\n" + "".join(f"{i},{3 * i}\n" for i in range(10)))
     over_file = folder / "file_over.csv"
     with open(over_file, "wb") as f:  # a sparse file one byte past the limit: refused from its size
         f.truncate(104_857_601)
@@ -108,6 +109,8 @@ def cases(folder: Path) -> list[tuple[str, list[str], Path | None, dict[str, str
         ("batch line at the limit (1,048,576 bytes)", ["eval", "x", "--input", str(at_line)], None, none),
         ("batch line one over", ["eval", "x", "--input", str(over_line)], None, none),
         ("data file one byte over (100 MiB + 1), `train`", ["train", str(over_file), "--target", "y"], None, none),
+        ("`train --hidden 100000,100000` (10^10 parameters)",
+         ["train", str(small), "--target", "y", "--hidden", "100000,100000"], None, none),
     ]
     return rows_
 

@@ -283,6 +283,30 @@ def test_a_data_file_at_the_limit_is_read_and_one_byte_more_refused(tmp_path):
     assert refused(result, "file", size - 1).startswith(f"Error: {model} is {size:,} bytes")
 
 
+# -- neural networks ----------------------------------------------------------------
+
+
+def test_a_network_at_the_parameter_limit_trains_and_one_more_is_refused(tmp_path):
+    path = tmp_path / "line.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(10)))
+    # one input, hidden layers of 3 and 2, one output: (1+1)*3 + (3+1)*2 + (2+1)*1 = 17 parameters, by hand
+    args = ["train", str(path), "--target", "y", "--hidden", "3,2", "--epochs", "1", "--quiet"]
+    ok = run(*args, "--save", str(tmp_path / "m.json"), env={"AUTODIFF_MAX_PARAMETERS": "17"})
+    assert ok.exit_code == 0, ok.stderr
+    message = refused(run(*args, env={"AUTODIFF_MAX_PARAMETERS": "16"}), "parameters", 16)
+    assert message.startswith("Error: the network has 17 weights and biases; the limit is 16 parameters")
+    result = run("predict", str(tmp_path / "m.json"), str(path), env={"AUTODIFF_MAX_PARAMETERS": "16"})
+    assert refused(result, "parameters", 16).startswith("Error: the network has 17 weights and biases")
+    assert run("predict", str(tmp_path / "m.json"), str(path), env={"AUTODIFF_MAX_PARAMETERS": "17"}).exit_code == 0
+
+
+def test_a_huge_hidden_layer_is_refused_before_allocation(tmp_path):
+    path = tmp_path / "line.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{3 * i}\n" for i in range(10)))
+    result = run("train", str(path), "--target", "y", "--hidden", "100000,100000", "--quiet")
+    assert refused(result, "parameters").startswith("Error: the network has 10,000,400,001 weights and biases")
+
+
 # -- the README's table -----------------------------------------------------------
 
 
