@@ -19,11 +19,12 @@ def shortened(text: str, limit: int = 40, unit: str = "characters") -> str:
 
 
 def visible(text: str) -> str:
-    """Text for a terminal: a control or format character (an escape sequence, a bell, a bidi override)
-    written as its escape, so that a message quoting the user's input cannot drive the terminal."""
+    """Text for a terminal: a control or format character (an escape sequence, a bell, a bidi override, a
+    newline) written as its escape, so that a message quoting the user's input (a file name with a newline
+    in it) can neither drive the terminal nor forge a line of output."""
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() or c == "\n" else c.encode("unicode_escape").decode("ascii") for c in text)
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class AutodiffError(Exception):
@@ -31,13 +32,15 @@ class AutodiffError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, detail: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.detail = detail  # the project's own further lines (never user text): printed as they are
 
     def to_json(self) -> dict:
         """The error as the `{"error": {...}}` body of --json output."""
-        return {"message": self.message, "type": type(self).__name__}
+        message = f"{self.message}\n{self.detail}" if self.detail else self.message
+        return {"message": message, "type": type(self).__name__}
 
 
 class UsageError(AutodiffError):

@@ -9,6 +9,7 @@ format, so any variable name is safe.  Standard library only.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
 import os
@@ -238,6 +239,8 @@ def _target(path: Path) -> tuple[Path, bool]:
         raise OutputError(f"cannot write {path}: it is a folder")
     if is_stream(path, info):
         return path, True
+    if not os.access(path, os.W_OK):  # as a shell's > would: a read-only file is not replaced
+        raise OutputError(f"cannot write {path}: {os.strerror(errno.EACCES)}")
     return Path(os.path.realpath(path)), False
 
 
@@ -276,10 +279,15 @@ def _temporary(target: Path, shown: Path) -> tuple[int, str]:
 
 
 def _publish(tmp: str, path: Path) -> None:
-    """Give the finished temporary file the permissions a new file gets (mkstemp makes it private), then rename."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(tmp, 0o666 & ~mask)
+    """Give the finished temporary file the permissions of the file it replaces, or those a new file gets
+    (mkstemp makes it private), then rename: a private file stays private."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mask = os.umask(0)
+        os.umask(mask)
+        mode = 0o666 & ~mask
+    os.chmod(tmp, mode)
     os.replace(tmp, path)
 
 
@@ -297,7 +305,7 @@ def dot_program() -> str | None:
 def _need_dot(what: str) -> str:
     program = dot_program()
     if program is None:
-        raise UsageError(f"writing {what} needs Graphviz's dot program, which is not on PATH.\n" + INSTALL_GRAPHVIZ)
+        raise UsageError(f"writing {what} needs Graphviz's dot program, which is not on PATH.", INSTALL_GRAPHVIZ)
     return program
 
 

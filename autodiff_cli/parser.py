@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import threading
+import unicodedata
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -26,6 +27,10 @@ from .expression import Expression
 
 _LOCK = threading.Lock()
 _PARSER: tuple[Lark, _Builder, _Driver | None] | None = None
+
+# The four letters that Unicode says to draw as nothing (Default_Ignorable_Code_Point) and that the
+# grammar's NAME, like Python's identifiers, would otherwise take
+_INVISIBLE = re.compile("[\u115f\u1160\u3164\uffa0]")
 
 # Python's own limit on int <-> str conversion; a longer literal cannot be a double anyway
 _MAX_DIGITS = 4300
@@ -47,7 +52,9 @@ def grammar_text() -> str:
 
 def _cache_path() -> str | bool:
     """Where lark keeps the analysed grammar: a private folder of the user's cache."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # the XDG rule: a relative path is ignored (it would depend on the folder we are in)
+        base = os.path.join(os.path.expanduser("~"), ".cache")
     folder = os.path.join(base, "autodiff")
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
@@ -111,6 +118,10 @@ class _Builder:
 
     def name(self, tok: Token) -> Value:
         name = str(tok)
+        if _INVISIBLE.search(name):  # letters to Unicode, but they show as nothing: x and x+filler look alike
+            c = _INVISIBLE.search(name).group()  # type: ignore[union-attr]
+            raise self._error(f"a name holds U+{ord(c):04X} ({unicodedata.name(c).lower()}), a letter that shows as "
+                              "nothing: rename the variable", tok)
         if name in ops.CONSTANTS:
             if name not in self.constants:
                 self.budget -= 1
@@ -371,7 +382,8 @@ def _translate(exc: UnexpectedInput, text: str) -> ParseError:
     """Turn lark's exception into the project's parse error, with a column for the caret."""
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
-        return ParseError(f"unexpected character {char!r} at {_where(exc)}", text, exc.column, exc.line)
+        return ParseError(f"unexpected character {_character(char)} at {_where(exc)}{_mark_hint(char)}", text,
+                          exc.column, exc.line)
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
         if not text.strip():
             return ParseError("empty expression", text, None)
@@ -389,6 +401,21 @@ def _translate(exc: UnexpectedInput, text: str) -> ParseError:
             hint = " (missing operator? write 2*x, not 2x)"
         return ParseError(f"unexpected {_shown(tok)} at {_where(tok)}{hint}", text, tok.column, tok.line)
     return ParseError(str(exc).splitlines()[0], text, getattr(exc, "column", None))
+
+
+def _character(char: str) -> str:
+    """A character for a message: quoted when it can be seen, else its code point and Unicode name
+    (a combining accent, a variation selector, a zero-width space, a control character)."""
+    if (char.isprintable() and unicodedata.category(char) not in ("Mn", "Me", "Cf", "Zs")) or char == " ":
+        return repr(char)
+    kind = "a control character" if unicodedata.category(char) == "Cc" else unicodedata.name(char, "unnamed").lower()
+    return f"U+{ord(char):04X} ({kind})"
+
+
+def _mark_hint(char: str) -> str:
+    if char and unicodedata.combining(char):
+        return ": a combining mark, as in text from some editors; write the accented letter as one character"
+    return ""
 
 
 def _where(at: UnexpectedInput | Token) -> str:

@@ -252,3 +252,62 @@ def test_library_names_reach_the_dot_source_escaped():
         assert unescaped.count('"') % 2 == 0, line
         outside_strings = re.sub(r'"[^"]*"', "", unescaped)
         assert "image" not in outside_strings and "n9" not in outside_strings, line
+
+
+def test_a_relative_cache_home_is_ignored(tmp_path, monkeypatch):
+    """A repository could ship relcache/autodiff/grammar-...lark-cache; a relative XDG_CACHE_HOME must not read it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relcache")
+    path = parser._cache_path()
+    assert path and Path(path).parent == tmp_path / "home" / ".cache" / "autodiff"
+    assert not (tmp_path / "relcache").exists()
+
+
+def test_an_output_file_keeps_its_permissions(tmp_path):
+    private = tmp_path / "private.dot"
+    private.write_text("secret\n")
+    private.chmod(0o600)
+    result = CliRunner().invoke(cli, ["graph", "x*y", "x=1", "y=2", "--format", "dot", "-o", str(private)])
+    assert result.exit_code == 0, result.output
+    assert private.read_text().startswith("digraph")
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600  # not widened to 0644
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may write any file")
+def test_a_read_only_output_file_is_not_replaced(tmp_path):
+    kept = tmp_path / "kept.dot"
+    kept.write_text("keep me\n")
+    kept.chmod(0o444)
+    result = CliRunner().invoke(cli, ["graph", "x", "x=1", "--format", "dot", "-o", str(kept)])
+    assert result.exit_code != 0 and result.output.startswith("Error: cannot write")
+    assert kept.read_text() == "keep me\n"
+
+
+def test_a_file_name_cannot_forge_a_line_of_output(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    forged = "evil\nError: everything is fine\x1b[2J.csv"
+    result = CliRunner().invoke(cli, ["train", forged, "--target", "y"])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and result.output.startswith("Error: ")
+    assert "\\n" in result.output and "\x1b" not in result.output
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("e\u0301", "U+0301 (combining acute accent) at column 2: a combining mark"),
+    ("x\u200by", "U+200B (zero width space) at column 2"),
+    ("x\x07", "U+0007 (a control character) at column 2"),
+    ("x+\u3164", "U+3164 (hangul filler), a letter that shows as nothing"),
+    ("x\uffa0*2", "U+FFA0 (halfwidth hangul filler), a letter that shows as nothing"),
+])
+def test_characters_that_cannot_be_seen_are_named_in_messages(text, shown):
+    result = CliRunner().invoke(cli, ["eval", text, "x=1"])
+    assert result.exit_code == 2
+    assert shown in result.output.splitlines()[0]
+
+
+def test_small_messages_read_right():
+    result = CliRunner().invoke(cli, ["eval", "x", "x=1", "-o", "f"])
+    assert result.output.startswith("Error: unexpected argument '-o':")  # no stray space
+    result = CliRunner().invoke(cli, ["graph", "x", "x=1", "-o", ""])
+    assert result.exit_code == 2 and "needs a file name" in result.output

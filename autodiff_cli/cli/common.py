@@ -88,7 +88,8 @@ def read_calls(args: Sequence[str], many: bool = True,
             i += 1
             continue
         else:
-            raise UsageError(f"unexpected argument {arg!r}: give one expression, then bindings like x=2 or --x 2")
+            shown = arg[1:] if arg.startswith(" -") else arg  # without the group's protective space
+            raise UsageError(f"unexpected argument {shown!r}: give one expression, then bindings like x=2 or --x 2")
         name = name.strip()
         if not name.isidentifier():
             raise UsageError(f"{name!r} is not a variable name (bindings look like x=2 or --x 2)")
@@ -214,6 +215,8 @@ def print_json(document: Any) -> None:
 def report(error: AutodiffError, json_mode: bool) -> None:
     """An error as the user sees it: 'Error: ...' on stderr; with --json, also on stdout."""
     lines = [f"Error: {visible(error.message)}"]
+    if error.detail:
+        lines.append(error.detail)
     if isinstance(error, ParseError) and (caret := error.caret()):
         lines.append(caret)
     click.echo("\n".join(lines), err=True)

@@ -15,7 +15,7 @@ import click
 
 from .. import charts
 from ..data import prepare, read_table
-from ..errors import DataError, OutputError
+from ..errors import DataError, OutputError, visible
 from ..modelfile import load_model, to_json
 from ..training import Epoch, Settings, Trained, Trainer, parse_hidden, predict_table
 from .common import console, handles_errors, is_terminal, json_option, print_json
@@ -220,7 +220,7 @@ def train_command(data: str, target: str, inputs: str | None, task: str, hidden:
     width = min(60, max(20, out.width - 12)) if terminal else 60
     boundary = boundary_for(trainer, trained, width, 20)
     if save:
-        lines.append(f"saved the model to {save}")
+        lines.append(f"saved the model to {visible(save)}")
     if terminal:
         _draw_rich(out, lines, curve, boundary)
         return

@@ -69,6 +69,14 @@ def _is_terminal_path(path: str) -> bool:
         os.close(fd)
 
 
+def _a_file_name(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("needs a file name (or - for stdout)", ctx=ctx, param=param)
+    return Path(value)
+
+
 @click.command("graph", context_settings=FREE_ARGS)
 @click.option(
     "--format", "format_", type=click.Choice(["tree", "dot", "mermaid", "json", *IMAGES]),
@@ -76,7 +84,7 @@ def _is_terminal_path(path: str) -> bool:
     "(svg, png, pdf).",
 )
 @click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), metavar="FILE",
+    "--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE", callback=_a_file_name,
     help="Write to FILE (its extension chooses the format) instead of stdout; - is stdout. "
     ".svg, .png and .pdf are drawn with Graphviz's dot.",
 )
