@@ -311,3 +311,14 @@ def test_small_messages_read_right():
     assert result.output.startswith("Error: unexpected argument '-o':")  # no stray space
     result = CliRunner().invoke(cli, ["graph", "x", "x=1", "-o", ""])
     assert result.exit_code == 2 and "needs a file name" in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["eval", "x", "x=\udcff"], "Error: the value of x is not UTF-8 text (byte 1)"),
+    (["eval", "x", "\udcff=1"], "Error: a binding's name is not UTF-8 text (byte 1)"),
+    (["eval", "x", "--x", "1\udcff"], "Error: the value of x is not UTF-8 text (byte 2)"),
+])
+def test_a_binding_that_is_not_utf8_says_so(args, message):
+    """Bytes that are not UTF-8 reach Python as lone surrogates (\\udcff for the byte 0xff)."""
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and result.output.splitlines()[0] == message

@@ -90,7 +90,8 @@ def read_calls(args: Sequence[str], many: bool = True,
         else:
             shown = arg[1:] if arg.startswith(" -") else arg  # without the group's protective space
             raise UsageError(f"unexpected argument {shown!r}: give one expression, then bindings like x=2 or --x 2")
-        name = name.strip()
+        name = _utf8(name, "a binding's name").strip()
+        text = _utf8(text, f"the value of {name}")
         if not name.isidentifier():
             raise UsageError(f"{name!r} is not a variable name (bindings look like x=2 or --x 2)")
         if name in bindings:
@@ -113,7 +114,7 @@ def read_calls(args: Sequence[str], many: bool = True,
     return expressions, bindings
 
 
-def _utf8(text: str) -> str:
+def _utf8(text: str, what: str = "the expression") -> str:
     """An argument as given, or a usage error if its bytes were not UTF-8 (Python keeps them as surrogates)."""
     try:
         text.encode("utf-8")
@@ -122,8 +123,8 @@ def _utf8(text: str) -> str:
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise UsageError(f"the expression is not UTF-8 text (byte {exc.start + 1})") from None
-        raise UsageError("the expression is not UTF-8 text") from None
+            raise UsageError(f"{what} is not UTF-8 text (byte {exc.start + 1})") from None
+        raise UsageError(f"{what} is not UTF-8 text") from None
     return text
 
 
