@@ -1,0 +1,160 @@
+"""The fuzzers' corpora, replayed through the fuzz targets' own checks (fuzz/checks.py), without atheris.
+
+Every file in fuzz/corpus/parser and fuzz/corpus/batch is an input the fuzzer
+kept because it reached new code; a crash it found is kept there too, next to
+its named regression test below.  The checks themselves are tested against
+broken stand-ins, so that a check that cannot fail is caught here.
+"""
+
+import importlib.util
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
+
+
+def _load_checks():
+    spec = importlib.util.spec_from_file_location("autodiff_fuzz_checks", FUZZ / "checks.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+checks = _load_checks()
+
+
+def corpus(target):
+    folder = FUZZ / "corpus" / target
+    return sorted(folder.iterdir())
+
+
+def test_the_corpora_are_there_and_small():
+    for target in ("parser", "batch"):
+        files = corpus(target)
+        assert 50 <= len(files) <= 1000, target
+    total = sum(f.stat().st_size for t in ("parser", "batch") for f in corpus(t))
+    assert total < 1_000_000
+
+
+@pytest.mark.parametrize("target", ["parser", "batch"])
+def test_every_corpus_file_passes_its_check(target):
+    check = checks.check_parser if target == "parser" else checks.check_batch
+    failures = []
+    for path in corpus(target):
+        try:
+            check(path.read_bytes())
+        except Exception as error:  # collect them all: one report names every failing file
+            failures.append(f"{path.name}: {type(error).__name__}: {error}")
+    assert not failures, "\n".join(failures)
+
+
+# -- the checks can fail ------------------------------------------------------------
+
+
+def test_the_parser_check_catches_a_printer_that_changes_the_function(monkeypatch):
+    real = checks.symbolic.to_text
+    monkeypatch.setattr(checks.symbolic, "to_text", lambda root, *a: real(root, *a) + " + 1")
+    with pytest.raises(checks.FuzzFailure, match="printed form"):
+        checks.check_parser(b"x*y")
+
+
+def test_the_parser_check_catches_a_printer_whose_text_does_not_parse(monkeypatch):
+    monkeypatch.setattr(checks.symbolic, "to_text", lambda root, *a: "x +")
+    with pytest.raises(checks.FuzzFailure, match="does not parse"):
+        checks.check_parser(b"x")
+
+
+def test_the_parser_check_lets_other_exceptions_out(monkeypatch):
+    def broken(text):
+        raise IndexError("a bug")
+
+    monkeypatch.setattr(checks, "parse", broken)
+    with pytest.raises(IndexError):
+        checks.check_parser(b"x")
+
+
+def test_the_parser_check_takes_the_projects_errors():
+    for text in [b"x +", b"sinn(x)", b"log(0)", b"x\x00", b"\xff", b"1e999"]:
+        checks.check_parser(text)  # a parse error or a math error: no failure
+
+
+def test_the_parser_check_catches_a_compiled_function_that_disagrees(monkeypatch):
+    real = checks.compile_expression
+
+    def off(expr, *args):
+        compiled = real(expr, *args)
+        return type(compiled)(compiled.source, compiled.variables, compiled.wrt,
+                              lambda *v: tuple(g + 1e-3 for g in compiled.gradient(*v)),
+                              lambda *v: compiled.value(*v) + 1e-3)
+
+    monkeypatch.setattr(checks, "compile_expression", off)
+    with pytest.raises(checks.FuzzFailure, match="compiled"):
+        checks.check_parser(b"x*y + 1")
+
+
+def _dropping_last_record(real):
+    def run(expr, source, write, **options):
+        out = io.StringIO()
+        summary = real(expr, source, out.write, **options)
+        write("".join(out.getvalue().splitlines(keepends=True)[:-1]))
+        return summary
+
+    return run
+
+
+@pytest.mark.parametrize("flags", [0b0000, 0b0001, 0b0010, 0b0011])
+def test_the_batch_check_catches_a_lost_record(monkeypatch, flags):
+    body = b'{"x": 1, "y": 2}\n{"x": 2, "y": 3}\n' if not flags & 1 else b"x,y\n1,2\n2,3\n"
+    checks.check_batch(bytes([flags]) + body)  # as it is: fine
+    monkeypatch.setattr(checks, "run", _dropping_last_record(checks.run))
+    with pytest.raises(checks.FuzzFailure, match="records"):
+        checks.check_batch(bytes([flags]) + body)
+
+
+def test_the_batch_check_counts_rows_independently(monkeypatch):
+    real = checks.run
+
+    def skipping_a_row_silently(expr, source, write, **options):
+        lines = source.read().split(b"\n")
+        return real(expr, io.BytesIO(b"\n".join(lines[:1] + lines[2:])), write, **options)
+
+    monkeypatch.setattr(checks, "run", skipping_a_row_silently)
+    with pytest.raises(checks.FuzzFailure, match="rows"):
+        checks.check_batch(b'\x00{"x": 1, "y": 2}\n{"x": 2, "y": 3}\n')
+
+
+def test_the_batch_check_catches_a_wrong_value(monkeypatch):
+    real = checks.run
+
+    def lying(expr, source, write, **options):
+        out = io.StringIO()
+        summary = real(expr, source, out.write, **options)
+        for line in out.getvalue().splitlines():
+            record = json.loads(line)
+            record["value"] += 1.0
+            write(json.dumps(record) + "\n")
+        return summary
+
+    monkeypatch.setattr(checks, "run", lying)
+    with pytest.raises(checks.FuzzFailure, match="graph gives"):
+        checks.check_batch(b'\x00{"x": 1, "y": 2}\n')
+
+
+def test_the_first_byte_chooses_the_options():
+    options, stream = checks.batch_case(bytes([0b1011111]) + b"rest")
+    assert stream == b"rest"
+    assert options == {"input_format": "csv", "output_format": "csv", "gradient": False, "keep": True,
+                       "constants": {"y": 2.0}, "expression": checks.BATCH_EXPRESSIONS[1]}
+    assert checks.batch_case(b"")[0]["input_format"] == "jsonl"
+
+
+def test_the_checks_load_without_atheris(monkeypatch):
+    monkeypatch.setitem(sys.modules, "atheris", None)  # import atheris now raises ImportError
+    fresh = _load_checks()
+    fresh.check_parser(b"x^2")
+    fresh.check_batch(b'\x00{"x": 1, "y": 2}\n')
