@@ -20,7 +20,8 @@ from collections.abc import Callable
 
 from autodiff_cli import symbolic
 from autodiff_cli.batch import run
-from autodiff_cli.compile import compile_expression
+from autodiff_cli.compile import Compiled, compile_expression
+from autodiff_cli.engine import Value
 from autodiff_cli.errors import AutodiffError, LimitError, ParseError
 from autodiff_cli.expression import Expression
 from autodiff_cli.parser import parse
@@ -49,6 +50,12 @@ def point(expr: Expression) -> dict[str, float]:
     return {name: values[i % len(values)] for i, name in enumerate(expr.variables)}
 
 
+def edge_point(expr: Expression) -> dict[str, float]:
+    """Where functions have their edges: 0, 1, -1, 2, -0.0, 0.5, ... in order of appearance."""
+    values = (0.0, 1.0, -1.0, 2.0, -0.0, 0.5, -2.0, 3.0)
+    return {name: values[i % len(values)] for i, name in enumerate(expr.variables)}
+
+
 def _outcome(f: Callable[[], float]) -> float | str:
     """The value, or the name of the project's error that stopped it."""
     try:
@@ -73,9 +80,38 @@ def check_parser(data: bytes) -> None:
     text = decode(data)
     try:
         expr = parse(text)
-    except AutodiffError:
+    except AutodiffError as error:
+        _check_error(text, error)
         return
-    at = point(expr)
+    try:
+        printed = symbolic.to_text(expr.root)
+    except LimitError:
+        printed = None
+    again = None
+    if printed is not None:
+        try:
+            again = parse(printed)
+        except ParseError as error:
+            raise FuzzFailure(f"the printed form {printed!r} of {text!r} does not parse: {error.message}") from None
+        if set(again.variables) != set(expr.variables):
+            raise FuzzFailure(f"{text!r} printed as {printed!r}: variables {list(again.variables)}"
+                              f" instead of {list(expr.variables)}")
+    derivatives = None
+    if len(expr.variables) <= 3:  # what `diff` does: symbolic derivatives, printed
+        try:
+            derivatives = symbolic.partials(expr.root, expr.variables, list(expr.variables), 1)
+            for graph in derivatives.values():
+                symbolic.to_text(graph)
+        except AutodiffError:
+            derivatives = None
+    compiled = compile_expression(expr)
+    for at in (point(expr), edge_point(expr)):
+        _check_at(text, expr, compiled, at, printed, again, derivatives)
+
+
+def _check_at(text: str, expr: Expression, compiled: Compiled, at: dict[str, float], printed: str | None,
+              again: Expression | None, derivatives: dict[tuple[str, ...], Value] | None) -> None:
+    """At one point: value and gradient, forward mode, the compiled function, the printed form, `diff`'s graphs."""
     value = _outcome(lambda: expr.evaluate(at))
     if isinstance(value, float) and not math.isfinite(value):
         raise FuzzFailure(f"evaluate gave {value!r} for {text!r}")
@@ -88,38 +124,51 @@ def check_parser(data: bytes) -> None:
         bad = {n: g for n, g in grads.items() if not math.isfinite(g)}
         if bad:
             raise FuzzFailure(f"gradient gave {bad!r} for {text!r}")
-    _check_compiled(text, expr, at, value, grads if isinstance(value, float) else None)
-    try:
-        printed = symbolic.to_text(expr.root)
-    except LimitError:
-        return
-    try:
-        again = parse(printed)
-    except ParseError as error:
-        raise FuzzFailure(f"the printed form {printed!r} of {text!r} does not parse: {error.message}") from None
-    if set(again.variables) != set(expr.variables):
-        raise FuzzFailure(f"{text!r} printed as {printed!r}: variables {list(again.variables)}"
-                          f" instead of {list(expr.variables)}")
-    second = _outcome(lambda: again.evaluate(at))
-    if not _same(value, second):
-        raise FuzzFailure(f"{text!r} = {value!r} but its printed form {printed!r} = {second!r} at {at}")
-    if len(expr.variables) <= 3:  # what `diff` does: symbolic derivatives, printed
+    if grads is not None:  # forward mode (dual numbers) agrees with reverse mode
         try:
-            found = symbolic.partials(expr.root, expr.variables, list(expr.variables), 1)
-            for graph in found.values():
-                symbolic.to_text(graph)
-        except AutodiffError:
-            pass
+            _, tangents = expr.gradient(at, mode="forward")
+        except AutodiffError as error:
+            raise FuzzFailure(f"{text!r} at {at}: reverse mode gives {grads}, forward mode {error!r}") from None
+        if not all(_near(tangents[n], g) for n, g in grads.items()):
+            raise FuzzFailure(f"{text!r} at {at}: reverse mode gives {grads}, forward mode {tangents}")
+    _check_compiled(text, expr, compiled, at, value, grads if isinstance(value, float) else None)
+    if again is not None:
+        second = _outcome(lambda: again.evaluate(at))
+        if not _same(value, second):
+            raise FuzzFailure(f"{text!r} = {value!r} but its printed form {printed!r} = {second!r} at {at}")
+    if derivatives is not None and grads is not None:  # diff's graphs, evaluated, are the gradient
+        for name, leaf in expr.variables.items():
+            leaf.data = at[name]
+        for (name,), graph in derivatives.items():
+            try:
+                d = symbolic.evaluate(graph)
+            except AutodiffError:
+                continue  # the simplified derivative may be undefined at a point where backward() is not
+            if not _near(d, grads[name]):
+                raise FuzzFailure(f"{text!r} at {at}: d/d{name} printed as {symbolic.to_text(graph)!r}"
+                                  f" evaluates to {d!r}, the gradient is {grads[name]!r}")
 
 
-def _check_compiled(text: str, expr: Expression, at: dict[str, float], value: float | str,
+def _check_error(text: str, error: AutodiffError) -> None:
+    """A parse error is fit to print: a message, a column on the text, a caret line, JSON."""
+    if not isinstance(error.message, str) or not error.message:
+        raise FuzzFailure(f"an error without a message for {text!r}: {error!r}")
+    json.dumps(error.to_json())
+    if isinstance(error, ParseError) and error.column is not None:
+        lines = text.split("\n")
+        if not 1 <= error.line <= len(lines) or not 1 <= error.column <= len(lines[error.line - 1]) + 1:
+            raise FuzzFailure(f"{text!r}: the error {error.message!r} points at line {error.line},"
+                              f" column {error.column}, outside the text")
+        error.caret()
+
+
+def _check_compiled(text: str, expr: Expression, compiled: Compiled, at: dict[str, float], value: float | str,
                     grads: dict[str, float] | None) -> None:
     """The compiled function (the batch fast path) agrees with the graph wherever both give numbers.
 
     It may fail where the graph does (a Python error: batch then asks the graph),
     but never give a different number.
     """
-    compiled = compile_expression(expr)
     args = [at[n] for n in expr.variables]
     try:
         fast_value = compiled.value(*args)

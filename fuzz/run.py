@@ -55,8 +55,11 @@ def fuzz(target: str, seconds: int, timeout: int, max_len: int, jobs_nice: int) 
         command = [
             *nice, sys.executable, script, found, corpus,
             f"-max_total_time={seconds}", f"-timeout={timeout}", f"-max_len={max_len}", "-rss_limit_mb=2048",
-            f"-artifact_prefix={crashes}{os.sep}", "-print_final_stats=1", "-keep_going=0",
+            f"-artifact_prefix={crashes}{os.sep}", "-print_final_stats=1",
         ]
+        dictionary = os.path.join(HERE, f"{target}.dict")
+        if os.path.exists(dictionary):
+            command.append(f"-dict={dictionary}")
         print("$", " ".join(command), flush=True)
         start = time.monotonic()
         result = subprocess.run(command, capture_output=True, text=True, errors="replace")
@@ -82,6 +85,7 @@ def fuzz(target: str, seconds: int, timeout: int, max_len: int, jobs_nice: int) 
         "exit": result.returncode,
         "executions": _last(r"stat::number_of_executed_units:\s*(\d+)", log),
         "exec/s": _last(r"stat::average_exec_per_sec:\s*(\d+)", log),
+        "slowest": _last(r"stat::slowest_unit_time_sec:\s*(\d+)", log),
         "cov": _last(r"\bcov: (\d+)", log),
         "ft": _last(r"\bft: (\d+)", log),
         "seconds": round(elapsed),
@@ -134,11 +138,11 @@ def main() -> int:
     seconds = max(1, round(args.minutes * 60 / len(targets)))
     results = [fuzz(t, seconds, args.timeout, args.max_len, args.nice) for t in targets]
     print()
-    print("target  executions  exec/s  cov   ft     time   corpus before -> after (files, bytes)  crashes")
+    print("target  executions  exec/s  slowest  cov   ft     time   corpus before -> after (files, bytes)  crashes")
     for r in results:
         (fb, bb), (fa, ba) = r["corpus before"], r["corpus after"]
-        print(f"{r['target']:<7} {r['executions']:>10}  {r['exec/s']:>6}  {r['cov']:<5} {r['ft']:<6} "
-              f"{r['seconds']:>5}s  {fb} ({bb:,} B) -> {fa} ({ba:,} B)  {len(r['crashes'])}")
+        print(f"{r['target']:<7} {r['executions']:>10}  {r['exec/s']:>6}  {r['slowest']:>6}s  "
+              f"{r['cov']:<5} {r['ft']:<6} {r['seconds']:>5}s  {fb} ({bb:,} B) -> {fa} ({ba:,} B)  {len(r['crashes'])}")
     crashed = [c for r in results for c in r["crashes"]]
     for r in results:
         if r["exit"] not in (0,) and not r["crashes"]:
