@@ -124,6 +124,16 @@ def _floats(args: Sequence[object]) -> tuple[float, ...]:
     return tuple(out)
 
 
+def _one_line(text: str) -> str:
+    """A JSON line as --keep copies it: a carriage return inside is whitespace there, and becomes a space.
+
+    Left as it is, it would end the record early for a reader that takes a lone \r
+    as a line break (Python's text files do); in valid JSON it is never inside a string.
+    """
+    text = text.strip()
+    return text.replace("\r", " ") if "\r" in text else text
+
+
 def _json_problem(text: str, exc: ValueError) -> str:
     """Why a line is not JSON, with the column on that line (not on the line after its newline)."""
     try:
@@ -416,7 +426,7 @@ def _jsonl_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable
             if body is None:
                 if result.__class__ is float:
                     result = (result,)
-                buffer.append(good % ((text.strip(), *result) if keep else result))
+                buffer.append(good % ((_one_line(text), *result) if keep else result))
         else:
             summary.rows += 1
         if body is not None:

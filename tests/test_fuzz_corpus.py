@@ -158,3 +158,22 @@ def test_the_checks_load_without_atheris(monkeypatch):
     fresh = _load_checks()
     fresh.check_parser(b"x^2")
     fresh.check_batch(b'\x00{"x": 1, "y": 2}\n')
+
+
+# -- what the fuzzers found: each input is in the corpus too -----------------------
+
+
+def test_keep_copies_a_json_line_with_a_carriage_return_as_one_line():
+    # found by fuzz_batch: a \r between JSON tokens is whitespace, but copied as it was by
+    # --keep it split the record in two for every reader with universal newlines
+    from autodiff_cli import parse
+    from autodiff_cli.batch import run
+
+    out = io.StringIO()
+    run(parse("x*y"), io.BytesIO(b'{"x"\r: 3,\r"y": 2}\r\n{"x": 1, "y": 0.5}\n'), out.write, keep=True, gradient=False)
+    lines = out.getvalue().splitlines()  # splits at \r too
+    assert [json.loads(line) for line in lines] == [
+        {"input": {"x": 3, "y": 2}, "value": 6.0},
+        {"input": {"x": 1, "y": 0.5}, "value": 0.5},
+    ]
+    checks.check_batch(bytes([0b1100]) + b'{"x"\r: 3,\r"y": 2}\r\n{"x": 1, "y": 0.5}\n')
