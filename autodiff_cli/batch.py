@@ -311,19 +311,25 @@ class _Counter:
                     self.too_long = self.source.skipped
                 line = b"\n"
             self.bytes += len(line)
+            bad = None
             try:
                 text = line.decode(encoding)
             except UnicodeDecodeError as exc:
                 text = line.decode(encoding, "surrogateescape")
-                if self.bad_byte is None:
-                    self.bad_byte = exc.start + 1
+                bad = exc.start + 1
             encoding = "utf-8"
             if "\r" in text and (text.count("\r") > 1 or not text.endswith("\r\n")):
                 for piece in _LONE_CR.split(text):
                     if piece:
+                        if bad is not None and self.bad_byte is None:  # the piece's own bad byte, if it has one
+                            escaped = _ESCAPED.search(piece)
+                            if escaped:
+                                self.bad_byte = len(piece[: escaped.start()].encode("utf-8", "surrogateescape")) + 1
                         self.pending.append(piece)
                         yield piece
                 continue
+            if bad is not None and self.bad_byte is None:
+                self.bad_byte = bad
             self.pending.append(text)
             yield text
 
@@ -334,6 +340,7 @@ class _Counter:
 
 
 _LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # the point after a \r that no \n follows: a line ends there
+_ESCAPED = re.compile("[\udc80-\udcff]")  # a byte that was not UTF-8, as surrogateescape keeps it
 
 
 def _blank(cells: list[str]) -> bool:

@@ -177,3 +177,21 @@ def test_keep_copies_a_json_line_with_a_carriage_return_as_one_line():
         {"input": {"x": 1, "y": 0.5}, "value": 0.5},
     ]
     checks.check_batch(bytes([0b1100]) + b'{"x"\r: 3,\r"y": 2}\r\n{"x": 1, "y": 0.5}\n')
+
+
+def test_a_bad_byte_in_a_csv_file_with_lone_carriage_returns_is_blamed_on_its_own_line():
+    # found by fuzz_batch: lines ending in a lone \r (old Mac files) share one physical
+    # line; a byte that is not UTF-8 on the third made the header (or a blank line) the error
+    from autodiff_cli import parse
+    from autodiff_cli.batch import run
+
+    out = io.StringIO()
+    summary = run(parse("x*y"), io.BytesIO(b"x,y\r1,2\r\r\xff,3\r4,0.5\r"), out.write,
+                  input_format="csv", gradient=False)
+    assert [json.loads(line) for line in out.getvalue().splitlines()] == [
+        {"value": 2.0},
+        {"line": 4, "error": {"message": "not UTF-8 text (byte 1 of the line)", "type": "InputError"}},
+        {"value": 2.0},
+    ]
+    assert (summary.rows, summary.failed) == (3, 1)
+    checks.check_batch(b"\x01x,y\r1,2\r\r\xff,3\r4,0.5\r")
