@@ -56,11 +56,14 @@ class Dual:
     derivative checks the one it reads (Expression.gradient does).
     """
 
-    __slots__ = ("data", "tangent")
+    __slots__ = ("data", "tangent", "varies")
 
     def __init__(self, data: float, tangent: float = 0.0) -> None:
         self.data = float(data)
         self.tangent = float(tangent)
+        # whether the value moves along the direction: a tangent of 0 given here means "does not"
+        # (a constant), while a computed tangent of 0 (or -0.0) is carried on like any other
+        self.varies = self.tangent != 0.0
 
     def __repr__(self) -> str:
         return f"Dual({self.data!r}, {self.tangent!r})"
@@ -71,20 +74,24 @@ class Dual:
         duals = tuple(a if isinstance(a, Dual) else Dual(a) for a in args)
         data = _compute(OPS[op], duals)
         tangent = 0.0
+        varies = False
         spec = ops.OPS[op]
         for i, (arg, d) in enumerate(zip(duals, _partials(op), strict=True)):
-            if arg.tangent == 0.0:
+            if not arg.varies:
                 continue  # nothing to carry (a constant, or an input off the direction)
             try:
                 local = d(*(a.data for a in duals), data)
             except (ArithmeticError, ValueError):
                 raise spec.no_derivative([a.data for a in duals], i) from None
-            tangent += local * arg.tangent
-        return cls.__new__(cls)._set(data, tangent)
+            # the first term is taken as it is: a -0.0 keeps its sign, as in reverse mode
+            tangent = tangent + local * arg.tangent if varies else local * arg.tangent
+            varies = True
+        return cls.__new__(cls)._set(data, tangent, varies)
 
-    def _set(self, data: float, tangent: float) -> Dual:
+    def _set(self, data: float, tangent: float, varies: bool) -> Dual:
         self.data = data
         self.tangent = tangent
+        self.varies = varies
         return self
 
     # operators, each one line on top of apply()

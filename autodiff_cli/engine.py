@@ -61,8 +61,9 @@ def _compile_backward(spec: ops.Op) -> Callable:
     updates = []
     for i, tree in enumerate(spec.grad_trees):
         src = ops.formula_to_python(tree, names, lambda f: f"_f_{f}")
-        if src == "0.0":
-            continue  # sign, step: nothing flows back
+        if src == "0.0":  # sign, step: a zero still flows back, so that every leaf reached gets a term
+            updates.append(f"a{i}.grad += 0.0 * g")
+            continue
         if src in ("1.0", "-1.0"):
             updates.append(f"a{i}.grad {src[0] if src[0] == '-' else '+'}= g")
         elif i in spec.lazy:  # only when the argument may need it (pow's exponent: log of the base)
@@ -276,7 +277,10 @@ class Value:
         """Reverse mode: add d(self)/d(leaf) to every leaf's grad.
 
         Leaves accumulate across calls, as in PyTorch (zero them between steps);
-        inner nodes' grads are recomputed on each call.  No recursion: the graph
+        inner nodes' grads are recomputed on each call.  A leaf whose grad is 0
+        counts as having none yet (PyTorch's None): its first term is taken as it
+        is, so Value(-0.0) * y gives y.grad == -0.0, as in PyTorch and IEEE
+        arithmetic (sums start from -0.0, the additive identity).  No recursion: the graph
         may be millions of nodes deep.
         """
         stack = [self]
@@ -287,9 +291,11 @@ class Value:
                 for p in pop()._prev:
                     if p._prev:
                         if p._pending == 0:
-                            p.grad = 0.0
+                            p.grad = -0.0  # IEEE's additive identity: the first term keeps its sign
                             push(p)
                         p._pending += 1
+                    elif p.grad == 0.0:
+                        p.grad = -0.0  # a leaf without a gradient yet (+0.0 or -0.0): the same
             # 2. chain rule from the output down: a node's grad is complete once all
             #    its consumers have been processed, and only then is it passed on
             if not self._prev:

@@ -189,7 +189,7 @@ def explain(root: Value, inputs: Iterable[Value] | None = None) -> Explanation:
                 continue
             local = local_derivative(node, i)  # the engine's own, with its error where there is none
             product = upstream * local
-            total = grad.get(id(p), 0.0) + product
+            total = grad.get(id(p), -0.0) + product  # -0.0: the first term keeps its sign
             grad[id(p)] = total
             seen[id(p)] = seen.get(id(p), 0) + 1
             rule = rule_text(spec, i, [names[index[id(a)]] for a in node.parents])

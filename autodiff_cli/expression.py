@@ -91,7 +91,7 @@ class Expression:
                 grads[name] = duals[self.root].tangent
         else:
             for leaf in self.variables.values():
-                leaf.grad = 0.0
+                leaf.grad = -0.0  # IEEE's additive identity: a derivative of -0.0 keeps its sign
             others = [leaf for n, leaf in self.variables.items() if n not in names] if wrt is not None else None
             if others:
                 with constants_for_now(others):  # --wrt x: y is a number here, as in forward mode

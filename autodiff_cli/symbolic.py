@@ -668,13 +668,14 @@ def hessian(
         try:
             evaluate(first)
             for leaf in leaves:
-                leaf.grad = 0.0
+                leaf.grad = -0.0  # IEEE's additive identity: a second derivative of -0.0 keeps its sign
+            reached = {id(node) for node in topological_order(first)}
             with constants_for_now(others):  # only the named variables: the others are numbers here
                 first.backward()
         except MathError as error:
             raise MathError(error.op, f"no second derivative with respect to {names[i]}: {error.message}") from None
         for j in range(i, n):
-            g = leaves[j].grad
+            g = leaves[j].grad if id(leaves[j]) in reached else 0.0  # not reached: the derivative is 0
             if not math.isfinite(g):
                 raise MathError("backward", f"overflow: a second derivative ({names[i]}, {names[j]}) is too large")
             matrix[i][j] = matrix[j][i] = g
