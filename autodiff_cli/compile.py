@@ -203,8 +203,7 @@ def _template(op: str, k: int) -> tuple[str, str]:
     arguments, which may have been computed already; "plain": only arithmetic,
     to fold if an argument is a number; "rewrite": powers or calls to rewrite.
     """
-    tree = ops.OPS[op].grad_trees[k]
-    text = ops.formula_to_python(tree, _PLACEHOLDER, lambda f: f"_f_{f}")
+    text = ops.OPS[op].rule_python(k, _PLACEHOLDER, lambda f: f"_f_{f}")  # with the op's conventions
     body = ast.parse(text, mode="eval").body
     if isinstance(body, ast.Name | ast.Constant):
         return text, "atom"
@@ -215,6 +214,33 @@ def _template(op: str, k: int) -> tuple[str, str]:
         return text, "call"
     calls = any(isinstance(n, ast.Call | ast.Pow) for n in ast.walk(body))
     return text, "rewrite" if calls else "plain"
+
+
+def _decided(test: ast.expr) -> bool | None:
+    """The truth of a convention's test when its numbers decide it (3.0 == 0.0; 2.0 == 0.0 and v0 >= 0.0), else None."""
+    if isinstance(test, ast.BoolOp):
+        parts = [_decided(v) for v in test.values]
+        stop = isinstance(test.op, ast.Or)  # the value that decides: True for `or`, False for `and`
+        if stop in parts:
+            return stop
+        return None if None in parts else not stop
+    if not isinstance(test, ast.Compare):
+        return None
+    operands = [_signed_number(n) for n in (test.left, *test.comparators)]
+    if None in operands:
+        return None  # a variable's value decides, at run time
+    return all(_COMPARE[type(op)](a, b) for op, a, b in zip(test.ops, operands, operands[1:], strict=False))
+
+
+_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+            ast.Gt: operator.gt, ast.GtE: operator.ge}
+
+
+def _signed_number(node: ast.expr) -> float | None:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _signed_number(node.operand)
+        return None if inner is None else -inner
+    return _number(node)
 
 
 def _number(node: ast.expr) -> float | None:
@@ -333,6 +359,11 @@ class _Writer:
         if isinstance(node, ast.UnaryOp):
             node.operand = self._rewrite(node.operand, prelude, derivative)
             return node
+        if isinstance(node, ast.IfExp):  # an op's convention (pow at 0): decided now if its test has numbers only
+            known = _decided(node.test)
+            if known is not None:
+                return self._rewrite(node.body if known else node.orelse, prelude, derivative)
+            return node  # kept whole: the rule runs only where the test is false
         if isinstance(node, ast.Call):
             node.args = [self._rewrite(a, prelude, derivative) for a in node.args]
             assert isinstance(node.func, ast.Name)

@@ -28,8 +28,8 @@ def _compile_partials(spec: ops.Op) -> tuple[Callable[..., float], ...]:
     params = ", ".join((*ops.ARG_NAMES[: spec.arity], ops.RESULT_NAME))
     namespace: dict = {f"_f_{k}": f for k, f in ops.FLOAT_FUNCTIONS.items()}
     funcs = []
-    for i, tree in enumerate(spec.grad_trees):
-        src = ops.formula_to_python(tree, names, lambda f: f"_f_{f}")
+    for i in range(spec.arity):
+        src = spec.rule_python(i, names, lambda f: f"_f_{f}")  # with the op's conventions (pow at 0)
         # Generated from the op table's own formulas, never from user text.
         code = compile(f"def d({params}):\n    return {src}\n", f"<d {spec.name}/d arg {i}>", "exec")
         local: dict = {}

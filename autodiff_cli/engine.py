@@ -49,7 +49,9 @@ def _compile_backward(spec: ops.Op) -> Callable:
     For `mul` it is:  g = node.grad; a0, a1 = node._prev; x = a0.data; y = a1.data;
     d0 = g * (y); d1 = g * (x); a0.grad += d0; a1.grad += d1
     """
-    used = {n.id for t in spec.grad_trees for n in ast.walk(t) if isinstance(n, ast.Name)}
+    names = {n: n for n in (*ops.ARG_NAMES, ops.RESULT_NAME)}
+    sources = [spec.rule_python(i, names, lambda f: f"_f_{f}") for i in range(spec.arity)]
+    used = {n.id for src in sources for n in ast.walk(ast.parse(src, mode="eval")) if isinstance(n, ast.Name)}
     parents = [f"a{i}" for i in range(spec.arity)]
     lines = ["def backward(node):", "    g = node.grad", f"    {', '.join(parents)}, = node._prev"]
     for i, arg in enumerate(ops.ARG_NAMES[: spec.arity]):
@@ -57,10 +59,8 @@ def _compile_backward(spec: ops.Op) -> Callable:
             lines.append(f"    {arg} = a{i}.data")
     if ops.RESULT_NAME in used:
         lines.append(f"    {ops.RESULT_NAME} = node.data")
-    names = {n: n for n in (*ops.ARG_NAMES, ops.RESULT_NAME)}
     updates = []
-    for i, tree in enumerate(spec.grad_trees):
-        src = ops.formula_to_python(tree, names, lambda f: f"_f_{f}")
+    for i, src in enumerate(sources):
         if src == "0.0":  # sign, step: a zero still flows back, so that every leaf reached gets a term
             updates.append(f"a{i}.grad += 0.0 * g")
             continue
@@ -340,12 +340,16 @@ def _backward_carefully(node: Value) -> None:
 def local_derivative(node: Value, i: int) -> float:
     """d node / d (argument i) at the values the graph holds: the op table's rule, evaluated once.
 
-    The slow, careful path (errors, explanations): a MathError 'no derivative: ...'
-    names the operation and the argument where the rule has no value.
+    The slow, careful path (errors, explanations): the op's convention where one
+    applies (pow's exponent at a zero base), else the rule; where the rule has no
+    value, a MathError 'no derivative: ...' names the operation and the argument.
     """
     spec = node._op.spec
     args = [p.data for p in node._prev]
     env = {n: Value(a) for n, a in zip(ops.ARG_NAMES, args, strict=False)} | {ops.RESULT_NAME: Value(node.data)}
+    value = spec.convention(args, i)  # pow's exponent at a zero base, ...: tested first, as the fast path does
+    if value is not None:
+        return value
     try:
         return apply_formula(spec.grad_trees[i], env, Value.apply).data
     except (ArithmeticError, ValueError):

@@ -160,6 +160,10 @@ class Op:
     lazy: tuple[int, ...] = ()  # arguments whose derivative is computed only when they need one
     variadic: bool = False  # a call takes 2 or more arguments, folded from the left
     roles: tuple[str, ...] = ()  # what the arguments are called in messages ("base", "exponent")
+    # Where a derivative rule has no value but a limit gives the derivative (as PyTorch has it):
+    # (argument, condition over x and y, the derivative there).  Consulted only when the rule fails,
+    # so the fast paths are unchanged: pow's exponent rule out * log(x) at x = 0, for instance.
+    conventions: tuple[tuple[int, str, float], ...] = ()
 
     @cached_property
     def grad_trees(self) -> tuple[ast.expr, ...]:
@@ -192,6 +196,32 @@ class Op:
         """The error for a derivative (by argument i) that does not exist at these arguments."""
         where = f" with respect to its {self.role(i)}" if self.arity > 1 else ""
         return MathError(self.name, f"no derivative: {self.call_text(*args)} is not differentiable{where}")
+
+    @cached_property
+    def _convention_tests(self) -> tuple[tuple[int, ast.expr, float, str], ...]:
+        """The conventions with their conditions parsed and checked (on first use)."""
+        return tuple((i, parse_condition(when, self.arity), float(value), when) for i, when, value in self.conventions)
+
+    def convention(self, args: tuple[float, ...] | list[float], i: int) -> float | None:
+        """The derivative by argument i where its rule has no value but a convention gives one, else None."""
+        env = dict(zip(ARG_NAMES, args, strict=False))
+        for k, test, value, _ in self._convention_tests:
+            if k == i and condition_holds(test, env):
+                return value
+        return None
+
+    def rule_python(self, i: int, names: dict[str, str], call: Callable[[str], str]) -> str:
+        """Python source of the derivative by argument i, its conventions first: `0.0 if x == 0.0 else (...)`.
+
+        What the fast paths compile (engine, forward mode, compiler): the conventions are tested before
+        the rule, so every path gives the same number, and the rule is not evaluated where it fails.
+        """
+        src = formula_to_python(self.grad_trees[i], names, call)
+        for k, _, value, when in reversed(self._convention_tests):
+            if k == i:
+                test = formula_to_python(ast.parse(when, mode="eval").body, names, call)
+                src = f"{value!r} if {test} else ({src})"
+        return src
 
     def grad_text(self, i: int) -> str:
         """The derivative rule for argument i in the project's syntax, 'out' spelt out."""
@@ -240,7 +270,9 @@ _TABLE: list[Op] = [
         "pow", 2, _pow, ("y * x ** (y - 1)", "out * log(x)"),
         "power x^y (also x**y and pow(x, y)); right-associative, binds tighter than unary minus",
         symbol="^", precedence=4, right_assoc=True, lazy=(1,), roles=("base", "exponent"),
-        note="a negative base needs a whole exponent; the exponent's derivative needs x > 0",
+        note="a negative base needs a whole exponent; the exponent's derivative needs x > 0, except that "
+        "d/dy = 0 at x = 0 for y >= 0 (0^y is 0 for y > 0) and d/dx = 0 for y = 0 (x^0 is 1), as in PyTorch",
+        conventions=((0, "y == 0", 0.0), (1, "x == 0 and y >= 0", 0.0)),
     ),
     # functions
     Op("exp", 1, math.exp, ("out",), "e to the power x"),
@@ -312,6 +344,46 @@ def parse_formula(src: str, arity: int, functions: set[str]) -> ast.expr:
         elif isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
             raise ValueError(f"formula {src!r}: only numbers are allowed as constants")
     return tree.body
+
+
+_COMPARE: dict[type, Callable[[float, float], bool]] = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+    ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+}
+
+
+def parse_condition(src: str, arity: int) -> ast.expr:
+    """A convention's condition: comparisons of the arguments with numbers, joined by `and` / `or`."""
+    tree = ast.parse(src, mode="eval")
+    allowed = (ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.Compare, ast.Name, ast.Constant, ast.Load,
+               ast.UnaryOp, ast.USub, *_COMPARE)
+    for node in ast.walk(tree):
+        if not isinstance(node, allowed):
+            raise ValueError(f"condition {src!r}: {type(node).__name__} is not allowed")
+        if isinstance(node, ast.Name) and node.id not in ARG_NAMES[:arity]:
+            raise ValueError(f"condition {src!r}: unknown name {node.id!r}")
+        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
+            raise ValueError(f"condition {src!r}: only numbers are allowed as constants")
+    return tree.body
+
+
+def condition_holds(tree: ast.expr, env: dict[str, float]) -> bool:
+    """Evaluate a parsed condition on float arguments (a few nodes: walked, never compiled)."""
+    if isinstance(tree, ast.BoolOp):
+        parts = (condition_holds(v, env) for v in tree.values)
+        return all(parts) if isinstance(tree.op, ast.And) else any(parts)
+    assert isinstance(tree, ast.Compare)
+    values = [_operand(n, env) for n in (tree.left, *tree.comparators)]
+    return all(_COMPARE[type(op)](a, b) for op, a, b in zip(tree.ops, values, values[1:], strict=False))
+
+
+def _operand(node: ast.expr, env: dict[str, float]) -> float:
+    if isinstance(node, ast.Name):
+        return env[node.id]
+    if isinstance(node, ast.UnaryOp):
+        return -_operand(node.operand, env)
+    assert isinstance(node, ast.Constant)
+    return float(node.value)
 
 
 def formula_to_python(tree: ast.expr, names: dict[str, str], call: Callable[[str], str]) -> str:
