@@ -24,7 +24,7 @@ from typing import IO
 
 from . import limits
 from .compile import compile_expression
-from .errors import AutodiffError, BindingError, UsageError, listing, shortened
+from .errors import AutodiffError, BindingError, UsageError, json_value_problem, listing, shortened
 from .expression import Expression
 
 __all__ = ["FORMATS", "Summary", "guess_format", "run"]
@@ -144,7 +144,7 @@ def _json_problem(text: str, exc: ValueError) -> str:
         pass
     if isinstance(exc, json.JSONDecodeError):
         return f"not JSON: {exc.msg} (column {exc.colno})"
-    return f"not JSON: {exc}"
+    return f"not a usable JSON object of bindings: {json_value_problem(exc)}"
 
 
 def _error_body(message: str, kind: str = "InputError") -> dict:

@@ -10,6 +10,20 @@ def listing(names: list[str], limit: int = 5) -> str:
     return f"{', '.join(names[:limit])} and {len(names) - limit:,} more"
 
 
+def json_value_problem(exc: ValueError) -> str:
+    """Plain words for a ValueError of json.loads that is not a syntax error: an integer too long to read.
+
+    Python refuses to turn more than 4,300 digits into an int (sys.set_int_max_str_digits);
+    its message would send the user to that setting, but no double has so many digits anyway.
+    """
+    text = str(exc)
+    if "integer string conversion" in text:
+        digits = text.split("value has ", 1)[1].split(" ", 1)[0] if "value has " in text else ""
+        count = f"{int(digits):,} digits" if digits.isdigit() else "thousands of digits"
+        return f"a number with {count}, too long to be a double"
+    return text
+
+
 def shortened(text: str, limit: int = 40, unit: str = "characters") -> str:
     """Text quoted in a message, cut in the middle past `limit` characters: '123456...7890 (400 digits)'."""
     if len(text) <= limit:

@@ -24,7 +24,7 @@ from typing import Any
 
 from . import limits
 from .data import TASKS, Scaling
-from .errors import DataError, MathError
+from .errors import DataError, MathError, json_value_problem, shortened, visible
 from .nn import ACTIVATIONS, MLP
 from .training import Trained
 
@@ -62,14 +62,37 @@ def to_json(trained: Trained) -> dict[str, Any]:
     return doc
 
 
+class _RepeatedKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key given twice (json's own rule is: the last one wins)."""
+    doc = dict(pairs)
+    if len(doc) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKey(shortened(visible(key)))
+            seen.add(key)
+    return doc
+
+
 def load_model(text: str, source: str) -> Trained:
     """Read and check a model file; anything that is not a model of a consistent shape is a DataError."""
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=_object_without_repeats)
+    except _RepeatedKey as repeated:
+        raise DataError(f'{source} is not a valid model file: the key "{repeated.key}" appears twice in one '
+                        f"object (which value is meant?)") from None
     except json.JSONDecodeError as exc:
         raise DataError(f"{source} is not a model file: not JSON ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:
         raise DataError(f"{source} is not a model file: its JSON is nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise DataError(f"{source} is not a valid model file: {json_value_problem(exc)}") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise DataError(f'{source} is not an autodiff model file (it has no "format": "{FORMAT}")')
     if type(doc.get("version")) is not int or doc["version"] != VERSION:  # true == 1 in Python, not in JSON
