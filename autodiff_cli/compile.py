@@ -498,10 +498,9 @@ class _Writer:
                 elif how == "rewrite" or (how == "plain" and literal_args):
                     local = self._code(local, prelude, derivative=True)
                 bwd += prelude
-                if local == "0.0" and _number(ast.parse(template, mode="eval").body) == 0.0:
-                    continue  # sign, step: nothing flows back
-                # a derivative that is 0.0 only because an argument is (the 0 of 0*f) still flows back,
-                # as in the engine: f's own derivative may be undefined there, and then so is the gradient
+                # a derivative that is 0.0 (sign, step; or only because an argument is, the 0 of 0*f) still
+                # flows back, as in the engine: 0.0 * g keeps IEEE's sign (sign(x)*-1 gives -0.0), and f's own
+                # derivative may be undefined there, and then so is the gradient
                 if local == "1.0":
                     term = g
                 elif local == "-1.0":

@@ -129,3 +129,14 @@ def test_dual_numbers_keep_the_sign_and_constants_carry_nothing():
     assert negative_zero((Dual(-0.0) * Dual(1.0, 1.0)).tangent)
     c = Dual(2.0) * Dual(3.0)
     assert positive_zero(c.tangent) and not c.varies
+
+
+@pytest.mark.parametrize("text", ["sign(x)*-1", "step(x)*-2", "x*y", "x^2*y"])
+def test_batch_and_one_point_give_the_same_zeros_to_the_sign(text):
+    # sign(x)*-1: d/dx = 0 (the rule) times -1 = -0.0 by IEEE's product rule of signs
+    point = {"x": -0.0, "y": 1.0} if "y" in text else {"x": 1.0}
+    single = json.loads(run("grad", text, *(f"{k}={v!r}" for k, v in point.items()), "--json").output)
+    batch = run("grad", text, "--input", "-", input=json.dumps(point) + "\n")
+    assert json.dumps(single["gradient"]) == json.dumps(json.loads(batch.output.splitlines()[0])["gradient"])
+    if text == "sign(x)*-1":
+        assert negative_zero(single["gradient"]["x"])
