@@ -365,3 +365,22 @@ def test_single_use_temporaries_move_only_where_that_changes_nothing(statements,
         assert not any(line.startswith(start) for line in out), out
     for args in [(1.5, -2.25, 3.0), (1e308, 1e308, 0.5), (0.1, 0.7, 9.0)]:
         assert run_statements(out, *args) == run_statements(statements, *args)
+
+
+@pytest.mark.parametrize("text", ["step(sqrt(x))", "step(sqrt(x))*x", "sign(asin(x))"])
+def test_a_path_through_sign_or_step_still_fails_where_the_engine_has_no_derivative(text):
+    """sign and step pass nothing back, but the engine still computes their argument's local derivatives
+    (times 0) and finds none at x = 0 (or 1 for asin): the compiled gradient must fail there too, not
+    answer 0 (the batch runner then reports the engine's error, as a single point does)."""
+    expr = parse(text)
+    at = 1.0 if "asin" in text else 0.0
+    with pytest.raises(MathError, match="no derivative"):
+        expr.gradient({"x": at})
+    compiled = compile_expression(expr)
+    try:
+        result = compiled.gradient(at)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return
+    assert not all(math.isfinite(r) for r in result), result
+    # away from the point both agree: d/dx step(sqrt(x)) * x is step(sqrt(x)) = 1 at 2
+    assert compile_expression(parse("step(sqrt(x))*x")).gradient(2.0) == (2.0, 1.0)
