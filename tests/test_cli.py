@@ -234,6 +234,7 @@ ERRORS = [
     (["eval", "x", "x=nan"], 2, "must be a finite number"),
     (["eval", "x", "x=abc"], 2, "must be a number"),
     (["eval", "x", "--x"], 2, "--x needs a value"),
+    (["eval", "x", "--2"], 2, "'2' is not a variable name"),  # not "--2 needs a value, as in ... 2=2"
     (["eval", "x", "--x", "log(0)"], 2, "the value of x cannot be computed: log(0) is undefined"),
     (["eval", "x*pi", "x=1", "pi=3"], 2, "pi is a constant"),
     (["eval", "x", "x=1", "x=2"], 2, "x is given twice"),
@@ -375,3 +376,11 @@ def test_an_expression_starting_with_minus_is_never_an_option():
 def test_a_parse_error_in_an_expression_starting_with_minus_points_at_the_right_column():
     result = run("eval", "-x*", "x=1", "--json")
     assert json.loads(result.stdout)["error"]["column"] == 4
+
+
+@pytest.mark.parametrize("text, value", [("--(x)", "3.0"), ("--x^2", "9.0"), ("--2", "2.0"), ("---x", "-3.0")])
+def test_an_expression_starting_with_two_minus_signs_is_not_a_binding(text, value):
+    """--x binds x, but --(x) and --x^2 cannot be bindings: before the expression they are the expression."""
+    result = run("eval", text, "x=3") if "x" in text else run("eval", text)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == value + "\n"

@@ -71,8 +71,11 @@ def read_calls(args: Sequence[str], many: bool = True,
     i = 0
     while i < len(args):
         arg = args[i]
-        if arg.startswith("--") and len(arg) > 2:
+        # --x 2 and --x=2 bind x; before the expression, '--' and no name (--(x), --2, --x^2) is the expression
+        if arg.startswith("--") and len(arg) > 2 and (expressions or arg[2:].partition("=")[0].strip().isidentifier()):
             name, eq, text = arg[2:].partition("=")
+            if not name.strip().isidentifier():
+                raise UsageError(f"{name.strip()!r} is not a variable name (bindings look like x=2 or --x 2)")
             if not eq:
                 if i + 1 >= len(args):
                     if name in _option_names():
