@@ -98,7 +98,7 @@ def smooth_difference(reference, env, name):
     return fine if math.isclose(coarse, fine, rel_tol=1e-6, abs_tol=1e-9) else None
 
 
-@given(expressions(wide=False), points())
+@given(expressions(wide=False), points(moderate=True))
 def test_reverse_forward_compiled_and_differences_agree_where_smooth(generated, env):
     text, reference = generated
     expr = parse(text)
@@ -120,10 +120,11 @@ def test_reverse_forward_compiled_and_differences_agree_where_smooth(generated, 
     assert math.isclose(engine_val, value, rel_tol=1e-9, abs_tol=1e-12)
     assert math.isclose(compiled_value, engine_val, rel_tol=1e-12, abs_tol=1e-300)
     scale = 1e-6 * (1 + abs(value))
+    ulps = 1e-12 * (1 + abs(value) + max((abs(g) for g in reverse.values()), default=0.0))  # cancelling terms
     for name, g in zip(compiled.wrt, compiled_grads, strict=True):
         assert math.isclose(reverse[name], numeric[name], rel_tol=1e-5, abs_tol=scale), (name, text)
-        assert math.isclose(forward[name], reverse[name], rel_tol=1e-12, abs_tol=1e-12), (name, text)
-        assert math.isclose(g, reverse[name], rel_tol=1e-12, abs_tol=1e-12), (name, text)
+        assert math.isclose(forward[name], reverse[name], rel_tol=1e-12, abs_tol=ulps), (name, text)
+        assert math.isclose(g, reverse[name], rel_tol=1e-12, abs_tol=ulps), (name, text)
 
 
 @given(expressions(), points() | wide_points)
@@ -136,7 +137,13 @@ def test_forward_mode_agrees_with_reverse_mode_everywhere(generated, env):
         value, reverse = expr.gradient(bindings)
     except MathError:
         assume(False)
-    forward_value, forward = expr.gradient(bindings, mode="forward")
+    try:
+        forward_value, forward = expr.gradient(bindings, mode="forward")
+    except MathError as error:
+        # a tangent may overflow where no adjoint does: x*(1e308*3^x) at x = 0 has the derivative 1e308, but the
+        # tangent of 1e308*3^x is 1e308*log(3), over the largest double.  Only an overflow, never a domain error
+        assert error.message.startswith("overflow"), (text, env, error.message)
+        return
     assert forward_value == value
     for name in reverse:
         assert math.isclose(forward[name], reverse[name], rel_tol=1e-12, abs_tol=1e-300), (name, text, env)
@@ -175,8 +182,13 @@ def test_compiled_module_matches_the_engine_and_fails_where_it_fails(generated, 
     assert got[0] == value or (got[0] == 0 and value == 0), (text, env)
     if got_value is not None and math.isfinite(got_value):
         assert got_value == value, (text, env)
+    if not all(v == 0 or 1e-3 <= abs(v) <= 1e3 for v in args):
+        return  # near 0 or far out, a derivative that cancels (x/x at 1e-260: 1e260 - 1e260) is all rounding
+    # a few ulps of the terms that are added up, which are about as large as the value or the derivatives
+    # (sinh(tanh(y)/tanh(y)): 0 in the engine, -1.9e-16 compiled, from terms of about 1)
+    scale = 1e-12 * (1 + abs(value) + max((abs(g) for g in grads.values()), default=0.0))
     for name, g in zip(compiled.wrt, got[1:], strict=True):
-        assert math.isclose(g, grads[name], rel_tol=1e-12, abs_tol=1e-300), (name, text, env, g, grads[name])
+        assert math.isclose(g, grads[name], rel_tol=1e-12, abs_tol=scale), (name, text, env, g, grads[name])
 
 
 @given(expressions(), points() | wide_points)
