@@ -384,3 +384,11 @@ def test_an_expression_starting_with_two_minus_signs_is_not_a_binding(text, valu
     result = run("eval", text, "x=3") if "x" in text else run("eval", text)
     assert result.exit_code == 0, result.output
     assert result.stdout == value + "\n"
+
+
+def test_a_lone_surrogate_that_is_no_escaped_byte_is_a_usage_error():
+    """argv's invalid bytes arrive as \udc80-\udcff; a Python caller can pass any surrogate (found by
+    tests/test_properties_cli.py: eval '\ud800' was an internal error)."""
+    result = CliRunner().invoke(cli, ["eval", "\ud800"])
+    assert result.exit_code == 2
+    assert result.stderr == "Error: the expression is not valid text (a lone surrogate at character 1)\n"

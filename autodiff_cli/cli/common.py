@@ -121,8 +121,12 @@ def _utf8(text: str, what: str = "the expression") -> str:
     """An argument as given, or a usage error if its bytes were not UTF-8 (Python keeps them as surrogates)."""
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:
-        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as bad:
+        try:
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate that is no escaped byte ('\ud800' from a Python caller)
+            where = bad.start + 1
+            raise UsageError(f"the expression is not valid text (a lone surrogate at character {where})") from None
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as exc:
