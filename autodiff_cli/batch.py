@@ -18,6 +18,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import IO
@@ -233,13 +234,25 @@ def run(
     loop = _jsonl_rows if input_format == "jsonl" else _csv_rows
     buffer: list[str] = []
     try:
-        return loop(evaluator, out, source, write, buffer, fail_fast, progress)
+        with csv_field_limit(limits.get("line")):  # the line limit is the only one on a CSV field
+            return loop(evaluator, out, source, write, buffer, fail_fast, progress)
     finally:
         if buffer:  # the loop stopped on an unexpected error: the records made so far still go out
             write("".join(buffer))
 
 
 _SKIP = 1 << 16  # bytes read at a time while skipping the rest of a line over the limit
+
+
+@contextmanager
+def csv_field_limit(size: int) -> Iterator[None]:
+    """Let the csv module read fields up to `size` characters (its own default, 131,072, is not our limit)."""
+    saved = csv.field_size_limit()
+    csv.field_size_limit(size)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(saved)
 
 
 class _Lines:
@@ -253,6 +266,7 @@ class _Lines:
         self.source = source
         self.limit = limit
         self.skipped = 0
+        self.skip_long = True  # False: a line over the limit is not read to its end (a CSV header: refused at once)
 
     def __iter__(self) -> Iterator[bytes | None]:
         limit = self.limit
@@ -271,6 +285,10 @@ class _Lines:
                 if not line:
                     return
                 yield line
+                continue
+            if not self.skip_long:
+                self.skipped = len(line)  # limit + 1: more than the limit, however long the rest
+                yield None
                 continue
             total = len(line)
             while True:  # the rest of the line, in bounded pieces
@@ -456,6 +474,7 @@ def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[
               fail_fast: bool, progress: Callable[[int, int], object] | None) -> Summary:
     summary = Summary()
     counter = _Counter(source)
+    counter.source.skip_long = False  # a header line that never ends is refused as soon as it passes the limit
     reader = csv.reader(counter.lines(), strict=True)
     try:
         header = next(reader)
@@ -468,7 +487,8 @@ def _csv_rows(ev: _Evaluator, out: _Output, source: IO[bytes], write: Callable[[
     except csv.Error as exc:
         raise UsageError(f"the CSV header cannot be read: {exc}") from None
     if counter.too_long is not None:
-        raise limits.error("line", f"the CSV header's line is {counter.too_long:,} bytes long")
+        raise limits.error("line", f"the CSV header's line is more than {counter.source.limit:,} bytes long")
+    counter.source.skip_long = True
     if counter.bad_byte is not None:
         raise UsageError(f"the CSV header is not UTF-8 text (byte {counter.bad_byte} of its line)")
     header = [h.strip() for h in header]

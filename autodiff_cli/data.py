@@ -71,6 +71,7 @@ def read_table(text: str, source: str) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows, lines = [], []
+    saved = csv.field_size_limit(max(len(text), 1))  # the file limit (on the whole text) is the only one on a field
     try:
         start = 1
         for record in reader:
@@ -91,6 +92,8 @@ def read_table(text: str, source: str) -> Table:
             lines.append(line)
     except csv.Error as exc:
         raise DataError(f"{source}, line {reader.line_num}: not valid CSV ({exc})") from None
+    finally:
+        csv.field_size_limit(saved)
     if header is None:
         raise DataError(f"{source} is empty: it needs a header line with the column names, then rows")
     if not rows:

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from . import ops
+from . import limits, ops
 from .dual import jvp
 from .engine import Value, constants_for_now, forward, topological_order
 from .errors import BindingError, MathError, UsageError, listing
@@ -85,6 +85,11 @@ class Expression:
         self.check_bindings(bindings, names)
         value = self._forward(bindings)  # bindings checked just above
         if mode == "forward":
+            limits.check_work(
+                len(names) * len(self.order) * limits.FORWARD,
+                f"forward mode is {len(names):,} passes over {len(self.order):,} nodes",
+                "reverse mode (the default) gives every derivative in one pass",
+            )
             grads = {}
             for name in names:
                 duals = jvp(self.order, {self.variables[name]: 1.0})

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .errors import LimitError, UsageError
 
-__all__ = ["LIMITS", "Limit", "check", "get", "raised", "set"]
+__all__ = ["LIMITS", "Limit", "check", "check_environment", "get", "raised", "set"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,15 @@ class Limit:
     description: str
 
     def hint(self) -> str:
+        if self.name in _overrides:
+            return f"set to {_overrides[self.name]:,} by the program with limits.set or limits.raised"
         return f"set {self.env} to raise it"
+
+    def unit_for(self, count: int) -> str:
+        """' bytes', ' byte' for 1, or '' for a limit without a unit."""
+        if not self.unit:
+            return ""
+        return f" {self.unit[:-1]}" if count == 1 and self.unit.endswith("s") else f" {self.unit}"
 
 
 LIMITS: dict[str, Limit] = {
@@ -46,7 +54,15 @@ LIMITS: dict[str, Limit] = {
         Limit("nodes", 20_000, "AUTODIFF_MAX_NODES", "nodes",
               "operations, numbers and variables in the graph of an expression"),
         Limit("order", 10, "AUTODIFF_MAX_ORDER", "", "order of a derivative printed by diff --order"),
-        Limit("output", 1_000_000, "AUTODIFF_MAX_OUTPUT", "characters", "length of a derivative printed by diff"),
+        Limit("output", 1_000_000, "AUTODIFF_MAX_OUTPUT", "characters",
+              "length of everything diff prints (all the derivatives)"),
+        Limit("work", 10_000_000, "AUTODIFF_MAX_WORK", "steps",
+              "work of passes over a graph: forward mode, Hessian rows, check's evaluations, "
+              "nodes built by symbolic derivatives (diff, hessian)"),
+        Limit("cells", 500_000, "AUTODIFF_MAX_CELLS", "cells",
+              "numbers in a printed matrix (hessian, jacobian, check --order 2)"),
+        Limit("picture", 200, "AUTODIFF_MAX_PICTURE", "nodes",
+              "nodes of a graph drawn as a picture by Graphviz (graph --format svg/png/pdf, notebooks)"),
         Limit("line", 1_048_576, "AUTODIFF_MAX_LINE", "bytes", "length of a line of batch input (--input)"),
         Limit("file", 104_857_600, "AUTODIFF_MAX_FILE", "bytes", "size of a data or model file (train, predict)"),
         Limit("parameters", 1_000_000, "AUTODIFF_MAX_PARAMETERS", "parameters",
@@ -70,15 +86,30 @@ def get(name: str) -> int:
         return _overrides[name]
     limit = _limit(name)
     text = os.environ.get(limit.env)
-    if text is None or not text.strip():
+    if text is None:
         return limit.default
-    try:
-        value = int(text.strip())
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise UsageError(f"{limit.env} must be a positive whole number, not {text!r}")
-    return value
+    return _parse(limit.env, text)
+
+
+_PREFIX = "AUTODIFF_MAX_"
+
+
+def _parse(env: str, text: str) -> int:
+    """A variable's value: ASCII digits only (no sign, spaces, underscores or other scripts' digits), over 0."""
+    if not (text.isascii() and text.isdigit()) or int(text) == 0:
+        raise UsageError(f"{env} must be a positive whole number (digits 0-9 only), not {text!r}")
+    return int(text)
+
+
+def check_environment() -> None:
+    """UsageError for any AUTODIFF_MAX_* variable that is not a limit's or holds a bad value (the CLI's first step)."""
+    names = {limit.env: limit for limit in LIMITS.values()}
+    for env, text in sorted(os.environ.items()):
+        if not env.startswith(_PREFIX):
+            continue
+        if env not in names:
+            raise UsageError(f"{env} is not a limit's variable: they are {', '.join(names)}")
+        _parse(env, text)
 
 
 def set(name: str, value: int | None) -> None:
@@ -105,11 +136,11 @@ def raised(**values: int) -> Iterator[None]:
             set(name, value)
 
 
-def check(name: str, size: int, what: str) -> None:
+def check(name: str, size: int, what: str, advice: str = "") -> None:
     """LimitError if size is over the limit; `what` says what was measured: 'the expression is {size} long'."""
     limit = get(name)
     if size > limit:
-        raise error(name, what.format(size=f"{size:,}"), limit)
+        raise error(name, what.format(size=f"{size:,}"), limit, advice)
 
 
 def check_network(sizes: list[int]) -> None:
@@ -118,9 +149,19 @@ def check_network(sizes: list[int]) -> None:
     check("parameters", count, "the network has {size} weights and biases")
 
 
-def error(name: str, what: str, limit: int | None = None) -> LimitError:
-    """The error for going over a limit: what was found, the limit and how to raise it."""
+def error(name: str, what: str, limit: int | None = None, advice: str = "") -> LimitError:
+    """The error for going over a limit: what was found, the limit, how to raise it and (advice) a way around it."""
     spec = _limit(name)
     limit = get(name) if limit is None else limit
-    unit = f" {spec.unit}" if spec.unit else ""
-    return LimitError(f"{what}; the limit is {limit:,}{unit} ({spec.hint()})")
+    around = f"; {advice}" if advice else ""
+    return LimitError(f"{what}; the limit is {limit:,}{spec.unit_for(limit)} ({spec.hint()}){around}")
+
+
+# What a step of `work` is: the cost of one node in one pass, measured (benchmarks/bench_hostile.py) in
+# units of a float evaluation of one node, about 0.3 microseconds in CPython 3.11.
+EVALUATE, BACKWARD, FORWARD, BUILD = 1, 2, 10, 200
+
+
+def check_work(steps: int, what: str, advice: str) -> None:
+    """LimitError if `steps` of work (passes x nodes x cost per node) is over the `work` limit, before doing it."""
+    check("work", steps, what + " ({size} steps)", advice)

@@ -287,7 +287,11 @@ def _table(
 
 # -- Jupyter ------------------------------------------------------------------------
 
-NOTEBOOK_MAX_NODES = 300  # a bigger graph is not a picture anyone can read
+def _picture_limit() -> int:
+    """The `picture` limit: Graphviz's dot takes seconds past it (and nobody can read the picture)."""
+    from . import limits
+
+    return limits.get("picture")
 
 
 def notebook_svg(root: Value) -> str | None:
@@ -299,7 +303,7 @@ def notebook_svg(root: Value) -> str | None:
     if program is None:
         return None
     order = topological_order(root)
-    if len(order) > NOTEBOOK_MAX_NODES:
+    if len(order) > _picture_limit():
         return None
     import subprocess
 
@@ -322,7 +326,7 @@ def notebook_html(root: Value) -> str | None:
     from rich.console import Console
 
     console = Console(width=120, color_system=None, record=True, file=_Discard())
-    console.print(graph_tree(root, with_values=True, max_nodes=NOTEBOOK_MAX_NODES))
+    console.print(graph_tree(root, with_values=True, max_nodes=_picture_limit()))
     return f"<pre>{html.escape(console.export_text())}</pre>"
 
 
@@ -330,7 +334,7 @@ def notebook_svg_possible(root: Value) -> bool:
     from . import export
     from .engine import topological_order
 
-    return export.dot_program() is not None and len(topological_order(root)) <= NOTEBOOK_MAX_NODES
+    return export.dot_program() is not None and len(topological_order(root)) <= _picture_limit()
 
 
 class _Discard:

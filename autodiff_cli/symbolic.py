@@ -75,6 +75,9 @@ class Builder:
     """Makes simplified, shared nodes.  Use one builder for a whole derivation."""
 
     def __init__(self) -> None:
+        # the nodes a derivation may build, from the `work` limit: it stops as the graphs grow, not after
+        self._budget = limits.get("work") // limits.BUILD
+        self._base = 0  # nodes not counted: the expression itself, rebuilt (see start_counting)
         self._memo: dict[tuple, Value] = {}
         self._serial: dict[int, int] = {}  # when each node was first seen: a canonical order of factors
         self._nonzero: dict[int, Value] = {}  # nodes known not to be 0 where the function is defined
@@ -88,6 +91,7 @@ class Builder:
         key = ("const", repr(c), name)
         v = self._memo.get(key)
         if v is None:
+            self._spend()
             v = self._memo[key] = Value.constant(c, name)
             self._serial[id(v)] = len(self._serial)
         return v
@@ -96,9 +100,22 @@ class Builder:
         key = (op, *(id(a) for a in args))
         v = self._memo.get(key)
         if v is None:
+            self._spend()
             v = self._memo[key] = Value.node(op, args)
             self._serial[id(v)] = len(self._serial)
         return v
+
+    def _spend(self) -> None:
+        if len(self._memo) - self._base >= self._budget:
+            raise limits.error(
+                "work",
+                f"the derivatives grow past {self._budget:,} nodes ({limits.BUILD} steps each)",
+                advice="ask for a lower --order, or fewer variables with --wrt",
+            )
+
+    def start_counting(self) -> None:
+        """Count the nodes built from now on against the budget (the rebuilt expression is bounded by `nodes`)."""
+        self._base = len(self._memo)
 
     def _rank(self, v: Value) -> tuple[int, int]:
         """Sort key of a factor: variables first, then in the order nodes were first seen."""
@@ -537,6 +554,8 @@ def to_text(root: Value, max_length: int | None = None) -> str:
     for parts); the length is checked before the text is built.  Variables made
     without a name (Value(2.0)) print as _1, _2, ... in order of appearance.
     """
+    if max_length is None:
+        max_length = limits.get("output")
     order = topological_order(root)
     check_length([root], max_length)
     texts: dict[int, tuple[str, int]] = {}
@@ -547,17 +566,19 @@ def to_text(root: Value, max_length: int | None = None) -> str:
             texts[id(node)] = (f"_{unnamed}", _ATOM)
         else:
             texts[id(node)] = _text(node, texts)
-    return texts[id(root)][0]
+    text = texts[id(root)][0]
+    if len(text) > max_length:
+        raise _too_long(f"{len(text):,}", max_length)
+    return text
 
 
-def check_length(roots: Sequence[Value], max_length: int | None = None) -> None:
-    """LimitError if printing any of the graphs would take more than max_length characters.
+def printed_lengths(roots: Sequence[Value]) -> list[int]:
+    """For each graph, a lower bound on the length of its text (to_text), worked out without building any text.
 
-    The length of each node's text is worked out from its parents' once, over all
-    the graphs together (they share parts), without building any text.
+    Each node's bound comes from its parents' once, over all the graphs together
+    (they share parts): the names and numbers, the operators and the function
+    calls' commas, but no parentheses, so the text is at least that long.
     """
-    if max_length is None:
-        max_length = limits.get("output")
     length: dict[int, int] = {}
     stack = [(r, False) for r in roots]
     while stack:
@@ -569,15 +590,37 @@ def check_length(roots: Sequence[Value], max_length: int | None = None) -> None:
             stack.extend((p, False) for p in node.parents if id(p) not in length)
             continue
         if not node.parents:
-            n = len(node.name) if node.name is not None else len(ops.number_text(node.data))
+            if node.name is not None:
+                n = len(node.name)
+            elif node.is_constant:
+                n = len(ops.number_text(node.data))
+            else:
+                n = 2  # _1
         else:
-            n = sum(length[id(p)] for p in node.parents) + len(node.op) + 6
+            spec = ops.OPS[node.op]
+            n = sum(length[id(p)] for p in node.parents)
+            if spec.symbol is None:
+                n += len(spec.name) + 2 + 2 * (len(node.parents) - 1)
+            elif spec.arity == 1 or node.op == "pow":
+                n += 1
+            else:
+                n += len(spec.symbol) + (2 if spec.precedence == _SUM else 0)
         length[id(node)] = n
-        if n > max_length:
-            raise LimitError(
-                f"the result is too long to print (over {max_length:,} characters); "
-                f"evaluate it at a point with hessian or grad instead ({limits.LIMITS['output'].hint()})"
-            )
+    return [length[id(r)] for r in roots]
+
+
+def check_length(roots: Sequence[Value], max_length: int | None = None) -> None:
+    """LimitError if the graphs' texts together would certainly be longer than max_length (the `output` limit)."""
+    if max_length is None:
+        max_length = limits.get("output")
+    least = sum(printed_lengths(roots))
+    if least > max_length:
+        raise _too_long(f"at least {least:,}", max_length)
+
+
+def _too_long(size: str, max_length: int) -> LimitError:
+    return limits.error("output", f"the derivative would print {size} characters", max_length,
+                        "evaluate it at a point with grad or hessian instead")
 
 
 def _text(node: Value, texts: dict[int, tuple[str, int]]) -> tuple[str, int]:
@@ -635,6 +678,7 @@ def partials(
     b = Builder()
     level: dict[tuple[int, ...], Value] = {(): b.rebuild(root)}
     b.assume_defined(level[()])
+    b.start_counting()
     for _ in range(order):
         following: dict[tuple[int, ...], Value] = {}
         for key, graph in level.items():
@@ -643,8 +687,19 @@ def partials(
             for offset, d in enumerate(gradients(graph, leaves, b)):
                 following[(*key, start + offset)] = d
         level = following
-        check_length(list(level.values()))  # refuse early: each order is longer than the last
     return {tuple(names[i] for i in key): graph for key, graph in level.items()}
+
+
+def count_nodes(roots: Sequence[Value]) -> int:
+    """The nodes of several graphs together (shared parts once)."""
+    seen: set[int] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            stack.extend(p for p in node.parents if id(p) not in seen)
+    return len(seen)
 
 
 def hessian(
@@ -660,8 +715,15 @@ def hessian(
     leaves = [variables[n] for n in names]
     rebuilt = b.rebuild(root)
     b.assume_defined(rebuilt)
+    b.start_counting()
     firsts = gradients(rebuilt, leaves, b)
     n = len(names)
+    size = count_nodes(firsts)  # each row evaluates and runs backward over (part of) these
+    limits.check_work(
+        n * size * (limits.EVALUATE + limits.BACKWARD),
+        f"the Hessian is {n:,} passes over first derivatives of {size:,} nodes",
+        "name fewer variables with --wrt",
+    )
     matrix = [[0.0] * n for _ in range(n)]
     others = [leaf for name, leaf in variables.items() if name not in names]
     for i, first in enumerate(firsts):

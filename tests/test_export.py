@@ -349,7 +349,8 @@ def test_a_dot_that_stops_reading_is_reported(tmp_path):
     fake.chmod(0o755)
     big = "+".join(f"x*{i}" for i in range(3000))  # far more DOT than a pipe holds
     target = tmp_path / "g.svg"
-    result = run("graph", big, "x=1", "--output", str(target), env={"PATH": str(bin_dir)})
+    env = {"PATH": str(bin_dir), "AUTODIFF_MAX_PICTURE": "100000"}  # a picture over the limit, for this test
+    result = run("graph", big, "x=1", "--output", str(target), env=env)
     assert result.exit_code == 1
     assert "Graphviz's dot failed (exit 1): Error: syntax error in line 1" in result.stderr
     assert sorted(os.listdir(tmp_path)) == ["bin"]

@@ -50,13 +50,34 @@ def test_every_limit_has_a_positive_default_and_its_own_variable():
 def test_the_environment_raises_a_limit_and_a_bad_value_is_a_usage_error(monkeypatch):
     monkeypatch.setenv("AUTODIFF_MAX_NODES", "123")
     assert limits.get("nodes") == 123
-    for bad in ("abc", "0", "-5", "1.5"):
+    for bad in ("abc", "0", "00", "-5", "1.5", "", " 5 ", "+5", "1_000", "\u0665", "\uff15"):
         monkeypatch.setenv("AUTODIFF_MAX_NODES", bad)
-        with pytest.raises(UsageError, match=f"AUTODIFF_MAX_NODES must be a positive whole number, not '{bad}'"):
+        with pytest.raises(UsageError, match=re.escape(f"AUTODIFF_MAX_NODES must be a positive whole number "
+                                                       f"(digits 0-9 only), not {bad!r}")):
             limits.get("nodes")
     result = run("eval", "x", "--x", "1", env={"AUTODIFF_MAX_DEPTH": "many"})
     assert result.exit_code == 2
-    assert result.stderr == "Error: AUTODIFF_MAX_DEPTH must be a positive whole number, not 'many'\n"
+    assert result.stderr == ("Error: AUTODIFF_MAX_DEPTH must be a positive whole number (digits 0-9 only), "
+                             "not 'many'\n")
+
+
+def test_every_command_checks_every_limit_variable_at_start():
+    result = run("eval", "1", env={"AUTODIFF_MAX_ORDER": "0"})  # eval never uses the order limit
+    assert result.exit_code == 2
+    assert "AUTODIFF_MAX_ORDER must be a positive whole number" in result.stderr
+    result = run("functions", env={"AUTODIFF_MAX_NODE": "5"})  # a misspelt name
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: AUTODIFF_MAX_NODE is not a limit's variable: they are AUTODIFF_MAX_")
+    assert run("eval", "1", env={"AUTODIFF_MAX_NODES": "7"}).stdout == "1.0\n"
+
+
+def test_a_limit_of_one_has_a_singular_unit_and_a_program_limit_says_so():
+    result = run("eval", "x", "--input", "-", input='{"x": 1}\n', env={"AUTODIFF_MAX_LINE": "1"})
+    assert "the limit is 1 byte (set AUTODIFF_MAX_LINE" in result.stdout
+    with limits.raised(nodes=2), pytest.raises(LimitError) as caught:
+        parse("x+y")
+    assert "the limit is 2 nodes (set to 2 by the program with limits.set or limits.raised)" in str(caught.value)
+    assert "AUTODIFF_MAX_NODES" not in str(caught.value)
 
 
 def test_a_program_sets_a_limit_over_the_environment_and_raised_restores_it(monkeypatch):
@@ -187,12 +208,40 @@ def test_order_at_the_limit_works_and_one_more_is_refused():
 
 
 def test_a_derivative_too_long_to_print_names_its_limit():
-    env = {"AUTODIFF_MAX_OUTPUT": "60"}
+    env = {"AUTODIFF_MAX_OUTPUT": "20"}
     assert run("diff", "x^3*y", "--wrt", "x", env=env).stdout == "3*x^2*y\n"
     result = run("diff", "sin(x)*cos(x)*exp(x)", env=env)
     assert result.exit_code == 2
-    assert "too long to print (over 60 characters)" in result.stderr
-    assert "set AUTODIFF_MAX_OUTPUT to raise it" in result.stderr
+    assert "the limit is 20 characters (set AUTODIFF_MAX_OUTPUT to raise it)" in result.stderr
+
+
+@pytest.mark.parametrize(("expression", "printed"), [
+    ("x^3", "3*x^2"),                                   # d/dx x^3 = 3x^2, by hand: 5 characters
+    ("x*y", "x: y\ny: x"),                              # every line counts, and the newline between them
+    ("x^3*sin(x)", "x^3*cos(x) + 3*x^2*sin(x)"),
+])
+def test_the_output_limit_is_the_whole_printed_length_exactly(expression, printed):
+    at = run("diff", expression, env={"AUTODIFF_MAX_OUTPUT": str(len(printed))})
+    assert at.exit_code == 0 and at.stdout == printed + "\n"
+    over = run("diff", expression, env={"AUTODIFF_MAX_OUTPUT": str(len(printed) - 1)})
+    refused(over, "output", len(printed) - 1)
+    assert f"diff would print {len(printed):,} characters" in over.stderr or "at least" in over.stderr
+
+
+def test_the_output_estimate_is_a_lower_bound_of_the_text():
+    from autodiff_cli.symbolic import partials, printed_lengths, to_text
+
+    expr = parse("tanh(w*x + b)^2 / (1 + exp(-x*y)) - max(x, y, 2) * log(x, 3)")
+    found = partials(expr.root, expr.variables, list(expr.variables), 2)
+    for graph, least in zip(found.values(), printed_lengths(list(found.values())), strict=True):
+        assert least <= len(to_text(graph))
+
+
+def test_a_hopeless_output_is_refused_before_any_text_is_built():
+    # the chain rule through ten sines: ten cosines of nested sines, far over 100 characters
+    result = run("diff", "sin(sin(sin(sin(sin(sin(sin(sin(sin(sin(x))))))))))", env={"AUTODIFF_MAX_OUTPUT": "100"})
+    refused(result, "output", 100)
+    assert "at least" in result.stderr
 
 
 # -- batch lines ------------------------------------------------------------------
@@ -256,7 +305,36 @@ def test_a_csv_header_over_the_line_limit_is_a_usage_error():
     result = run("eval", "x", "--input", "-", "--input-format", "csv", input="x" * 50 + "\n1\n",
                  env={"AUTODIFF_MAX_LINE": "20"})
     message = refused(result, "line", 20)
-    assert message.startswith("Error: the CSV header's line is 50 bytes long; the limit is 20 bytes")
+    assert message.startswith("Error: the CSV header's line is more than 20 bytes long; the limit is 20 bytes")
+
+
+def test_a_csv_header_that_never_ends_is_refused_once_past_the_line_limit():
+    class Endless(io.RawIOBase):  # like /dev/zero: bytes forever, no newline; counts what is read
+        def __init__(self):
+            self.given = 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            if self.given > 10**8:  # a safety stop for the test: reading the whole header would get here
+                return 0
+            buffer[:] = b"\0" * len(buffer)
+            self.given += len(buffer)
+            return len(buffer)
+
+    source = Endless()
+    with limits.raised(line=1000), pytest.raises(LimitError, match="more than 1,000 bytes long"):
+        run_batch(parse("x"), io.BufferedReader(source), lambda text: None, input_format="csv")
+    assert source.given < 100_000
+
+
+@pytest.mark.parametrize("rows", ["x\n{}\n", 'x\n"{}"\n'])
+def test_a_csv_field_under_the_line_limit_is_read_however_long(rows):
+    value = "0." + "0" * 200_000 + "1"  # 1e-200001 is 0.0 in doubles; over the csv module's own field limit
+    result = run("eval", "x+1", "--input", "-", "--input-format", "csv", input=rows.format(value))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["value"] == 1.0
 
 
 # -- files of train and predict ---------------------------------------------------
@@ -327,3 +405,99 @@ def test_the_readme_lists_every_limit_as_the_table_says():
         assert cells[2] == f"{limit.default:,}{unit}", name
         assert cells[3] == f"`{limit.env}`", name
         assert re.sub(r"\s+", " ", cells[4]), name
+
+
+# -- work, cells and pictures: refused before the work is done ----------------------
+
+
+def variables_sum(n):
+    return "+".join(f"v{i}" for i in range(n)), [f"v{i}=1" for i in range(n)]
+
+
+def test_forward_mode_counts_passes_times_nodes_before_the_first_pass():
+    text, bindings = variables_sum(6)  # 6 variables, 11 nodes: 6 passes x 11 nodes x 10 steps = 660 steps
+    env = {"AUTODIFF_MAX_WORK": "660"}
+    at = run("grad", text, *bindings, "--mode", "forward", env=env)
+    assert at.exit_code == 0 and "∂/∂v5" in at.stdout
+    over = run("grad", text, *bindings, "--mode", "forward", env={"AUTODIFF_MAX_WORK": "659"})
+    message = refused(over, "work", 659)
+    assert "forward mode is 6 passes over 11 nodes (660 steps)" in message
+    assert "reverse mode" in message
+    assert run("grad", text, *bindings, env={"AUTODIFF_MAX_WORK": "659"}).exit_code == 0  # the way out
+
+
+def test_check_counts_two_evaluations_per_variable():
+    text, bindings = variables_sum(6)  # 12 evaluations x 11 nodes = 132 steps
+    assert run("check", text, *bindings, env={"AUTODIFF_MAX_WORK": "132"}).exit_code == 0
+    message = refused(run("check", text, *bindings, env={"AUTODIFF_MAX_WORK": "131"}), "work", 131)
+    assert "checking is 12 passes over 11 nodes (132 steps)" in message
+    assert run("check", text, *bindings, "--wrt", "v0", env={"AUTODIFF_MAX_WORK": "131"}).exit_code == 0
+
+
+def test_a_printed_matrix_is_bounded_by_its_cells():
+    text, bindings = variables_sum(5)
+    at = run("hessian", text, *bindings, env={"AUTODIFF_MAX_CELLS": "25"})
+    assert at.exit_code == 0
+    message = refused(run("hessian", text, *bindings, env={"AUTODIFF_MAX_CELLS": "24"}), "cells", 24)
+    assert "the Hessian is 5 x 5 (25 cells)" in message and "--wrt" in message
+    # jacobian: 2 rows x (3 variables + the value)
+    args = ["x*y", "y+z", "x=1", "y=2", "z=3"]
+    assert run("jacobian", *args, env={"AUTODIFF_MAX_CELLS": "8"}).exit_code == 0
+    assert "the Jacobian is 2 x 3 with the values (8 cells)" in refused(
+        run("jacobian", *args, env={"AUTODIFF_MAX_CELLS": "7"}), "cells", 7)
+    # check --order 2 over 2 variables: 2 + 3 rows of 5 cells
+    assert run("check", "x*y", "x=1", "y=2", "--order", "2", env={"AUTODIFF_MAX_CELLS": "25"}).exit_code == 0
+    refused(run("check", "x*y", "x=1", "y=2", "--order", "2", env={"AUTODIFF_MAX_CELLS": "24"}), "cells", 24)
+
+
+def test_hessian_rows_count_against_the_work_limit(monkeypatch):
+    monkeypatch.setattr(limits, "BUILD", 1)  # building the first derivatives costs next to nothing here
+    text, bindings = variables_sum(100)
+    text = f"sin({text})"  # every first derivative is cos(v0+...+v99): 100 rows over a graph of over 100 nodes
+    result = run("hessian", text, *bindings, "--json", env={"AUTODIFF_MAX_WORK": "30000"})  # < 100 x 100 x 3
+    assert result.exit_code == 2
+    message = json.loads(result.stdout)["error"]["message"]
+    assert message.startswith("the Hessian is 100 passes over first derivatives of ")
+    assert "the limit is 30,000 steps" in message
+
+
+def test_symbolic_derivatives_stop_as_soon_as_they_outgrow_the_budget():
+    from autodiff_cli.symbolic import partials
+
+    expr = parse("sin(a*b*c*d)")
+    with limits.raised(work=100 * limits.BUILD), pytest.raises(LimitError, match="grow past 100 nodes"):
+        partials(expr.root, expr.variables, list(expr.variables), 3)
+    result = run("diff", "sin(a*b*c*d)", "--order", "10")  # the reviewer's 5 seconds: now refused in about two
+    message = refused(result, "work")
+    assert "the derivatives grow past 50,000 nodes" in message and "lower --order" in message
+    assert run("diff", "x^3*sin(x)", "--order", "10").exit_code == 0  # small derivatives of high order still work
+
+
+def test_a_picture_is_bounded_by_its_nodes(tmp_path):
+    text = "x*y+x"  # 5 nodes: x, y, x*y, the sum ... and x used twice is one node: 4
+    nodes = len(parse(text).order)
+    target = tmp_path / "g.svg"
+    result = run("graph", text, "x=1", "y=2", "--output", str(target), env={"AUTODIFF_MAX_PICTURE": str(nodes - 1)})
+    message = refused(result, "picture", nodes - 1)
+    assert f"the graph has {nodes} nodes to draw" in message and "--format dot" in message
+    assert not target.exists()
+    assert run("graph", text, "x=1", "y=2", "--format", "dot", env={"AUTODIFF_MAX_PICTURE": "1"}).exit_code == 0
+
+
+def test_the_notebook_picture_follows_the_picture_limit(monkeypatch):
+    from autodiff_cli import export, render
+
+    monkeypatch.setattr(export, "dot_program", lambda: "dot")
+    root = parse("x*y+x").root
+    with limits.raised(picture=4):
+        assert render.notebook_svg_possible(root)
+    with limits.raised(picture=3):
+        assert not render.notebook_svg_possible(root)
+
+
+def test_a_step_that_vanishes_is_a_usage_error():
+    result = run("check", "x^2", "x=1", "--eps", "1e-320")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: --eps is too small for x = 1.0")
+    big = run("check", "x*2", "x=1e300", "--eps", "1e-17")  # h = 1e283 is a number, but x + h == x
+    assert big.exit_code == 2 and "too small for x = 1e+300" in big.stderr

@@ -73,7 +73,15 @@ def diff_command(args: tuple[str, ...], wrt: tuple[str, ...], order: int, json_:
     names = _names(expr, wrt)
     limits.check("order", order, "--order is {size}")
     found = symbolic.partials(expr.root, expr.variables, names, order)
-    results = {",".join(key): symbolic.to_text(graph) for key, graph in found.items()}
+    labels = [",".join(key) for key in found]
+    # the printed length: the texts, "key: " before each when there are several, a newline between lines
+    extra = (sum(len(label) + 2 for label in labels) if len(found) > 1 else 0) + len(found) - 1
+    budget = limits.get("output")
+    advice = "evaluate it at a point with grad or hessian instead"
+    least = sum(symbolic.printed_lengths(list(found.values()))) + extra  # refused before any text if hopeless
+    limits.check("output", least, "diff would print at least {size} characters", advice)
+    results = {label: symbolic.to_text(graph, budget) for label, graph in zip(labels, found.values(), strict=True)}
+    limits.check("output", sum(len(t) for t in results.values()) + extra, "diff would print {size} characters", advice)
     if json_:
         print_json(results)
     elif len(results) == 1:
@@ -81,6 +89,10 @@ def diff_command(args: tuple[str, ...], wrt: tuple[str, ...], order: int, json_:
     else:
         for key, value in results.items():
             click.echo(f"{key}: {value}")
+
+
+def _check_cells(cells: int, what: str) -> None:
+    limits.check("cells", cells, what + " ({size} cells)", "name fewer variables with --wrt")
 
 
 # -- hessian --------------------------------------------------------------------
@@ -104,6 +116,7 @@ def hessian_command(args: tuple[str, ...], wrt: tuple[str, ...], json_: bool) ->
     text, bindings = read_call(args)
     expr = load(text)
     names = _names(expr, wrt)
+    _check_cells(len(names) * len(names), f"the Hessian is {len(names):,} x {len(names):,}")
     value, gradient = expr.gradient(bindings, names)
     matrix = symbolic.hessian(expr.root, expr.variables, names)
     warn_unused(expr, bindings)
@@ -149,6 +162,14 @@ def jacobian_command(args: tuple[str, ...], mode: str, json_: bool) -> None:
     for expr in exprs:
         names += [n for n in expr.variables if n not in names]
     require_values(names, bindings)  # one message for all of them
+    limits.check("cells", len(exprs) * (len(names) + 1),
+                 f"the Jacobian is {len(exprs):,} x {len(names):,} with the values ({{size}} cells)",
+                 "ask for fewer expressions or variables at a time")
+    if mode == "forward":
+        size = sum(len(expr.order) for expr in exprs)
+        limits.check_work(len(names) * size * limits.FORWARD,
+                          f"forward mode is {len(names):,} passes over {size:,} nodes",
+                          "--mode reverse does one pass per expression")
     values: list[float] = []
     matrix: list[list[float]] = []
     if mode == "reverse":
@@ -200,6 +221,10 @@ class PositiveFloat(click.ParamType):
 def _central(expr: Expression, bindings: dict[str, float], name: str, h: float,
              names: list[str] | None = None) -> list[float]:
     """(f(x+h) - f(x-h)) / 2h: of the value, or (names given) of each of those partial derivatives."""
+    x = bindings[name]
+    if x + h == x or x - h == x:
+        raise UsageError(f"--eps is too small for {name} = {x!r}: the step h = {h:g} vanishes ({name} + h == {name} "
+                         "in doubles); use a larger --eps")
     results = []
     for step in (h, -h):
         moved = dict(bindings)
@@ -253,6 +278,13 @@ def check_command(args: tuple[str, ...], eps: float, tol: float, order: int, wrt
     if not expr.variables:
         raise UsageError(f"{text!r} has no variables: there is no derivative to check")
     names = _names(expr, wrt)
+    n, size = len(names), len(expr.order)
+    if order == 2:
+        rows = n + n * (n + 1) // 2  # a row of 5 cells each: derivative, analytic, numeric, error, verdict
+        _check_cells(5 * rows, f"checking {n:,} first and {n * (n + 1) // 2:,} second derivatives is {rows:,} rows")
+    cost = limits.EVALUATE if order == 1 else limits.EVALUATE + limits.BACKWARD  # evaluations, or gradients
+    limits.check_work(2 * n * size * cost, f"checking is {2 * n:,} passes over {size:,} nodes",
+                      "name fewer variables with --wrt")
     value, gradient = expr.gradient(bindings, names)
     rows: list[dict] = []
 

@@ -117,6 +117,15 @@ class AutodiffGroup(click.Group):
         return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
+        from .. import limits
+        from ..errors import UsageError
+
+        try:  # a bad AUTODIFF_MAX_* value is seen by every command, not only by the ones that use it
+            limits.check_environment()
+        except UsageError as error:
+            failure = click.ClickException(error.message if hasattr(error, "message") else str(error))
+            failure.exit_code = 2
+            raise failure from None
         try:
             return super().invoke(ctx)
         except BrokenPipeError:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import ops, render
+from .. import limits, ops, render
 from ..errors import UsageError
 from ..expression import Expression
 from .common import (
@@ -136,6 +136,8 @@ def graph_command(
         tree_output(expr, with_values, output, max_nodes, max_depth)
         return
     if kind in IMAGES:
+        limits.check("picture", len(expr.order), "the graph has {size} nodes to draw",
+                     "--format dot, mermaid or json write any graph as text")
         lines = export.dot_lines(expr.root, with_values, order=expr.order)
         if output is None:
             sys.stdout.flush()
