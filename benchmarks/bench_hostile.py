@@ -64,6 +64,25 @@ def cases(folder: Path) -> list[tuple[str, list[str], Path | None, dict[str, str
     with open(over_file, "wb") as f:  # a sparse file one byte past the limit: refused from its size
         f.truncate(104_857_601)
     none: dict[str, str] = {}
+    # work, cells and pictures (issue 7's review): each at its limit and the reviewer's inputs past it
+    def cycling_sum(variables: int, nodes: int) -> str:  # `variables` leaves and nodes - variables additions
+        return "+".join(f"v{i % variables}" for i in range(nodes - variables + 1))
+
+    def values(variables: int) -> list[str]:
+        return [f"v{i}=0.5" for i in range(variables)]
+
+    forward_at = write(folder, "forward_at.txt", cycling_sum(100, 10_000))  # 100 x 10,000 x 10 steps
+    check_at = write(folder, "check_at.txt", cycling_sum(500, 10_000))  # 2 x 500 x 10,000 steps
+    sum6k = write(folder, "sum_6000.txt", "+".join(f"v{i}" for i in range(6000)))
+    chain = lambda n: "+".join(f"sin(v{i}*v{i + 1})" for i in range(n))  # noqa: E731
+    hessian_at = write(folder, "chain_707.txt", chain(706))  # 707 variables: 499,849 cells
+    check2_at = write(folder, "chain_444.txt", chain(443))  # 444 variables: 99,234 rows of 5 cells
+    product = write(folder, "product_400.txt", "*".join(f"sin(v{(7 * i) % 44}*v{(13 * i + 5) % 44})"
+                                                          for i in range(400)))
+    picture_at = write(folder, "picture_at.txt", "+".join(f"sin(x*{i})*y" for i in range(1, 40)) + "+x+y+x+y")
+    picture_over = write(folder, "picture_over.txt", "+".join(f"sin(x*{i})*y" for i in range(1, 100)))
+    wide_field = write(folder, "wide_field.csv", "x\n0." + "0" * 200_000 + "1\n")
+    jacobian_texts = [f"v{i}*v{i + 1}+v{i + 20}" for i in range(3000)]
     rows_: list[tuple[str, list[str], Path | None, dict[str, str]]] = [
         ("start-up: `eval 1`", ["eval", "1"], None, none),
         ("`9^9^9`", ["eval", "9^9^9"], None, none),
@@ -111,6 +130,35 @@ def cases(folder: Path) -> list[tuple[str, list[str], Path | None, dict[str, str
         ("data file one byte over (100 MiB + 1), `train`", ["train", str(over_file), "--target", "y"], None, none),
         ("`train --hidden 100000,100000` (10^10 parameters)",
          ["train", str(small), "--target", "y", "--hidden", "100000,100000"], None, none),
+        ("work at the limit: `grad --mode forward`, 100 variables x 10,000 nodes",
+         ["grad", "-", "--mode", "forward", *values(100)], forward_at, none),
+        ("work at the limit: `check`, 500 variables x 10,000 nodes", ["check", "-", *values(500)], check_at, none),
+        ("`grad --mode forward`, sum of 6,000 variables", ["grad", "-", "--mode", "forward", *values(6000)], sum6k,
+         none),
+        ("`check`, sum of 6,000 variables", ["check", "-", *values(6000)], sum6k, none),
+        ("`hessian`, sum of 6,000 variables", ["hessian", "-", *values(6000)], sum6k, none),
+        ("cells at the limit: `hessian`, 707 variables (499,849 cells)", ["hessian", "-", *values(707)], hessian_at,
+         none),
+        ("cells at the limit: `check --order 2`, 444 variables (99,234 rows)",
+         ["check", "-", "--order", "2", *values(444)], check2_at, none),
+        ("`jacobian`, 3,000 expressions x 3,021 variables", ["jacobian", *jacobian_texts, *values(3021)], None,
+         none),
+        ("work (symbolic) under the limit: `diff sin(a*b*c*d) --order 8`",
+         ["diff", "sin(a*b*c*d)", "--order", "8"], None, none),
+        ("`diff sin(a*b*c*d) --order 10`", ["diff", "sin(a*b*c*d)", "--order", "10"], None, none),
+        ("`diff max(a,b,c,d)*sin(a*b*c*d) --order 10`", ["diff", "max(a,b,c,d)*sin(a*b*c*d)", "--order", "10"],
+         None, none),
+        ("`diff - --order 2`, product of 400 sin(vi*vj) over 44 variables", ["diff", "-", "--order", "2"], product,
+         none),
+        ("picture at the limit (200 nodes), `graph --format svg`", ["graph", "-", "x=1", "y=1", "--format", "svg"],
+         picture_at, none),
+        ("picture over (496 nodes), `graph --format svg`", ["graph", "-", "x=1", "y=1", "--format", "svg"],
+         picture_over, none),
+        ("output at the limit, `AUTODIFF_MAX_OUTPUT=5 diff x^3`", ["diff", "x^3"], None, {"AUTODIFF_MAX_OUTPUT": "5"}),
+        ("output one over, `AUTODIFF_MAX_OUTPUT=4 diff x^3`", ["diff", "x^3"], None, {"AUTODIFF_MAX_OUTPUT": "4"}),
+        ("CSV header that never ends (`/dev/zero`)", ["eval", "x", "--input", "-", "--input-format", "csv"],
+         Path("/dev/zero"), none),
+        ("CSV field of 200,003 characters", ["eval", "x+1", "--input", str(wide_field)], None, none),
     ]
     return rows_
 

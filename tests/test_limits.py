@@ -501,3 +501,10 @@ def test_a_step_that_vanishes_is_a_usage_error():
     assert result.stderr.startswith("Error: --eps is too small for x = 1.0")
     big = run("check", "x*2", "x=1e300", "--eps", "1e-17")  # h = 1e283 is a number, but x + h == x
     assert big.exit_code == 2 and "too small for x = 1e+300" in big.stderr
+
+
+def test_jacobian_forward_mode_counts_its_passes():
+    args = ["x*y", "y+z", "x=1", "y=2", "z=3"]  # 3 variables x (3 + 3 nodes) x 10 steps = 180
+    assert run("jacobian", *args, "--mode", "forward", env={"AUTODIFF_MAX_WORK": "180"}).exit_code == 0
+    message = refused(run("jacobian", *args, "--mode", "forward", env={"AUTODIFF_MAX_WORK": "179"}), "work", 179)
+    assert "forward mode is 3 passes over 6 nodes (180 steps)" in message and "--mode reverse" in message
