@@ -77,7 +77,8 @@ class Builder:
     def __init__(self) -> None:
         # the nodes a derivation may build, from the `work` limit: it stops as the graphs grow, not after
         self._budget = limits.get("work") // limits.BUILD
-        self._base = 0  # nodes not counted: the expression itself, rebuilt (see start_counting)
+        self._built = 0  # new nodes made, not counting the expression itself rebuilt
+        self._rebuilding = False
         self._memo: dict[tuple, Value] = {}
         self._serial: dict[int, int] = {}  # when each node was first seen: a canonical order of factors
         self._nonzero: dict[int, Value] = {}  # nodes known not to be 0 where the function is defined
@@ -106,16 +107,15 @@ class Builder:
         return v
 
     def _spend(self) -> None:
-        if len(self._memo) - self._base >= self._budget:
+        if self._rebuilding:
+            return
+        self._built += 1
+        if self._built > self._budget:
             raise limits.error(
                 "work",
                 f"the derivatives grow past {self._budget:,} nodes ({limits.BUILD} steps each)",
                 advice="ask for a lower --order, or fewer variables with --wrt",
             )
-
-    def start_counting(self) -> None:
-        """Count the nodes built from now on against the budget (the rebuilt expression is bounded by `nodes`)."""
-        self._base = len(self._memo)
 
     def _rank(self, v: Value) -> tuple[int, int]:
         """Sort key of a factor: variables first, then in the order nodes were first seen."""
@@ -413,7 +413,17 @@ class Builder:
     # -- whole graphs -------------------------------------------------------
 
     def rebuild(self, root: Value) -> Value:
-        """The graph of root made again through this builder: simplified and shared."""
+        """The graph of root made again through this builder: simplified and shared.
+
+        Its nodes do not count against the work budget (the expression is bounded by the `nodes` limit).
+        """
+        self._rebuilding = True
+        try:
+            return self._rebuild(root)
+        finally:
+            self._rebuilding = False
+
+    def _rebuild(self, root: Value) -> Value:
         made: dict[int, Value] = {}
         for node in topological_order(root):
             if not node.parents:
@@ -678,7 +688,6 @@ def partials(
     b = Builder()
     level: dict[tuple[int, ...], Value] = {(): b.rebuild(root)}
     b.assume_defined(level[()])
-    b.start_counting()
     for _ in range(order):
         following: dict[tuple[int, ...], Value] = {}
         for key, graph in level.items():
@@ -715,7 +724,6 @@ def hessian(
     leaves = [variables[n] for n in names]
     rebuilt = b.rebuild(root)
     b.assume_defined(rebuilt)
-    b.start_counting()
     firsts = gradients(rebuilt, leaves, b)
     n = len(names)
     size = count_nodes(firsts)  # each row evaluates and runs backward over (part of) these

@@ -508,3 +508,14 @@ def test_jacobian_forward_mode_counts_its_passes():
     assert run("jacobian", *args, "--mode", "forward", env={"AUTODIFF_MAX_WORK": "180"}).exit_code == 0
     message = refused(run("jacobian", *args, "--mode", "forward", env={"AUTODIFF_MAX_WORK": "179"}), "work", 179)
     assert "forward mode is 3 passes over 6 nodes (180 steps)" in message and "--mode reverse" in message
+
+
+def test_the_expression_itself_is_not_counted_against_the_symbolic_budget():
+    from autodiff_cli.symbolic import hessian, partials
+
+    expr = parse(a_sum(1000))  # rebuilt, a sum of 1,000 terms makes thousands of nodes; its derivative is 1000
+    with limits.raised(work=1000 * limits.BUILD):  # fewer new nodes than the rebuilt sum has
+        (d,) = partials(expr.root, expr.variables, ["x"], 1).values()
+        expr.variables["x"].data = 1.0
+        assert d.data == 1000.0
+        assert hessian(expr.root, expr.variables, ["x"]) == [[0.0]]
