@@ -14,6 +14,7 @@ import math
 from generated import NAMES, REFERENCE, expressions, points, run
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from test_properties import at_a_point
 
 from autodiff_cli import ops
 from autodiff_cli.compile import compile_expression
@@ -131,12 +132,7 @@ def test_reverse_forward_compiled_and_differences_agree_where_smooth(generated, 
 def test_forward_mode_agrees_with_reverse_mode_everywhere(generated, env):
     """Kinks included: both modes follow the op table's conventions (relu'(0) = 0, a tie of max splits)."""
     text, _ = generated
-    expr = parse(text)
-    bindings = {n: env[n] for n in expr.variables}
-    try:
-        value, reverse = expr.gradient(bindings)
-    except MathError:
-        assume(False)
+    expr, bindings, value, reverse = at_a_point(generated, env)
     try:
         forward_value, forward = expr.gradient(bindings, mode="forward")
     except MathError as error:
