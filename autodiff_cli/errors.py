@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unicodedata import combining
+
 
 def listing(names: list[str], limit: int = 5) -> str:
     """Names for a message, at most `limit` of them: 'a, b, c, d, e and 995 more'."""
@@ -79,7 +81,8 @@ class ParseError(UsageError):
             return ""
         # a control or format character (escape sequences, bidi overrides) is shown as '?', one column
         # wide like a space, so that neither the terminal nor the caret's position is disturbed
-        line = "".join(c if c.isprintable() else " " if c == "\t" else "?" for c in lines[self.line - 1])
+        line = "".join(c if c.isprintable() and not combining(c) else " " if c == "\t" else "?"
+                       for c in lines[self.line - 1])
         offset = self.column - 1
         if len(line) > 76:  # keep the caret on screen: show a window around it
             lo = max(0, offset - 38)

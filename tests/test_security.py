@@ -322,3 +322,8 @@ def test_a_binding_that_is_not_utf8_says_so(args, message):
     """Bytes that are not UTF-8 reach Python as lone surrogates (\\udcff for the byte 0xff)."""
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2 and result.output.splitlines()[0] == message
+
+
+def test_the_caret_stays_under_a_combining_mark():
+    result = CliRunner().invoke(cli, ["eval", "xe\u0301", "x=1"])
+    assert result.output.splitlines()[1:] == ["  xe?", "    ^"]  # one column per character shown
