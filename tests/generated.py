@@ -114,7 +114,8 @@ REFERENCE = {
     "cosh": lambda env, a: math.cosh(a),
     "tanh": lambda env, a: math.tanh(a),
     "sech": lambda env, a: 1 / math.cosh(a) if abs(a) < 700 else 2 * math.exp(-abs(a)),
-    "sigmoid": lambda env, a: 0.5 * (1 + math.tanh(a / 2)),
+    # tanh's form loses the tail below -37 (1 + tanh rounds to 0); there e^a is sigmoid to 1e-13
+    "sigmoid": lambda env, a: 0.5 * (1 + math.tanh(a / 2)) if a > -30 else math.exp(a),
     "softplus": lambda env, a: math.log1p(math.exp(a)) if a < 30 else a + math.exp(-a),
     "relu": _relu,
     "abs": _abs,
