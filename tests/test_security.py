@@ -327,3 +327,10 @@ def test_a_binding_that_is_not_utf8_says_so(args, message):
 def test_the_caret_stays_under_a_combining_mark():
     result = CliRunner().invoke(cli, ["eval", "xe\u0301", "x=1"])
     assert result.output.splitlines()[1:] == ["  xe?", "    ^"]  # one column per character shown
+
+
+def test_a_huge_binding_is_quoted_short():
+    result = CliRunner().invoke(cli, ["eval", "x", "x=" + "9" * 5000])
+    assert result.exit_code == 2
+    quoted = "'999999999999999999...999999999999999999 (5,000 characters)'"
+    assert result.output == f"Error: the value of x must be a finite number, not {quoted}\n"

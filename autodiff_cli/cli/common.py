@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ..errors import AutodiffError, BindingError, MathError, ParseError, UsageError, visible
+from ..errors import AutodiffError, BindingError, MathError, ParseError, UsageError, shortened, visible
 from ..expression import Expression
 
 # Commands take their expression and bindings as free arguments, so that --x 2,
@@ -103,7 +103,8 @@ def read_calls(args: Sequence[str], many: bool = True,
             bindings[name] = parse_number(name, text)
         except BindingError:
             if name in _option_names():  # e.g. eval --wrt y: an option of another command
-                raise UsageError(f"{_not_here(name)}; as a binding, its value must be a number, not {text!r}") from None
+                raise UsageError(f"{_not_here(name)}; as a binding, its value must be a number, "
+                                 f"not {shortened(text)!r}") from None
             raise
         i += 1
     if not expressions:
@@ -161,7 +162,7 @@ def parse_number(name: str, text: str) -> float:
     except ValueError:
         value = _constant_expression(name, text)
     if not math.isfinite(value):
-        raise BindingError(f"the value of {name} must be a finite number, not {text!r}")
+        raise BindingError(f"the value of {name} must be a finite number, not {shortened(text)!r}")
     return value
 
 
@@ -173,7 +174,7 @@ def _constant_expression(name: str, text: str) -> float:
     except ParseError:
         expr = None
     if expr is None or expr.variables:
-        raise BindingError(f"the value of {name} must be a number (or numbers like pi/2), not {text!r}")
+        raise BindingError(f"the value of {name} must be a number (or numbers like pi/2), not {shortened(text)!r}")
     try:
         return expr.evaluate({})
     except MathError as error:
