@@ -229,6 +229,18 @@ def test_check_fails_at_a_kink_with_exit_1():
     assert result.stderr.startswith("Error: gradient check failed")
 
 
+def test_check_allows_the_rounding_of_a_large_value_and_no_more():
+    # found by the long property run: x + y at y = 2^21 has f = 2097152, whose unit in the last place
+    # (2^-31 = 4.7e-10) over 2h = 2e-6 is an error of 2.3e-4 in any difference quotient: the check used
+    # to call the exact derivative 1 wrong (numeric 0.99989, error 1.1e-4 > 1e-5)
+    result = run("check", "x + y", "x=0", "y=2097152")
+    assert result.exit_code == 0, result.output
+    assert "within tolerance 1e-05 or the rounding of f" in result.stdout
+    # a real error of the same function's size is still caught: relu's kink, lifted by 2^21
+    result = run("check", "relu(x) + y", "x=0", "y=2097152")
+    assert result.exit_code == 1 and "FAIL" in result.stdout
+
+
 def test_check_order_two_json():
     result = run("check", "x^2*y + sin(y)", "x=1", "y=2", "--order", "2", "--json")
     doc = json.loads(result.stdout)
