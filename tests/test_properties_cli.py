@@ -235,11 +235,14 @@ def check_ending(result, args) -> None:
     assert "Traceback" not in result.stdout and "Traceback" not in result.stderr, args
     assert "internal error" not in result.stderr, (args, result.stderr)
     if result.exit_code != 0:
-        if args[0] == "check" and result.exit_code == 1 and not result.stderr:
-            return  # a failed check: the table on stdout says which derivative disagrees
         # warnings and notes may come first (a value for a name the expression lacks, the task train chose)
         lines = [line for line in result.stderr.splitlines() if not line.startswith(("Warning: ", "Note: "))]
         assert lines and lines[0].startswith("Error:"), (args, result.exit_code, result.stderr[:500])
+        if args[0] == "check" and result.exit_code == 1 and lines[0].startswith("Error: gradient check failed"):
+            # a failed check: the table (or, with --json, the report with "ok": false) says which disagrees
+            if json_requested(args):
+                assert json.loads(result.stdout)["ok"] is False, args
+            return
         batch_rows = "--input" in args and result.exit_code == 1  # the records are the JSON (README, batch mode)
         if json_requested(args) and not batch_rows and not any(a in ("-h", "--help") for a in args):
             document = json.loads(result.stdout)
