@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -94,11 +94,32 @@ def get(name: str) -> int:
 _PREFIX = "AUTODIFF_MAX_"
 
 
+# The largest value a limit takes: 10^15 (a petabyte, a quadrillion nodes) is past any machine, and every
+# size computed from it (a read of 4 x length + 4 KiB bytes) still fits the integers Python hands to C
+MAXIMUM = 10**15
+
+
 def _parse(env: str, text: str) -> int:
     """A variable's value: ASCII digits only (no sign, spaces, underscores or other scripts' digits), over 0."""
     if not (text.isascii() and text.isdigit()) or int(text) == 0:
         raise UsageError(f"{env} must be a positive whole number (digits 0-9 only), not {text!r}")
+    if len(text) > 16 or int(text) > MAXIMUM:
+        raise UsageError(f"{env} is at most {MAXIMUM:,} (10^15), not {text if len(text) <= 30 else text[:27] + '...'}")
     return int(text)
+
+
+def read_bounded(read: Callable[[int], bytes], size: int, piece: int = 1 << 20) -> bytes:
+    """At most `size` bytes from read(n), asked for a piece at a time: a large limit is never a large
+    allocation made before the data is there (read(10**10) would ask for 10 GB at once)."""
+    parts: list[bytes] = []
+    total = 0
+    while total < size:
+        chunk = read(min(piece, size - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)
 
 
 def check_environment() -> None:
@@ -118,8 +139,8 @@ def set(name: str, value: int | None) -> None:
     if value is None:
         _overrides.pop(name, None)
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"a limit is a positive int, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAXIMUM:
+        raise ValueError(f"a limit is a positive int of at most 10^15, not {value!r}")
     _overrides[name] = value
 
 

@@ -519,3 +519,32 @@ def test_the_expression_itself_is_not_counted_against_the_symbolic_budget():
         expr.variables["x"].data = 1.0
         assert d.data == 1000.0
         assert hessian(expr.root, expr.variables, ["x"]) == [[0.0]]
+
+
+# -- a limit raised very far (found by the second review) ----------------------------------------
+
+
+def test_a_limit_past_ten_to_the_fifteen_is_a_usage_error():
+    result = CliRunner().invoke(cli, ["eval", "x", "--input", "-"], input='{"x": 1}\n',
+                                env={"AUTODIFF_MAX_LINE": "9223372036854775807"})
+    assert result.exit_code == 2
+    assert result.output == "Error: AUTODIFF_MAX_LINE is at most 1,000,000,000,000,000 (10^15), not 9223372036854775807\n"
+    with pytest.raises(ValueError):
+        limits.set("nodes", 10**15 + 1)
+
+
+@pytest.mark.parametrize("env", [{"AUTODIFF_MAX_LENGTH": str(10**15)}, {"AUTODIFF_MAX_LINE": str(10**15)}])
+def test_a_limit_raised_to_the_maximum_reads_small_input_without_a_large_allocation(env):
+    # read(4 * 10^15 bytes) would ask for that much memory at once ("out of memory" for a 4-byte input);
+    # reads are made a piece at a time
+    args = ["eval", "-", "x=1"] if "AUTODIFF_MAX_LENGTH" in env else ["eval", "x+1", "--input", "-"]
+    stdin = "x+1\n" if "AUTODIFF_MAX_LENGTH" in env else '{"x": 1}\n'
+    result = CliRunner().invoke(cli, args, input=stdin, env=env)
+    assert result.exit_code == 0, result.output
+    assert result.output in ("2.0\n", '{"value": 2.0}\n')
+
+
+def test_read_bounded_stops_at_the_bound_and_at_the_end():
+    source = io.BytesIO(b"abcdefghij")
+    assert limits.read_bounded(source.read, 4, piece=3) == b"abcd"
+    assert limits.read_bounded(source.read, 100, piece=3) == b"efghij"

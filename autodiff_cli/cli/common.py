@@ -188,7 +188,7 @@ def read_stdin() -> str:
     limit = limits.get("length")
     cap = 4 * limit + 4096  # a character is at most 4 bytes in UTF-8; some room for surrounding blanks
     if hasattr(sys.stdin, "buffer"):
-        data = sys.stdin.buffer.read(cap + 1)
+        data = limits.read_bounded(sys.stdin.buffer.read, cap + 1)
     else:
         data = sys.stdin.read(cap + 1).encode()
     if len(data) > cap:

@@ -31,14 +31,14 @@ def read_file(path: str) -> str:
     where = "stdin" if path == "-" else path
     if path == "-":
         stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else None
-        data = stream.read(limit + 1) if stream is not None else sys.stdin.read(limit + 1).encode()
+        data = limits.read_bounded(stream.read, limit + 1) if stream is not None else sys.stdin.read(limit + 1).encode()
     else:
         try:
             with open(path, "rb") as f:
                 size = os.fstat(f.fileno()).st_size
                 if stat.S_ISREG(os.fstat(f.fileno()).st_mode) and size > limit:  # refused before reading
                     raise limits.error("file", f"{path} is {size:,} bytes", limit)
-                data = f.read(limit + 1)
+                data = limits.read_bounded(f.read, limit + 1)
         except OSError as exc:
             raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
     if len(data) > limit:
