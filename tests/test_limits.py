@@ -528,7 +528,8 @@ def test_a_limit_past_ten_to_the_fifteen_is_a_usage_error():
     result = CliRunner().invoke(cli, ["eval", "x", "--input", "-"], input='{"x": 1}\n',
                                 env={"AUTODIFF_MAX_LINE": "9223372036854775807"})
     assert result.exit_code == 2
-    assert result.output == "Error: AUTODIFF_MAX_LINE is at most 1,000,000,000,000,000 (10^15), not 9223372036854775807\n"
+    assert result.output == ("Error: AUTODIFF_MAX_LINE is at most 1,000,000,000,000,000 (10^15), "
+                             "not 9223372036854775807\n")
     with pytest.raises(ValueError):
         limits.set("nodes", 10**15 + 1)
 
