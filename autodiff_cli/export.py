@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from . import ops
+from . import limits, ops
 from .engine import Value, topological_order
 from .errors import OutputError, UsageError
 from .explain import labels
@@ -351,8 +351,14 @@ def _run_dot(program: str, fmt: str, lines: Iterable[str], output: str | None, s
             except BrokenPipeError:  # dot stopped reading: its exit status and message say why
                 with contextlib.suppress(OSError):
                     proc.stdin.close()
-            code = proc.wait()
-        except BaseException:  # interrupted, terminated, or the lines failed: stop dot too
+            seconds = limits.get("drawing")
+            try:
+                code = proc.wait(timeout=seconds)
+            except subprocess.TimeoutExpired:  # a layout that will not end soon: stopped below, like an interrupt
+                took = f"Graphviz's dot took more than {seconds:,} second{'s' * (seconds != 1)} to draw the picture"
+                raise limits.error("drawing", took, seconds,
+                                   "--format dot, mermaid or json write any graph as text") from None
+        except BaseException:  # interrupted, terminated, the lines failed, or too slow: stop dot too
             if proc is not None:
                 proc.kill()
                 proc.wait()

@@ -63,6 +63,8 @@ LIMITS: dict[str, Limit] = {
               "numbers in a printed matrix (hessian, jacobian, check --order 2)"),
         Limit("picture", 200, "AUTODIFF_MAX_PICTURE", "nodes",
               "nodes of a graph drawn as a picture by Graphviz (graph --format svg/png/pdf, notebooks)"),
+        Limit("drawing", 10, "AUTODIFF_MAX_DRAWING", "seconds",
+              "time Graphviz's dot may take to lay out and draw a picture (its time depends on the graph's shape)"),
         Limit("line", 1_048_576, "AUTODIFF_MAX_LINE", "bytes", "length of a line of batch input (--input)"),
         Limit("file", 104_857_600, "AUTODIFF_MAX_FILE", "bytes", "size of a data or model file (train, predict)"),
         Limit("parameters", 1_000_000, "AUTODIFF_MAX_PARAMETERS", "parameters",

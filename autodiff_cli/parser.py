@@ -103,7 +103,7 @@ class _Builder:
 
     def _too_many(self) -> Exception:
         limit = limits.get("nodes")
-        return limits.error("nodes", f"the expression has more than {limit:,} nodes", limit)
+        return limits.error("nodes", f"the expression has more than {limit:,} node{'s' * (limit != 1)}", limit)
 
     def number(self, tok: Token) -> Value:
         self.budget -= 1

@@ -296,7 +296,7 @@ def _picture_limit() -> int:
 
 def notebook_svg(root: Value) -> str | None:
     """The graph as SVG drawn by Graphviz's dot; None without dot, for big graphs, or if dot fails."""
-    from . import export
+    from . import export, limits
     from .engine import topological_order
 
     program = export.dot_program()
@@ -310,7 +310,8 @@ def notebook_svg(root: Value) -> str | None:
     source = "\n".join(export.dot_lines(root, order=order)) + "\n"
     try:
         done = subprocess.run(
-            [program, "-Tsvg"], input=source, capture_output=True, text=True, encoding="utf-8", timeout=30
+            [program, "-Tsvg"], input=source, capture_output=True, text=True, encoding="utf-8",
+            timeout=limits.get("drawing"),
         )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -514,3 +514,24 @@ def test_a_signal_during_a_slow_dot_leaves_nothing_and_stops_dot(tmp_path, sig, 
     except ProcessLookupError:
         alive = None
     assert alive is None, alive
+
+
+def test_a_dot_slower_than_the_drawing_limit_is_stopped_and_leaves_nothing(tmp_path):
+    # found by review: a star of 66 products (198 nodes, under the picture limit) kept dot busy for minutes
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pid_file = tmp_path / "dot.pid"
+    fake = bin_dir / "dot"
+    fake.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 300\n")  # a layout that never ends
+    fake.chmod(0o755)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "AUTODIFF_MAX_DRAWING": "1"}
+    result = run("graph", *NEURON, "--output", str(out_dir / "g.svg"), env=env)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: Graphviz's dot took more than 1 second to draw the picture; "
+                                    "the limit is 1 second (set AUTODIFF_MAX_DRAWING to raise it)")
+    assert os.listdir(out_dir) == []
+    dot_pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):  # stopped, and reaped
+        os.kill(dot_pid, 0)
