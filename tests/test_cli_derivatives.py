@@ -241,6 +241,19 @@ def test_check_allows_the_rounding_of_a_large_value_and_no_more():
     assert result.exit_code == 1 and "FAIL" in result.stdout
 
 
+@pytest.mark.parametrize("text", ["1e20 + x", "1e12 + sin(x)"])
+def test_check_is_inconclusive_where_rounding_swamps_the_difference(text):
+    # found by the second review: the allowance for rounding had no bound, so 1e20 + x "passed" with
+    # numeric 0 against analytic 1.  Where rounding could explain 1% the check says it cannot tell
+    result = run("check", text, "x=1")
+    assert result.exit_code == 1
+    assert "UNSURE" in result.stdout and "ok" not in result.stdout.split()
+    assert result.stderr.startswith("Error: gradient check inconclusive for x:")
+    assert "use a larger --eps" in result.stderr
+    document = json.loads(run("check", text, "x=1", "--json").stdout)
+    assert document["ok"] is False and document["checks"][0]["inconclusive"] is True
+
+
 def test_check_order_two_json():
     result = run("check", "x^2*y + sin(y)", "x=1", "y=2", "--order", "2", "--json")
     doc = json.loads(result.stdout)

@@ -238,7 +238,8 @@ def check_ending(result, args) -> None:
         # warnings and notes may come first (a value for a name the expression lacks, the task train chose)
         lines = [line for line in result.stderr.splitlines() if not line.startswith(("Warning: ", "Note: "))]
         assert lines and lines[0].startswith("Error:"), (args, result.exit_code, result.stderr[:500])
-        if args[0] == "check" and result.exit_code == 1 and lines[0].startswith("Error: gradient check failed"):
+        failed_check = lines[0].startswith(("Error: gradient check failed", "Error: gradient check inconclusive"))
+        if args[0] == "check" and result.exit_code == 1 and failed_check:
             # a failed check: the table (or, with --json, the report with "ok": false) says which disagrees
             if json_requested(args):
                 assert json.loads(result.stdout)["ok"] is False, args
