@@ -157,7 +157,13 @@ def jacobian_command(args: tuple[str, ...], mode: str, json_: bool) -> None:
       autodiff jacobian "x*y" "x+y" "x/y" x=1 y=2 --mode forward --json
     """
     texts, bindings = read_calls(args)
-    exprs = [load(t) for t in texts]
+    exprs: list[Expression] = []
+    total = 0
+    for text in texts:  # the node limit holds for the expressions together: each is parsed, and differentiated
+        exprs.append(load(text))
+        total += len(exprs[-1].order)
+        limits.check("nodes", total, f"the {len(exprs):,} expressions have {{size}} nodes in all",
+                     "ask for fewer expressions at a time")
     names: list[str] = []
     for expr in exprs:
         names += [n for n in expr.variables if n not in names]
