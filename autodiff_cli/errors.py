@@ -7,9 +7,10 @@ from unicodedata import combining
 
 def listing(names: list[str], limit: int = 5) -> str:
     """Names for a message, at most `limit` of them: 'a, b, c, d, e and 995 more'."""
+    shown = [shortened(n) for n in names[:limit]]  # a name of a million characters is not quoted whole
     if len(names) <= limit:
-        return ", ".join(names)
-    return f"{', '.join(names[:limit])} and {len(names) - limit:,} more"
+        return ", ".join(shown)
+    return f"{', '.join(shown)} and {len(names) - limit:,} more"
 
 
 def json_value_problem(exc: ValueError) -> str:

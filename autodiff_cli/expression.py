@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from . import limits, ops
 from .dual import jvp
 from .engine import Value, constants_for_now, forward, topological_order
-from .errors import BindingError, MathError, UsageError, listing
+from .errors import BindingError, MathError, UsageError, listing, shortened
 
 
 def require_values(names: Iterable[str], bindings: Mapping[str, float]) -> None:
@@ -17,9 +17,9 @@ def require_values(names: Iterable[str], bindings: Mapping[str, float]) -> None:
     missing = [n for n in names if n not in bindings]
     if missing:
         listed = listing(missing)
-        example = " ".join(f"{n}=1" for n in missing[:5]) + (" ..." if len(missing) > 5 else "")
+        example = " ".join(f"{shortened(n)}=1" for n in missing[:5]) + (" ..." if len(missing) > 5 else "")
         noun = "variable" if len(missing) == 1 else "variables"
-        raise BindingError(f"no value for {noun} {listed} (give one as --{missing[0]} 1 or {example})")
+        raise BindingError(f"no value for {noun} {listed} (give one as --{shortened(missing[0])} 1 or {example})")
 
 
 @dataclass

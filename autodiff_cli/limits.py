@@ -52,7 +52,7 @@ LIMITS: dict[str, Limit] = {
         Limit("depth", 10_000, "AUTODIFF_MAX_DEPTH", "levels",
               "parentheses and function calls open at once in an expression"),
         Limit("nodes", 20_000, "AUTODIFF_MAX_NODES", "nodes",
-              "operations, numbers and variables in the graph of an expression"),
+              "operations, numbers and variables in the graph of an expression (of all of jacobian's together)"),
         Limit("order", 10, "AUTODIFF_MAX_ORDER", "", "order of a derivative printed by diff --order"),
         Limit("output", 1_000_000, "AUTODIFF_MAX_OUTPUT", "characters",
               "length of everything diff prints (all the derivatives)"),

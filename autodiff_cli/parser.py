@@ -22,7 +22,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import limits, ops
 from .engine import Value, apply_formula
-from .errors import ParseError
+from .errors import ParseError, shortened
 from .expression import Expression
 
 _LOCK = threading.Lock()
@@ -128,7 +128,7 @@ class _Builder:
                 self.constants[name] = Value.constant(ops.CONSTANTS[name], name=name)
             return self.constants[name]
         if name in ops.OPS:
-            raise self._error(f"{name} is a function: call it as {name}(...)", tok)
+            raise self._error(f"{name} is a function: call it as {name}(...)", tok)  # a table name: short
         leaf = self.variables.get(name)
         if leaf is None:
             self.budget -= 1
@@ -145,7 +145,7 @@ class _Builder:
 
             guess = difflib.get_close_matches(name, list(ops.FUNCTIONS), n=1)
             hint = f" (did you mean {guess[0]}?)" if guess else " (autodiff functions lists them)"
-            raise self._error(f"unknown function {name}{hint}", tok)
+            raise self._error(f"unknown function {shortened(name)}{hint}", tok)
         sugar = ops.sugar_tree(name, len(args))
         self.budget -= max(1, len(args) - 1) if sugar is None else _size(sugar)
         if self.budget < 0:

@@ -334,3 +334,19 @@ def test_a_huge_binding_is_quoted_short():
     assert result.exit_code == 2
     quoted = "'999999999999999999...999999999999999999 (5,000 characters)'"
     assert result.output == f"Error: the value of x must be a finite number, not {quoted}\n"
+
+
+def test_a_huge_name_is_quoted_short():
+    result = CliRunner().invoke(cli, ["eval", "b" * 100_000])
+    assert result.exit_code == 2
+    first = result.output.splitlines()[0]
+    assert first.startswith("Error: no value for variable bbbbbbbbbbbbbbbbbb...bbbbbbbbbbbbbbbbbb (100,000 characters)")
+    assert len(first) < 300
+    result = CliRunner().invoke(cli, ["eval", "a" * 100_000 + "(x)", "x=1"])
+    assert result.output.startswith("Error: unknown function aaaaaaaaaaaaaaaaaa...") and len(result.output) < 500
+
+
+def test_check_says_when_the_step_overflows_not_that_the_value_is_infinite():
+    result = CliRunner().invoke(cli, ["check", "x", "x=1e308", "--eps", "1"])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: --eps is too large for x = 1e+308: x + h overflows")

@@ -234,6 +234,9 @@ def _central(expr: Expression, bindings: dict[str, float], name: str, h: float,
     its rounding noise, the error that rounding f(x+h) and f(x-h) alone can put in it (large when f is large
     and h small: no difference quotient is closer than that)."""
     x = bindings[name]
+    if not (math.isfinite(x + h) and math.isfinite(x - h)):
+        raise UsageError(f"--eps is too large for {name} = {x!r}: {name} + h overflows (h = {h:g}); "
+                         "use a smaller --eps")
     if x + h == x or x - h == x:
         raise UsageError(f"--eps is too small for {name} = {x!r}: the step h = {h:g} vanishes ({name} + h == {name} "
                          "in doubles); use a larger --eps")
