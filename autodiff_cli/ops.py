@@ -61,7 +61,7 @@ def _pow(x: float, y: float) -> float:
 
 def _wrap(x: float) -> str:
     text = number_text(x)
-    return f"({text})" if x < 0 else text
+    return f"({text})" if text.startswith("-") else text  # -0.0 too: -0.0^0.5 would read as -(0.0^0.5)
 
 
 def _log(x: float) -> float:

@@ -88,7 +88,8 @@ def _a_file_name(ctx: click.Context, param: click.Parameter, value: str | None) 
     help="Write to FILE (its extension chooses the format) instead of stdout; - is stdout. "
     ".svg, .png and .pdf are drawn with Graphviz's dot.",
 )
-@click.option("--max-nodes", default=500, show_default=True, type=click.IntRange(1), help="Draw at most this many.")
+@click.option("--max-nodes", default=500, show_default=True, type=click.IntRange(1),
+              help="Draw at most this many in the tree (dot, mermaid, json and pictures hold the whole graph).")
 @click.option(
     "--max-depth", type=click.IntRange(1), help="Draw at most this deep [default: what fits; 60 in a pipe]."
 )
