@@ -481,19 +481,25 @@ def test_output_to_a_folder_is_an_error(tmp_path):
 # -- signals ------------------------------------------------------------------------------
 
 
+def slow_dot(tmp_path):
+    """A dot that never finishes, writing its pid first: (its folder, the pid file, an empty output folder)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pid_file = tmp_path / "dot.pid"
+    fake = bin_dir / "dot"
+    fake.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 300\n")
+    fake.chmod(0o755)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    return bin_dir, pid_file, out_dir
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals; a shell script stands in for dot")
 @pytest.mark.parametrize(("sig", "code", "message"), [
     (signal.SIGTERM, 143, "Error: terminated"), (signal.SIGINT, 130, "Error: interrupted"),
 ])
 def test_a_signal_during_a_slow_dot_leaves_nothing_and_stops_dot(tmp_path, sig, code, message):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    pid_file = tmp_path / "dot.pid"
-    fake = bin_dir / "dot"
-    fake.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 300\n")  # a dot that never finishes
-    fake.chmod(0o755)
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
+    bin_dir, pid_file, out_dir = slow_dot(tmp_path)
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     proc = autodiff("graph", *NEURON, "--output", str(out_dir / "big.svg"), env=env,
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -518,14 +524,7 @@ def test_a_signal_during_a_slow_dot_leaves_nothing_and_stops_dot(tmp_path, sig, 
 
 def test_a_dot_slower_than_the_drawing_limit_is_stopped_and_leaves_nothing(tmp_path):
     # found by review: a star of 66 products (198 nodes, under the picture limit) kept dot busy for minutes
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    pid_file = tmp_path / "dot.pid"
-    fake = bin_dir / "dot"
-    fake.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 300\n")  # a layout that never ends
-    fake.chmod(0o755)
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
+    bin_dir, pid_file, out_dir = slow_dot(tmp_path)
     env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "AUTODIFF_MAX_DRAWING": "1"}
     result = run("graph", *NEURON, "--output", str(out_dir / "g.svg"), env=env)
     assert result.exit_code == 2
