@@ -82,6 +82,8 @@ def cases(folder: Path) -> list[tuple[str, list[str], Path | None, dict[str, str
     picture_at = write(folder, "picture_at.txt", "+".join(f"sin(x*{i})*y" for i in range(1, 40)) + "+x+y+x+y")
     picture_over = write(folder, "picture_over.txt", "+".join(f"sin(x*{i})*y" for i in range(1, 100)))
     wide_field = write(folder, "wide_field.csv", "x\n0." + "0" * 200_000 + "1\n")
+    star = "+".join(f"x*{i}" for i in range(66))  # 198 nodes, under the picture limit: dot's time is its shape's
+    ten_thousand = "+".join(["x"] * 10_000)
     jacobian_texts = [f"v{i}*v{i + 1}+v{i + 20}" for i in range(3000)]
     rows_: list[tuple[str, list[str], Path | None, dict[str, str]]] = [
         ("start-up: `eval 1`", ["eval", "1"], None, none),
@@ -154,6 +156,13 @@ def cases(folder: Path) -> list[tuple[str, list[str], Path | None, dict[str, str
          picture_at, none),
         ("picture over (496 nodes), `graph --format svg`", ["graph", "-", "x=1", "y=1", "--format", "svg"],
          picture_over, none),
+        ("a star of 66 products (198 nodes), `graph --format svg`: the drawing limit (10 s)",
+         ["graph", star, "x=1", "--format", "svg"], None, none),
+        ("`jacobian`, 95 expressions of 10,002 nodes each (the node limit holds for them together)",
+         ["jacobian", *(f"{ten_thousand}+{i}" for i in range(95)), "x=1"], None, none),
+        ("`check \"1e20 + x\" x=1` (rounding swamps the difference)", ["check", "1e20 + x", "x=1"], None, none),
+        ("`AUTODIFF_MAX_LINE=9223372036854775807` (past 10^15)", ["eval", "x", "--input", "-"], small,
+         {"AUTODIFF_MAX_LINE": "9223372036854775807"}),
         ("output at the limit, `AUTODIFF_MAX_OUTPUT=5 diff x^3`", ["diff", "x^3"], None, {"AUTODIFF_MAX_OUTPUT": "5"}),
         ("output one over, `AUTODIFF_MAX_OUTPUT=4 diff x^3`", ["diff", "x^3"], None, {"AUTODIFF_MAX_OUTPUT": "4"}),
         ("CSV header that never ends (`/dev/zero`)", ["eval", "x", "--input", "-", "--input-format", "csv"],
