@@ -343,3 +343,31 @@ def test_the_library_rooms_need_no_click_lark_or_rich():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# -- signed zeros in the input ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zero", ["-0", "-0.0", "-0e0", "-0E+3"])
+def test_a_json_lines_minus_zero_keeps_its_sign_as_on_the_command_line(zero):
+    # d(x*y)/dy = x, so at x = -0 it is -0.0 (IEEE: the product of -0 and a positive number)
+    line = f'{{"x": {zero}, "y": 1}}\n'
+    out = records(run("grad", "x*y", "--input", "-", input=line).stdout)[0]
+    assert math.copysign(1.0, out["gradient"]["y"]) == -1.0 and out["gradient"]["y"] == 0.0
+    single = json.loads(run("grad", "x*y", f"x={zero}", "y=1", "--json").stdout)
+    assert json.dumps(out["gradient"]) == json.dumps(single["gradient"]) == '{"x": 1.0, "y": -0.0}'
+    assert run("eval", "x", "--input", "-", input=f'{{"x": {zero}}}\n').stdout == '{"value": -0.0}\n'
+
+
+def test_a_csv_minus_zero_keeps_its_sign_too():
+    result = run("grad", "x*y", "--input", "-", "--input-format", "csv", input="x,y\n-0,1\n0,1\n")
+    assert [json.dumps(r["gradient"]) for r in records(result.stdout)] == [
+        '{"x": 1.0, "y": -0.0}', '{"x": 1.0, "y": 0.0}']
+
+
+def test_a_json_lines_zero_and_other_integers_are_unchanged():
+    lines = '{"x": 0, "y": 1}\n{"x": 3, "y": -2}\n{"x": -7, "y": 10}\n'
+    out = records(run("grad", "x*y", "--input", "-", "--keep", input=lines).stdout)
+    assert [json.dumps(r["gradient"]) for r in out] == [
+        '{"x": 1.0, "y": 0.0}', '{"x": -2.0, "y": 3.0}', '{"x": 10.0, "y": -7.0}']
+    assert out[0]["input"] == {"x": 0, "y": 1}  # --keep copies the text as it was

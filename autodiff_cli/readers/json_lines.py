@@ -12,7 +12,13 @@ from .. import limits
 from ..errors import json_value_problem
 from .lines import Lines, Row, RowError, input_error, too_long
 
-_decode = json.JSONDecoder().decode
+
+def _json_int(text: str) -> int | float:
+    """A JSON integer as Python reads it, but -0 keeps its sign as the float -0.0 (the int 0 has none)."""
+    return int(text) if text != "-0" else -0.0
+
+
+_decode = json.JSONDecoder(parse_int=_json_int).decode
 
 
 def _floats(args: Sequence[object]) -> tuple[float, ...]:
