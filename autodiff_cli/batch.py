@@ -148,12 +148,15 @@ def run(
     keep: bool = False,
     fail_fast: bool = False,
     progress: Callable[[int, int], object] | None = None,
+    guessed: bool = False,
 ) -> Summary:
     """Stream the rows of `source` (bytes) through the expression, writing one record per row.
 
     constants: bindings for every row (a row's own value wins).  wrt: the
     gradient's variables (default: all, in order of appearance).  progress, if
     given, is called now and then with (rows so far, bytes read so far).
+    guessed: the input format was guessed, not asked for; JSON Lines whose first
+    line reads as a CSV header is then refused with a hint, not read as rows.
     Raises UsageError before writing anything if the options or the CSV header
     cannot work; row problems become error records.
     """
@@ -170,7 +173,7 @@ def run(
                 rows: JsonLinesRows | CsvRows = CsvRows(source, evaluator.names, evaluator.constants,
                                                         keep_as_json=keep and output_format == "jsonl")
             else:
-                rows = JsonLinesRows(source, evaluator.names, evaluator.constants, keep)
+                rows = JsonLinesRows(source, evaluator.names, evaluator.constants, keep, guessed)
             if keep and output_format == "csv":  # CSV in: its columns come first
                 clash = [c for c in out.columns if c in rows.columns]
                 if clash:

@@ -371,3 +371,37 @@ def test_a_json_lines_zero_and_other_integers_are_unchanged():
     assert [json.dumps(r["gradient"]) for r in out] == [
         '{"x": 1.0, "y": 0.0}', '{"x": -2.0, "y": 3.0}', '{"x": 10.0, "y": -7.0}']
     assert out[0]["input"] == {"x": 0, "y": 1}  # --keep copies the text as it was
+
+
+# -- hints for input in the wrong shape ---------------------------------------------------------
+
+CSV_HINT = ("Error: the input looks like CSV, not JSON Lines: its first line reads as a header (x, y); "
+            "give --input-format csv\n")
+
+
+@pytest.mark.parametrize("name", ["points.txt", "points", "points.CSV.bak"])
+def test_a_csv_file_with_another_ending_gets_the_hint_once_and_no_records(tmp_path, name):
+    data = tmp_path / name
+    data.write_text("x,y\n3,4\n6,8\n")
+    result = run("eval", "sqrt(x^2+y^2)", "--input", str(data))
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", CSV_HINT)
+    fixed = run("eval", "sqrt(x^2+y^2)", "--input", str(data), "--input-format", "csv")
+    assert records(fixed.stdout) == [{"value": 5.0}, {"value": 10.0}]  # the hint works
+
+
+def test_csv_on_stdin_gets_the_hint_after_blank_lines_and_a_byte_order_mark():
+    result = run("eval", "x*y", "--input", "-", input="\ufeff\n\n x , y \n3,4\n".encode())
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", CSV_HINT)
+    result = run("eval", "x", "--input", "-", "--output-format", "csv", input="x\n3\n")
+    assert (result.exit_code, result.stdout) == (2, "")  # one column naming the variable: CSV too
+    assert "its first line reads as a header (x)" in result.stderr
+
+
+def test_json_lines_asked_for_by_name_or_broken_json_get_error_records_as_before():
+    result = run("eval", "x*y", "--input", "-", "--input-format", "jsonl", input="x,y\n3,4\n")
+    assert result.exit_code == 1
+    assert [r["line"] for r in records(result.stdout)] == [1, 2]
+    for first in ('{"x": 3, "y": 4\n', "hello\n", "x y\n", "1,2\n"):  # not a header of names (or not ours)
+        result = run("eval", "x*y", "--input", "-", input=first + '{"x": 3, "y": 4}\n')
+        assert result.exit_code == 1, first
+        assert records(result.stdout)[1] == {"value": 12.0}

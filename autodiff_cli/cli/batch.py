@@ -115,7 +115,7 @@ def run(expr: Expression, bindings: dict[str, float], *, gradient: bool, wrt: li
         summary = batch.run(
             expr, source, out.write, input_format=input_format, output_format=output_format, constants=bindings,
             wrt=wrt, gradient=gradient, keep=bool(options.get("keep")), fail_fast=bool(options.get("fail_fast")),
-            progress=progress,
+            progress=progress, guessed=options.get("input_format") is None,
         )
     out.flush()
     if summary.failed:

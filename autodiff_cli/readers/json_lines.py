@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
 from collections.abc import Iterator, Mapping, Sequence
@@ -9,7 +10,7 @@ from operator import itemgetter
 from typing import IO
 
 from .. import limits
-from ..errors import json_value_problem
+from ..errors import UsageError, json_value_problem, listing
 from .lines import Lines, Row, RowError, input_error, too_long
 
 
@@ -56,10 +57,19 @@ def _json_problem(text: str, exc: ValueError) -> str:
     return f"not a usable JSON object of bindings: {json_value_problem(exc)}"
 
 
+def _csv_header(text: str, names: Sequence[str]) -> list[str] | None:
+    """The names of `text` when it reads as a CSV header (names between commas, one of them ours), else None."""
+    cells = [c.strip() for c in next(csv.reader([text.strip()]), [])]
+    if cells and all(c.isidentifier() for c in cells) and (len(cells) > 1 or cells[0] in names):
+        return cells
+    return None
+
+
 class JsonLinesRows:
     """The rows of JSON Lines: one object of bindings per line."""
 
-    def __init__(self, source: IO[bytes], names: Sequence[str], constants: Mapping[str, float], keep: bool) -> None:
+    def __init__(self, source: IO[bytes], names: Sequence[str], constants: Mapping[str, float], keep: bool,
+                 guessed: bool = False) -> None:
         self.names = list(names)
         self.constants = dict(constants)
         self.keep = keep
@@ -70,6 +80,8 @@ class JsonLinesRows:
         self._lines = iter(self._reader)
         self._blank = 0  # blank lines before the first row
         self._first = self._first_line()  # [that row's line], or [] for no row at all
+        if guessed:
+            self._refuse_csv()
 
     def _first_line(self) -> list[bytes | None]:
         """The first line that is not blank (a byte-order mark before it is not part of it), if there is one."""
@@ -83,6 +95,20 @@ class JsonLinesRows:
             self._blank += 1
             self.nbytes += len(raw)
         return []
+
+    def _refuse_csv(self) -> None:
+        """A format guessed from the file name, and a first line that is a CSV header: say so once, not per row."""
+        first = self._first[0] if self._first else None
+        if first is None:
+            return
+        try:
+            _decode(first.decode("utf-8"))
+        except (ValueError, RecursionError):
+            text = first.decode("utf-8", "replace")
+            header = _csv_header(text, self.names)
+            if header is not None:
+                raise UsageError(f"the input looks like CSV, not JSON Lines: its first line reads as a header "
+                                 f"({listing(header)}); give --input-format csv") from None
 
     def bindings(self, row: dict) -> dict:
         return row
