@@ -4,6 +4,8 @@ import csv
 import io
 import json
 import math
+import shutil
+import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -405,3 +407,34 @@ def test_json_lines_asked_for_by_name_or_broken_json_get_error_records_as_before
         result = run("eval", "x*y", "--input", "-", input=first + '{"x": 3, "y": 4}\n')
         assert result.exit_code == 1, first
         assert records(result.stdout)[1] == {"value": 12.0}
+
+
+def test_a_stream_of_bare_numbers_for_one_variable_gets_the_jq_recipe():
+    result = run("grad", "x^2", "--input", "-", input="1\n2.5\n")
+    assert result.exit_code == 1
+    message = "not a JSON object of bindings, but a number: to bind x to each number, pipe them through jq -c '{x: .}'"
+    assert [r["error"]["message"] for r in records(result.stdout)] == [message, message]
+    assert result.stderr == f"Error: 2 of 2 rows failed; line 1: {message}\n"
+
+
+@pytest.mark.parametrize(("text", "recipe"), [("exp(θ)", """jq -c '{"θ": .}'"""), ("2*x + 1", "jq -c '{x: .}'")])
+def test_the_recipe_names_the_variable(text, recipe):
+    message = records(run("eval", text, "--input", "-", input="3\n").stdout)[0]["error"]["message"]
+    assert message.endswith(f"pipe them through {recipe}")
+
+
+def test_no_recipe_where_one_number_cannot_bind_every_variable():
+    for text, line in (("x*y", "3\n"), ("x", '"3"\n'), ("x", "[3]\n")):
+        message = records(run("eval", text, "--input", "-", input=line).stdout)[0]["error"]["message"]
+        assert message.startswith("not a JSON object of bindings, but ") and "jq" not in message
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed")
+@pytest.mark.parametrize("name", ["x", "θ"])
+def test_the_recipe_does_what_it_says(name):
+    message = records(run("eval", f"{name}^2", "--input", "-", input="3\n").stdout)[0]["error"]["message"]
+    program = message.split("jq -c ")[1].strip("'")  # the program the message gives, as the shell passes it
+    made = subprocess.run(["jq", "-c", program], input="1\n2.5\n", capture_output=True, text=True, check=True)
+    result = run("grad", f"{name}^2", "--input", "-", input=made.stdout)
+    assert records(result.stdout) == [{"value": 1.0, "gradient": {name: 2.0}},
+                                      {"value": 6.25, "gradient": {name: 5.0}}]

@@ -65,6 +65,12 @@ def _csv_header(text: str, names: Sequence[str]) -> list[str] | None:
     return None
 
 
+def _jq_recipe(name: str) -> str:
+    """The jq command that makes each number of a stream the object {name: number} (jq quotes a non-ASCII key)."""
+    key = name if name.isascii() and name.isidentifier() else json.dumps(name, ensure_ascii=False)
+    return f"jq -c '{{{key}: .}}'"
+
+
 class JsonLinesRows:
     """The rows of JSON Lines: one object of bindings per line."""
 
@@ -157,4 +163,7 @@ class JsonLinesRows:
 
     def _not_an_object(self, row: object) -> RowError:
         kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(row.__class__, "a number")
-        return input_error(f"not a JSON object of bindings, but {kind}")
+        message = f"not a JSON object of bindings, but {kind}"
+        if kind == "a number" and len(self.names) == 1:  # a stream of bare numbers: the recipe that makes objects
+            message += f": to bind {self.names[0]} to each number, pipe them through {_jq_recipe(self.names[0])}"
+        return input_error(message)
