@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import math
+import re
 import shutil
 import subprocess
 
@@ -271,6 +272,15 @@ def test_no_progress_bar_in_a_pipe_and_one_on_request(tmp_path):
     shown = run("eval", "x", "--input", str(data), "--progress", "always")
     assert "10 rows" in shown.stderr
     assert len(records(shown.stdout)) == 10
+
+
+def test_the_progress_bar_labels_its_two_times(tmp_path):
+    data = tmp_path / "rows.jsonl"
+    data.write_text('{"x": 1}\n' * 10)
+    shown = run("eval", "x", "--input", str(data), "--progress", "always").stderr
+    assert re.search(r"100% +\d+:\d\d:\d\d left +\d+:\d\d:\d\d elapsed", shown), shown
+    piped = run("eval", "x", "--input", "-", "--progress", "always", input='{"x": 1}\n' * 10).stderr
+    assert re.search(r"rows/s +\d+:\d\d:\d\d elapsed", piped) and "left" not in piped, piped  # no size, no time left
 
 
 def test_the_loop_streams_output_before_the_input_ends():
