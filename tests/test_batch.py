@@ -9,16 +9,11 @@ import shutil
 import subprocess
 
 import pytest
-from click.testing import CliRunner
+from helpers import records, run
 
 from autodiff_cli import parse
 from autodiff_cli.batch import run as run_batch
-from autodiff_cli.cli import cli
 from autodiff_cli.errors import UsageError
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
 
 
 def tanh_wxb(x, w, b):
@@ -26,10 +21,6 @@ def tanh_wxb(x, w, b):
     t = math.tanh(w * x + b)
     s = 1 - t * t
     return t, {"w": s * x, "x": s * w, "b": s}
-
-
-def records(stdout):
-    return [json.loads(line) for line in stdout.splitlines()]
 
 
 # -- JSON Lines -------------------------------------------------------------------

@@ -5,19 +5,10 @@ import io
 import json
 
 import pytest
-from click.testing import CliRunner
+from helpers import records, run
 
 from autodiff_cli import parse
 from autodiff_cli.batch import run as run_batch
-from autodiff_cli.cli import cli
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
-
-
-def records(stdout):
-    return [json.loads(line) for line in stdout.splitlines()]
 
 
 def test_a_lone_surrogate_is_an_error_record_and_no_row_is_lost():

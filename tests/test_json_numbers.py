@@ -10,19 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import run
 
-from autodiff_cli.cli import cli
 from autodiff_cli.errors import DataError
 from autodiff_cli.modelfile import load_model
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 MODEL = (EXAMPLES / "moons-model.json").read_text(encoding="utf-8")
 BIG = "1" + "0" * 4999  # 5,000 digits
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(cli, list(args), input=input)
 
 
 def test_python_itself_refuses_such_an_integer():

@@ -7,19 +7,14 @@ import statistics
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import run
 
-from autodiff_cli.cli import cli
 from autodiff_cli.data import Scaling, prepare, read_table
 from autodiff_cli.errors import MathError
 from autodiff_cli.modelfile import to_json
 from autodiff_cli.training import Settings, Trainer
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
 
 
 def test_a_row_of_empty_cells_is_not_dropped(tmp_path):
