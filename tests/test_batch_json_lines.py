@@ -146,9 +146,10 @@ def test_fail_fast_stops_at_the_first_bad_row():
     lines = '{"x": 1}\n{"x": -1}\n{"x": 2}\n'
     result = run("eval", "log(x)", "--input", "-", "--fail-fast", input=lines)
     assert result.exit_code == 1
-    out = records(result.stdout)
-    assert out == [{"value": 0.0}, {"line": 2, "error": out[1]["error"]}]
-    assert "stopped at the first failing row; line 2" in result.stderr
+    message = "log(-1) is undefined: log needs a positive number"
+    assert records(result.stdout) == [{"value": 0.0},  # log(1); nothing after the failing row
+                                      {"line": 2, "error": {"message": message, "type": "MathError", "op": "log"}}]
+    assert result.stderr == f"Error: stopped at the first failing row; line 2: {message}\n"
 
 
 def test_a_lone_surrogate_is_an_error_record_and_no_row_is_lost():
