@@ -346,7 +346,7 @@ def test_a_command_loads_only_its_own_family():
             "CliRunner().invoke(cli, ['grad', 'x^2', 'x=1']); "
             "print(sorted(m for m in sys.modules if m.startswith('autodiff_cli.')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    for heavy in ("compile", "batch'", "training", "symbolic", "nn", "export"):
+    for heavy in ("compile", "batch'", "readers", "training", "symbolic", "nn", "export", "files"):
         assert f"autodiff_cli.{heavy}" not in loaded, heavy
 
 
