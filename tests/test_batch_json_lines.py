@@ -205,10 +205,11 @@ def test_a_json_lines_minus_zero_keeps_its_sign_as_on_the_command_line(zero):
 
 
 def test_a_json_lines_zero_and_other_integers_are_unchanged():
-    lines = '{"x": 0, "y": 1}\n{"x": 3, "y": -2}\n{"x": -7, "y": 10}\n'
+    lines = '{"x": 0, "y": 1}\n{"x": 3, "y": -2}\n{"x": -7, "y": 10}\n{"x": 0, "y": 1, "id": -0}\n{"x": -0, "y": 1.5}\n'
     out = records(run("grad", "x*y", "--input", "-", "--keep", input=lines).stdout)
     assert [json.dumps(r["gradient"]) for r in out] == [
-        '{"x": 1.0, "y": 0.0}', '{"x": -2.0, "y": 3.0}', '{"x": 10.0, "y": -7.0}']
+        '{"x": 1.0, "y": 0.0}', '{"x": -2.0, "y": 3.0}', '{"x": 10.0, "y": -7.0}', '{"x": 1.0, "y": 0.0}',
+        '{"x": 1.5, "y": -0.0}']
     assert out[0]["input"] == {"x": 0, "y": 1}  # --keep copies the text as it was
 
 

@@ -13,13 +13,16 @@ from .. import limits
 from ..errors import UsageError, json_value_problem, listing
 from .lines import Lines, Row, RowError, input_error, too_long
 
+_decode = json.JSONDecoder().decode
+
 
 def _json_int(text: str) -> int | float:
     """A JSON integer as Python reads it, but -0 keeps its sign as the float -0.0 (the int 0 has none)."""
     return int(text) if text != "-0" else -0.0
 
 
-_decode = json.JSONDecoder(parse_int=_json_int).decode
+# Read a row again with this where it may hold a -0: a hook on every integer would slow every row of integers
+_decode_signed = json.JSONDecoder(parse_int=_json_int).decode
 
 
 def _floats(args: Sequence[object]) -> tuple[float, ...]:
@@ -154,7 +157,12 @@ class JsonLinesRows:
                 if single:
                     args = (args,)
                 for v in args:
-                    if v.__class__ is not float or v - v != 0.0:
+                    if v.__class__ is not float or v - v != 0.0:  # an int, or not a finite number
+                        if 0 in args and "-0" in text:  # perhaps -0, which json reads as the int 0: read it again
+                            row = _decode_signed(text)
+                            args = getter(constants | row if constants else row)
+                            if single:
+                                args = (args,)
                         args = _floats(args)  # ints become floats; anything else raises
                         break
             except Exception:  # a missing variable, a value that is not a finite number: the exact path says which
