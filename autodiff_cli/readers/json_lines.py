@@ -120,6 +120,7 @@ class JsonLinesRows:
                                  f"({listing(header)}); give --input-format csv") from None
 
     def bindings(self, row: dict) -> dict:
+        """A row's values for the exact path: the object as JSON gave it (the exact path checks each value)."""
         return row
 
     def __iter__(self) -> Iterator[Row]:
