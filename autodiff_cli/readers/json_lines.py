@@ -21,15 +21,20 @@ def _json_int(text: str) -> int | float:
     return int(text) if text != "-0" else -0.0
 
 
-# Read a row again with this where it may hold a -0: a hook on every integer would slow every row of integers
+# A row is read again with this where an int 0 may be a -0: a hook on every integer would slow rows of integers
 _decode_signed = json.JSONDecoder(parse_int=_json_int).decode
 
 
-def _floats(args: Sequence[object]) -> tuple[float, ...]:
-    """Finite floats from JSON numbers (ints included, booleans not); anything else raises TypeError."""
+def _floats(args: Sequence[object], text: str = "") -> tuple[float, ...] | None:
+    """Finite floats from JSON numbers (ints included, booleans not); anything else raises TypeError.
+
+    None when an int 0 may have been a -0 (`text`, the line, holds "-0"): read the line again with _decode_signed.
+    """
     out = []
     for v in args:
         if v.__class__ is int:
+            if v == 0 and "-0" in text:
+                return None
             v = float(v)  # OverflowError for a huge one
         if v.__class__ is not float or v - v != 0.0:
             raise TypeError("not a finite number")
@@ -159,12 +164,12 @@ class JsonLinesRows:
                     args = (args,)
                 for v in args:
                     if v.__class__ is not float or v - v != 0.0:  # an int, or not a finite number
-                        if 0 in args and "-0" in text:  # perhaps -0, which json reads as the int 0: read it again
+                        floats = _floats(args, text)  # ints become floats; anything else raises
+                        if floats is None:  # perhaps a -0, which json reads as the int 0: read it again, signed
                             row = _decode_signed(text)
                             args = getter(constants | row if constants else row)
-                            if single:
-                                args = (args,)
-                        args = _floats(args)  # ints become floats; anything else raises
+                            floats = _floats((args,) if single else args)
+                        args = floats
                         break
             except Exception:  # a missing variable, a value that is not a finite number: the exact path says which
                 args = None
