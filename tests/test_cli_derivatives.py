@@ -5,15 +5,9 @@ import math
 
 import pytest
 import sympy as sp
-from click.testing import CliRunner
+from helpers import run
 
-from autodiff_cli.cli import cli
 from autodiff_cli.parser import parse
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(cli, list(args), input=input)
-
 
 # -- diff ---------------------------------------------------------------------
 

@@ -4,21 +4,15 @@ import json
 import math
 
 import pytest
-from click.testing import CliRunner
+from helpers import run
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
 from autodiff_cli import ops, parse
-from autodiff_cli.cli import cli
 from autodiff_cli.engine import Value
 from autodiff_cli.explain import explain
 from autodiff_cli.render import explanation_tables, explanation_text
-
-
-def run(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
 
 EXPRESSIONS = [
     ("tanh(w*x+b)", {"x": 2, "w": -3, "b": 1}),

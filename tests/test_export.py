@@ -12,10 +12,9 @@ import threading
 import time
 
 import pytest
-from click.testing import CliRunner
+from helpers import run
 
 from autodiff_cli import parse
-from autodiff_cli.cli import cli
 from autodiff_cli.engine import Value, topological_order
 from autodiff_cli.export import dot_lines, json_lines, mermaid_lines
 
@@ -24,10 +23,6 @@ needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not instal
 
 NEURON = ["tanh(w*x+b)", "x=2", "w=-3", "b=1"]
 HOSTILE = ['a"b', "c\\d", "{e}", "f|g", "<h>", "i j", "#k;", "l&m", "[n]", "θ\nπ", 'o\\"', "-->", "p]q", "((r))"]
-
-
-def run(*args, env=None):
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
 def hostile_graph():
