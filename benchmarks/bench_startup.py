@@ -5,6 +5,7 @@ Run it from the repository, in the venv where autodiff is installed:
     python benchmarks/bench_startup.py               # readable report (progress goes to stderr)
     python benchmarks/bench_startup.py --runs 40     # more rounds (default 30)
     python benchmarks/bench_startup.py --json        # every figure as one JSON document
+    python benchmarks/bench_startup.py --baseline /other/venv/bin/autodiff   # an older install, same rounds
 
 Each round runs every command once, in a new order each round (the order rotates), so
 that a busy moment of the machine falls on all of them alike; the report gives the
@@ -46,7 +47,7 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def commands(autodiff: str, qalc: str | None) -> dict[str, list[str]]:
+def commands(autodiff: str, qalc: str | None, baseline: str | None = None) -> dict[str, list[str]]:
     """Name -> argv, in the order of the report."""
     py = sys.executable
     cases = {
@@ -57,6 +58,10 @@ def commands(autodiff: str, qalc: str | None) -> dict[str, list[str]]:
         "autodiff grad": [autodiff, "grad", "tanh(w*x+b)", "--x", "2", "--w", "-3", "--b", "1"],
         "autodiff diff": [autodiff, "diff", "x^3*sin(x)"],
     }
+    if baseline:  # another install (an older version, say), timed in the same rounds
+        cases["baseline eval"] = [baseline, "eval", "x+1", "x=1"]
+        cases["baseline grad"] = [baseline, "grad", "tanh(w*x+b)", "--x", "2", "--w", "-3", "--b", "1"]
+        cases["baseline diff"] = [baseline, "diff", "x^3*sin(x)"]
     if qalc:
         # -t: terse, the answer only; -defaults: no user configuration read or saved.  qalc reads w as
         # watt and b as barn (and then answers 0), so its variables y and z stand in for them.
@@ -116,13 +121,13 @@ def ratios(stats: dict[str, dict[str, float]], qalc: bool) -> dict[str, dict[str
         peers["qalc"] = "qalc diff(tanh(y*x+z), x)"
     out: dict[str, dict[str, float]] = {}
     for name in stats:
-        if not name.startswith("autodiff"):
+        if not name.startswith(("autodiff", "baseline")):
             continue
         out[name] = {}
         for label, peer in peers.items():
             for kind in ("wall", "cpu"):
                 out[name][f"{kind} / {label}"] = stats[name][f"{kind}_median_ms"] / stats[peer][f"{kind}_median_ms"]
-        if qalc and name == "autodiff diff":  # diff against qalc on the same derivative
+        if qalc and name.endswith(" diff"):  # diff against qalc on the same derivative
             peer = "qalc diff(x^3*sin(x), x)"
             for kind in ("wall", "cpu"):
                 out[name][f"{kind} / qalc same"] = stats[name][f"{kind}_median_ms"] / stats[peer][f"{kind}_median_ms"]
@@ -153,6 +158,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--cli", help="the autodiff program (default: the one beside this Python, else on PATH)")
     parser.add_argument("--no-qalc", action="store_true", help="leave qalc out even when it is installed")
+    parser.add_argument("--baseline", metavar="CLI",
+                        help="another autodiff program (an install of an older version) to time in the same rounds")
     parser.add_argument("--no-compile", action="store_true", help="do not compile the package's bytecode first")
     options = parser.parse_args()
     spec = importlib.util.find_spec("autodiff_cli")
@@ -165,13 +172,14 @@ def main() -> None:
     if autodiff is None:
         raise SystemExit("no autodiff program: pip install -e . first, or give --cli")
     qalc = None if options.no_qalc else shutil.which("qalc")
-    cases = commands(autodiff, qalc)
+    cases = commands(autodiff, qalc, options.baseline)
     log(f"{len(cases)} commands, {options.runs} rounds; qalc: {qalc or 'not installed'}")
     times = measure(cases, options.runs)
     stats = summary(times)
     rat = ratios(stats, qalc is not None)
     if options.json:
-        doc = {"machine": describe(), "autodiff": autodiff, "qalc": qalc, "runs": options.runs,
+        doc = {"machine": describe(), "autodiff": autodiff, "baseline": options.baseline, "qalc": qalc,
+               "runs": options.runs,
                "median_ms": stats, "ratios": rat, "raw_s": times}
         print(json.dumps(doc, indent=2))
     else:
