@@ -1,7 +1,8 @@
 """Text to graph: the Lark grammar, parsed LALR, builds the Value graph as it reduces.
 
-The parser is built once per process, its tables cached on disk, and the graph is
-made by callbacks that run during the LALR parse (no parse tree, no recursion), so
+The parser is built once per process from lark's LALR tables, generated from the
+grammar into autodiff_cli/grammar_tables.py (lark itself loads only to report an
+error), and the graph is made by callbacks that run during the LALR parse (no parse tree, no recursion), so
 10,000 nested parentheses or a sum of 100,000 terms parse in well under a second.
 """
 
@@ -16,17 +17,20 @@ import re
 import sys
 import threading
 import unicodedata
-
-from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from typing import TYPE_CHECKING, Any
 
 from . import limits, ops
 from .engine import Value, apply_formula
 from .errors import ParseError, shortened
 from .expression import Expression
 
+if TYPE_CHECKING:
+    from lark import Lark, Token
+    from lark.exceptions import UnexpectedInput
+
 _LOCK = threading.Lock()
-_PARSER: tuple[Lark, _Builder, _Driver | None] | None = None
+_PARSER: tuple[_Builder, _Driver | None] | None = None
+_LARK: Lark | None = None  # lark itself: built only to place an error, or if the tables do not match the grammar
 
 # The four letters that Unicode says to draw as nothing (Default_Ignorable_Code_Point) and that the
 # grammar's NAME, like Python's identifiers, would otherwise take
@@ -245,39 +249,27 @@ class _Driver:
 
     Lark's general parser loop costs about 5 µs a token; this one, with a single
     regular expression built from the grammar's terminals, about a fifth of that.
-    It handles the tree-shaping rules this grammar uses (aliases, ?rules that pass
-    a single child through, _rules spliced into their parent, filtered anonymous
-    tokens) and says so at construction, or refuses: then lark's parser does all
-    the work.  On any error it gives up and lark parses again, so every error
-    message comes from lark's own analysis.
+    The tables are lark's, as plain data (autodiff_cli/tablegen.py), so a valid
+    expression is parsed without importing lark at all.  The driver handles the
+    tree-shaping rules this grammar uses (aliases, ?rules that pass a single child
+    through, _rules spliced into their parent, filtered anonymous tokens); the
+    table generator refuses any other, and then lark's parser does all the work.
+    On any error the driver gives up and lark parses again, so every error message
+    comes from lark's own analysis.
     """
 
     FAIL = object()
 
-    def __init__(self, lark: Lark, builder: _Builder) -> None:
-        table = lark.parser.parser.parser.parse_table
-        terminals = sorted(
-            lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name)
-        )
-        self.regex = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
-        self.ignore = frozenset(lark.lexer_conf.ignore)
-        self.start = table.start_states["start"]
-        self.end = table.end_states["start"]
-        rules: list[tuple] = []
-        rule_index: dict[object, int] = {}
-        self.actions: dict[int, dict[str, int]] = {}
-        for state, acts in table.states.items():
-            row: dict[str, int] = {}
-            for tok_type, (action, arg) in acts.items():
-                if action.name == "Shift":
-                    row[tok_type] = arg
-                else:
-                    if arg not in rule_index:
-                        rule_index[arg] = len(rules)
-                        rules.append(self._rule(arg, builder))
-                    row[tok_type] = ~rule_index[arg]
-            self.actions[state] = row
-        self.rules = rules
+    def __init__(self, tables: dict[str, Any], builder: _Builder) -> None:
+        self.regex = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in tables["terminals"]))
+        self.ignore = frozenset(tables["ignore"])
+        self.start = tables["start"]
+        self.end = tables["end"]
+        self.actions: dict[int, dict[str, int]] = tables["actions"]
+        self.rules = [
+            (size, origin, keep, splice, build if build in (None, "pass") else getattr(builder, build))
+            for size, origin, keep, splice, build in tables["rules"]
+        ]
         self.chains: dict[tuple[int, int, str], int] = {}
 
     def _chain(self, below: int, top: int, typ: str) -> int:
@@ -291,25 +283,6 @@ class _Driver:
                 break
             top = self.actions[below][origin]
         return top
-
-    @staticmethod
-    def _rule(rule: object, builder: _Builder) -> tuple:
-        """(size, goto symbol, kept child positions, spliced positions, how to build)."""
-        expansion = rule.expansion  # type: ignore[attr-defined]
-        keep = [i for i, sym in enumerate(expansion) if not (sym.is_term and sym.filter_out)]
-        splice = {j for j, i in enumerate(keep) if not expansion[i].is_term and expansion[i].name.startswith("_")}
-        origin, alias = rule.origin.name, rule.alias  # type: ignore[attr-defined]
-        if rule.options.empty_indices or rule.options.keep_all_tokens:  # type: ignore[attr-defined]
-            raise NotImplementedError("placeholders")
-        if origin.startswith("_"):
-            build = None  # a list, spliced into the parent
-        elif alias:
-            build = getattr(builder, alias)
-        elif rule.options.expand1 and len(keep) == 1:  # type: ignore[attr-defined]
-            build = "pass"
-        else:
-            build = getattr(builder, origin)
-        return len(expansion), origin, keep, splice, build
 
     def parse(self, text: str) -> object:
         actions, rules, regex_match, ignore, fail = self.actions, self.rules, self.regex.match, self.ignore, self.FAIL
@@ -365,21 +338,41 @@ class _Driver:
                     return values[-1]
 
 
-def _parser() -> tuple[Lark, _Builder, _Driver | None]:
+def _parser() -> tuple[_Builder, _Driver | None]:
+    """The builder and the fast driver, made once; lark is not imported when the generated tables match."""
     global _PARSER
     if _PARSER is None:
         builder = _Builder()
-        lark = Lark(grammar_text(), parser="lalr", transformer=_LarkCallbacks(builder), cache=_cache_path())
+        from . import grammar_tables
+
         try:
-            driver: _Driver | None = _Driver(lark, builder)
+            if grammar_tables.GRAMMAR == grammar_text():
+                tables = grammar_tables.TABLES
+            else:  # the grammar changed since `python -m autodiff_cli.tablegen`: lark analyses it now
+                from .tablegen import tables_from_lark
+
+                tables = tables_from_lark(_lark(builder))
+            driver: _Driver | None = _Driver(tables, builder)
         except (NotImplementedError, AttributeError, KeyError):
             driver = None  # a grammar this driver does not understand: lark does it all
-        _PARSER = (lark, builder, driver)
+        _PARSER = (builder, driver)
     return _PARSER
+
+
+def _lark(builder: _Builder) -> Lark:
+    """Lark's own LALR parser for the grammar (its analysis cached on disk), building with `builder`."""
+    global _LARK
+    if _LARK is None:
+        from lark import Lark
+
+        _LARK = Lark(grammar_text(), parser="lalr", transformer=_LarkCallbacks(builder), cache=_cache_path())
+    return _LARK
 
 
 def _translate(exc: UnexpectedInput, text: str) -> ParseError:
     """Turn lark's exception into the project's parse error, with a column for the caret."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
         return ParseError(f"unexpected character {_character(char)} at {_where(exc)}{_mark_hint(char)}", text,
@@ -464,7 +457,7 @@ def _parse(text: str, fast: bool) -> Expression:
         before = text[: text.index("\x00")]
         line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
         raise ParseError("the expression contains a NUL character", text, column, line)
-    lark, builder, driver = _parser()
+    builder, driver = _parser()
     with _LOCK:
         try:
             builder.reset(text, budget)
@@ -475,6 +468,9 @@ def _parse(text: str, fast: bool) -> Expression:
                 except ParseError:
                     root = _Driver.FAIL  # lark parses again, to place the error
             if root is _Driver.FAIL:
+                from lark.exceptions import UnexpectedInput
+
+                lark = _lark(builder)
                 builder.reset(text, budget)
                 try:
                     root = lark.parse(text)

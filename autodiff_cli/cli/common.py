@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -218,6 +217,8 @@ def warn_unused(expr: Expression, bindings: dict[str, float]) -> None:
 
 def print_json(document: Any) -> None:
     """Strict JSON (never NaN or Infinity), pretty-printed, to stdout."""
+    import json  # here: a command that prints a number does not load it
+
     click.echo(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False))
 
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import click
 
 from .. import limits, render, symbolic
-from ..dual import jvp
 from ..errors import MathError, UsageError
 from ..expression import Expression, require_values
 from ..limits import LIMITS
@@ -188,6 +186,8 @@ def jacobian_command(args: tuple[str, ...], mode: str, json_: bool) -> None:
         for expr in exprs:
             values.append(expr.evaluate({n: bindings[n] for n in expr.variables}))
         matrix = [[0.0] * len(names) for _ in exprs]
+        from ..dual import jvp  # imported here, as json below: diff's start-up does not pay for them
+
         for j, name in enumerate(names):  # one forward pass per input, through every output
             for i, expr in enumerate(exprs):
                 if name in expr.variables:
@@ -330,6 +330,8 @@ def check_command(args: tuple[str, ...], eps: float, tol: float, order: int, wrt
     failed = [r for r in rows if not r["ok"]]
     worst = max((r["error"] for r in rows), default=0.0)
     if json_:
+        import json
+
         click.echo(json.dumps({"expression": text, "value": value, "eps": eps, "tol": tol, "ok": not failed,
                                "checks": rows}, indent=2, ensure_ascii=False, allow_nan=False))
     else:
