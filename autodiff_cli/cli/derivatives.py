@@ -129,7 +129,7 @@ def hessian_command(args: tuple[str, ...], wrt: tuple[str, ...], json_: bool) ->
         return
     if is_terminal():
         click.echo(render.gradient_text(value, gradient))
-        console().print(render.matrix_table("Hessian", names, names, matrix))
+        render.print_matrix(console(), "Hessian", names, names, matrix)
     else:
         click.echo(render.gradient_text(value, gradient) + "\n")
         click.echo(render.aligned(render.matrix_rows(names, names, matrix, corner="hessian")))
@@ -203,7 +203,7 @@ def jacobian_command(args: tuple[str, ...], mode: str, json_: bool) -> None:
         return
     rows = [[v, *row] for v, row in zip(values, matrix, strict=True)]
     if is_terminal() and names:  # (without variables there is no Jacobian: the values, as plain text)
-        console().print(render.matrix_table("Jacobian", texts, ["value", *names], rows))
+        render.print_matrix(console(), "Jacobian", texts, ["value", *names], rows)
     else:
         click.echo(render.aligned(render.matrix_rows(texts, ["value", *names], rows)))
 

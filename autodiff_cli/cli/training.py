@@ -214,9 +214,10 @@ def train_command(data: str, target: str, inputs: str | None, task: str, hidden:
         })
         return
     lines = summary_lines(trainer)
-    curve = charts.loss_curve([e.loss for e in trainer.history], title="training loss")
     terminal = is_terminal()
     out = console()
+    curve = charts.loss_curve([e.loss for e in trainer.history], title="training loss",
+                              columns=out.width if terminal else None)
     width = min(60, max(20, out.width - 12)) if terminal else 60
     boundary = boundary_for(trainer, trained, width, 20)
     if save:
