@@ -12,7 +12,6 @@ import json
 import math
 
 import pytest
-
 from click.testing import CliRunner
 
 from autodiff_cli.cli import cli
