@@ -7,7 +7,7 @@ print a number or JSON never pay for it.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from . import ops
@@ -94,9 +94,11 @@ def matrix_table(title: str, row_names: Sequence[str], column_names: Sequence[st
 
 
 def print_matrix(console: Console, title: str, row_names: Sequence[str], column_names: Sequence[str],
-                 matrix: Sequence[Sequence[float]], corner: str = "") -> None:
+                 matrix: Sequence[Sequence[float]], corner: str = "",
+                 name: Callable[[str, str], str] | None = None) -> None:
     """The matrix as a table when it fits the console's width whole, else one block per row (full precision
-    either way: a number on screen is never cut)."""
+    either way: a number on screen is never cut).  name(row, column): what a number is called in its block
+    (∂/∂x rather than x), where there is no column header above it."""
     from rich.text import Text
 
     for table in (matrix_table(title, row_names, column_names, matrix, corner),
@@ -106,7 +108,8 @@ def print_matrix(console: Console, title: str, row_names: Sequence[str], column_
             return
     console.print(Text(title, style="italic"))
     rows = [[name, *(signed(x) for x in row)] for name, row in zip(row_names, matrix, strict=True)]
-    print_blocks(console, [corner, *column_names], rows, labels=1)
+    names = [[name(r, c) for c in column_names] for r in row_names] if name is not None else None
+    print_blocks(console, [corner, *column_names], rows, labels=1, names=names)
 
 
 def compact(table: Table) -> Table:
@@ -127,21 +130,22 @@ def fits(console: Console, renderable: object, wrapped: bool = False) -> bool:
 
 
 def print_blocks(console: Console, header: Sequence[str], rows: Sequence[Sequence[str]], labels: int,
-                 styles: Sequence[str] = ()) -> None:
+                 styles: Sequence[str] = (), names: Sequence[Sequence[str]] | None = None) -> None:
     """A table too wide for the console, stacked: each row's first `labels` cells on a line, then each
-    other cell beside its column's name, or below it, indented, where the line would be too long."""
+    other cell beside its column's name (or names[row]), or below it, indented, where the line would be
+    too long."""
     from rich.console import Group
     from rich.padding import Padding
     from rich.text import Text
 
-    names = list(header[labels:])
-    pad = max((width(n) for n in names), default=0)
+    every = names if names is not None else [list(header[labels:])] * len(rows)
+    pad = max((width(n) for row in every for n in row), default=0)
     parts: list[object] = []
     for r, row in enumerate(rows):
         if r:
             parts.append(Text())
         parts.append(Text("  ".join(c for c in row[:labels] if c), style="bold"))
-        for i, (name, cell) in enumerate(zip(names, row[labels:], strict=True)):
+        for i, (name, cell) in enumerate(zip(every[r], row[labels:], strict=True)):
             style = styles[labels + i] if len(styles) > labels + i else ""
             if "\n" not in cell and 2 + pad + 2 + width(cell) <= console.width:
                 line = Text(f"  {ljust(name, pad)}  ")

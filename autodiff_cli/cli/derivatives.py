@@ -130,7 +130,7 @@ def hessian_command(args: tuple[str, ...], wrt: tuple[str, ...], json_: bool) ->
         return
     if is_terminal():
         click.echo(render.gradient_text(value, gradient))
-        render.print_matrix(console(), "Hessian", names, names, matrix)
+        render.print_matrix(console(), "Hessian", names, names, matrix, name=lambda r, c: f"∂²/∂{r}∂{c}")
     else:
         click.echo(render.gradient_text(value, gradient) + "\n")
         click.echo(render.aligned(render.matrix_rows(names, names, matrix, corner="hessian")))
@@ -204,7 +204,8 @@ def jacobian_command(args: tuple[str, ...], mode: str, json_: bool) -> None:
         return
     rows = [[v, *row] for v, row in zip(values, matrix, strict=True)]
     if is_terminal() and names:  # (without variables there is no Jacobian: the values, as plain text)
-        render.print_matrix(console(), "Jacobian", texts, ["value", *names], rows)
+        render.print_matrix(console(), "Jacobian", texts, ["value", *names], rows,
+                            name=lambda r, c: c if c == "value" else f"∂/∂{c}")
     else:
         click.echo(render.aligned(render.matrix_rows(texts, ["value", *names], rows)))
 
@@ -363,8 +364,8 @@ def check_command(args: tuple[str, ...], eps: float | None, tol: float, order: i
                 if estimate is not None:
                     verdicts[k] = judge(analytic[k], (estimate.value, estimate.error))
                     if verdicts[k]["ok"]:  # a pass needs saying where its number came from
-                        notes.append(f"{labels[k]}: the step h = {h:g} does not tell; the numeric derivative is "
-                                     f"extrapolated from smaller steps (Richardson; best at h = {estimate.step:g})")
+                        notes.append(f"{labels[k]}: the step h = {h:g} does not confirm it; numeric is extrapolated "
+                                     f"from smaller steps (Richardson, best at h = {estimate.step:g})")
                 elif verdict is None:
                     raise first  # type: ignore[misc]  # no step at all worked: the first step's error
                 else:  # no smaller step worked either: nothing tells whether the derivative is right
