@@ -170,3 +170,16 @@ def test_functions_table_cuts_nothing(monkeypatch, width):
     assert "…" not in screen
     assert repr(math.pi) in screen and repr(math.e) in screen
     assert "sech(x)^2" in screen.replace("\n", " ")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_graph_tree_shows_every_number_whole(monkeypatch, width):
+    # at 40 columns the tree went 8 levels deep whatever the width, leaving 8 columns for a label:
+    # -3.21813e-07 was folded into -3.21813 / e-07
+    text = "tanh(w*x+b)*1e-3+sin(cos(tan(exp(w*x*b*1e-7))))"
+    args = ("graph", text, "--x", "2", "--w", "-3", "--b", "1")
+    nodes = json.loads(CliRunner().invoke(cli, [*args, "--format", "json"]).stdout)["nodes"]
+    values = [v for node in nodes for v in (node["data"], node["grad"]) if v is not None]
+    screen = on_a_terminal(monkeypatch, width, *args)
+    screen = re.sub(r"#\d+", " ", screen.replace("… (not drawn", " "))  # where the drawing stops: no number
+    assert_whole(screen, values, 10)
