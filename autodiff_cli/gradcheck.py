@@ -29,6 +29,16 @@ class Estimate:
     error: float
     step: float
 
+    def coarse(self, x: float) -> bool:
+        """Whether even this step is larger than numdifftools' scale at x: near 1e300 every step that changes x
+        spans many periods of cos, and differences agreeing with each other prove nothing against f'."""
+        return self.step > nominal(x)
+
+
+def nominal(x: float) -> float:
+    """The largest step the ladder starts from, where a unit in the last place of x does not force a larger one."""
+    return _power_of_two(max(1.0, math.log1p(abs(x))) / 64)
+
 
 def central(f: Callable[[float], list[float]], x: float, h: float) -> list[tuple[float, float]]:
     """(f(x+h) - f(x-h)) / (the step actually taken), for each number f returns, with its rounding noise: the
@@ -41,14 +51,34 @@ def central(f: Callable[[float], list[float]], x: float, h: float) -> list[tuple
 
 def extrapolate(f: Callable[[float], list[float]], x: float, count: int,
                 rungs: int = RUNGS) -> tuple[list[Estimate | None], int]:
-    """The best estimate of each of the `count` derivatives, from steps of about max(1, log(1 + |x|))/64, halved
-    each time (from |x|/64 on where f is undefined or overflows at the larger ones); None where no two
-    neighbouring steps worked.  Also returns how many steps were tried (each is two evaluations of f).
-    Steps are powers of two, at least a unit in the last place of x: x + h and x - h are exact."""
+    """The best estimate of each of the `count` derivatives, and how many steps were tried (two evaluations of
+    f each).  None where no two neighbouring steps worked.
+
+    First from numdifftools' scale, max(1, log(1 + |x|))/64 (sin at 1e12 needs steps near 1e-2, not 1e10);
+    then, for |x| below that, from |x|/64 as well (1/x at 1e-12 changes over 1e-12), keeping the better
+    estimate of each."""
+    # 64 units in the last place of x at least, so that x + h differs from x
+    start = max(nominal(x), _power_of_two(64 * math.ulp(x)))
+    best, tried = _ladder(f, x, count, start, rungs)
+    near = _power_of_two(abs(x) / 64) if x != 0 else start
+    if near < start and tried < rungs and any(b is None or relative(b) > 2.0**-40 for b in best):
+        closer, more = _ladder(f, x, count, near, rungs - tried)
+        tried += more
+        best = [a if b is None or (a is not None and relative(a) <= relative(b)) else b
+                for a, b in zip(best, closer, strict=True)]
+    return best, tried
+
+
+def relative(estimate: Estimate) -> float:
+    """The estimate's error as a fraction of max(1, |estimate|): how check compares errors."""
+    return estimate.error / max(1.0, abs(estimate.value))
+
+
+def _ladder(f: Callable[[float], list[float]], x: float, count: int, h: float,
+            rungs: int) -> tuple[list[Estimate | None], int]:
+    """Steps from h down, halved each time (from |x|/64 on where f is undefined or overflows at the larger
+    ones).  Steps are powers of two, at least a unit in the last place of x: x + h and x - h are exact."""
     best: list[Estimate | None] = [None] * count
-    # numdifftools' scale, log|x| rather than |x| (sin at 1e12 needs steps near 1e-2, not 1e10), but 64 units
-    # in the last place of x at least, so that x + h differs from x
-    h = _power_of_two(max(max(1.0, math.log1p(abs(x))) / 64, 64 * math.ulp(x)))
     run: list[list[list[float]]] = []  # per step in the current run of working steps: the tableau row per output
     tried = 0
     while tried < rungs:
@@ -73,13 +103,14 @@ def extrapolate(f: Callable[[float], list[float]], x: float, count: int,
                 row.append(row[j - 1] + (row[j - 1] - previous[j - 1]) / (factor - 1))
                 amplified *= (factor + 1) / (factor - 1)  # each level adds the rounding of two differences
                 # how far this estimate is from the two it was made of: its error, plus rounding's
-                error = max(abs(row[j] - row[j - 1]), abs(row[j] - previous[j - 1])) + amplified
-                if best[i] is None or error < best[i].error:  # type: ignore[union-attr]
-                    best[i] = Estimate(row[j], error, h)
+                estimate = Estimate(row[j], max(abs(row[j] - row[j - 1]), abs(row[j] - previous[j - 1])) + amplified,
+                                    h)
+                if best[i] is None or relative(estimate) < relative(best[i]):  # type: ignore[arg-type]
+                    best[i] = estimate
             rows.append(row)
         run.append(rows)
         # rounding grows as h shrinks: once it is ten times the best error of every output, stop ...
-        if all(b is not None and (noise > 10 * b.error or b.error <= 2.0**-50 * max(1.0, abs(b.value)))
+        if all(b is not None and (noise > 10 * b.error or relative(b) <= 2.0**-50)
                for b, (_, noise) in zip(best, differences, strict=True)):
             break  # ... or once every estimate is as good as doubles allow
         h /= 2

@@ -343,6 +343,8 @@ def check_command(args: tuple[str, ...], eps: float | None, tol: float, order: i
         groups += [(a, [f"{a},{b}" for b in names[i:]], hessian[i][i:], names[i:]) for i, a in enumerate(names)]
     rows: list[dict] = []
     notes: list[str] = []
+    coarse: list[str] = []  # inconclusive because no step beside x is fine enough for f (cos at 1e300)
+    stopped: list[str] = []  # inconclusive because the work limit left no smaller steps to try
     for name, labels, analytic, of in groups:
         h = (eps or 1e-6) * max(1.0, abs(bindings[name]))
         first: AutodiffError | None = None
@@ -363,6 +365,13 @@ def check_command(args: tuple[str, ...], eps: float | None, tol: float, order: i
                     continue
                 if estimate is not None:
                     verdicts[k] = judge(analytic[k], (estimate.value, estimate.error))
+                    # steps too coarse for f (cos at 1e300) blame f' only if the first step, a million times
+                    # larger, found the same number (x^3 at 1e100 does; garbage differs from garbage)
+                    if not verdicts[k]["ok"] and estimate.coarse(bindings[name]) and not (
+                            verdict is not None
+                            and abs(verdict["numeric"] - estimate.value) <= tol * abs(estimate.value)):
+                        verdicts[k]["inconclusive"] = True
+                        coarse.append(labels[k])
                     if verdicts[k]["ok"]:  # a pass needs saying where its number came from
                         notes.append(f"{labels[k]}: the step h = {h:g} does not confirm it; numeric is extrapolated "
                                      f"from smaller steps (Richardson, best at h = {estimate.step:g})")
@@ -370,6 +379,8 @@ def check_command(args: tuple[str, ...], eps: float | None, tol: float, order: i
                     raise first  # type: ignore[misc]  # no step at all worked: the first step's error
                 else:  # no smaller step worked either: nothing tells whether the derivative is right
                     verdict["ok"], verdict["inconclusive"] = False, True
+                    if spare <= 0:
+                        stopped.append(labels[k])
         rows += [{"derivative": label, **verdict} for label, verdict in zip(labels, verdicts, strict=True)]
     warn_unused(expr, bindings)
     for note in notes:
@@ -394,10 +405,19 @@ def check_command(args: tuple[str, ...], eps: float | None, tol: float, order: i
         click.echo(f"Error: gradient check failed (tolerance {tol:g}): {which}", err=True)
         raise SystemExit(1)
     if failed:
-        which = ", ".join(r["derivative"] for r in failed)
-        click.echo(f"Error: gradient check inconclusive for {which}: the value is so large that rounding it "
-                   f"swamps the difference over 2h; use a larger --eps (now {eps or 1e-6:g})"
-                   + _eps_to_try(value, failed, bindings), err=True)
+        reasons = []
+        rounding = [r for r in failed if r["derivative"] not in coarse + stopped]
+        if rounding:
+            reasons.append(f"{', '.join(r['derivative'] for r in rounding)}: the value is so large that rounding it "
+                           f"swamps the difference over 2h; use a larger --eps (now {eps or 1e-6:g})"
+                           + _eps_to_try(value, rounding, bindings))
+        if coarse:
+            reasons.append(f"{', '.join(coarse)}: at a number this large, the steps that change it are coarser "
+                           "than f's own scale, and their differences disagree with the first step's; nothing tells")
+        if stopped:
+            reasons.append(f"{', '.join(stopped)}: the work limit leaves no smaller steps to try "
+                           "(AUTODIFF_MAX_WORK)")
+        click.echo(f"Error: gradient check inconclusive for {'; '.join(reasons)}", err=True)
         raise SystemExit(1)
 
 
