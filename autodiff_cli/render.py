@@ -7,7 +7,7 @@ print a number or JSON never pay for it.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from . import ops
@@ -91,6 +91,70 @@ def matrix_table(title: str, row_names: Sequence[str], column_names: Sequence[st
     for name, row in zip(row_names, matrix, strict=True):
         table.add_row(name, *(number(x) for x in row))
     return table
+
+
+def print_matrix(console: Console, title: str, row_names: Sequence[str], column_names: Sequence[str],
+                 matrix: Sequence[Sequence[float]], corner: str = "",
+                 name: Callable[[str, str], str] | None = None) -> None:
+    """The matrix as a table when it fits the console's width whole, else one block per row (full precision
+    either way: a number on screen is never cut).  name(row, column): what a number is called in its block
+    (∂/∂x rather than x), where there is no column header above it."""
+    from rich.text import Text
+
+    for table in (matrix_table(title, row_names, column_names, matrix, corner),
+                  compact(matrix_table(title, row_names, column_names, matrix, corner))):
+        if fits(console, table):
+            console.print(table)
+            return
+    console.print(Text(title, style="italic"))
+    rows = [[name, *(signed(x) for x in row)] for name, row in zip(row_names, matrix, strict=True)]
+    names = [[name(r, c) for c in column_names] for r in row_names] if name is not None else None
+    print_blocks(console, [corner, *column_names], rows, labels=1, names=names)
+
+
+def compact(table: Table) -> Table:
+    """The same table with a rule under the header and no other lines: six columns take 13 fewer cells."""
+    from rich import box
+
+    table.box, table.show_edge, table.pad_edge = box.SIMPLE_HEAD, False, False
+    return table
+
+
+def fits(console: Console, renderable: object, wrapped: bool = False) -> bool:
+    """Whether `renderable` takes no more than the console's width at its natural size (nothing wrapped or cut),
+    or, wrapped, with its cells wrapped between words (no word cut)."""
+    from rich.measure import Measurement
+
+    natural = Measurement.get(console, console.options.update_width(1_000_000), renderable)  # type: ignore[arg-type]
+    return (natural.minimum if wrapped else natural.maximum) <= console.width
+
+
+def print_blocks(console: Console, header: Sequence[str], rows: Sequence[Sequence[str]], labels: int,
+                 styles: Sequence[str] = (), names: Sequence[Sequence[str]] | None = None) -> None:
+    """A table too wide for the console, stacked: each row's first `labels` cells on a line, then each
+    other cell beside its column's name (or names[row]), or below it, indented, where the line would be
+    too long."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.text import Text
+
+    every = names if names is not None else [list(header[labels:])] * len(rows)
+    pad = max((width(n) for row in every for n in row), default=0)
+    parts: list[object] = []
+    for r, row in enumerate(rows):
+        if r:
+            parts.append(Text())
+        parts.append(Text("  ".join(c for c in row[:labels] if c), style="bold"))
+        for i, (name, cell) in enumerate(zip(every[r], row[labels:], strict=True)):
+            style = styles[labels + i] if len(styles) > labels + i else ""
+            if "\n" not in cell and 2 + pad + 2 + width(cell) <= console.width:
+                line = Text(f"  {ljust(name, pad)}  ")
+                line.append(cell, style=style)
+                parts.append(line)
+            else:  # the name on its line, the cell below it (wrapped inside the indent if need be)
+                parts.append(Text(f"  {name}"))
+                parts.append(Padding(Text(cell.strip(), style=style), (0, 0, 0, 4)))
+    console.print(Group(*parts))  # type: ignore[arg-type]
 
 
 def signed(x: float) -> str:
@@ -185,14 +249,20 @@ def function_rows(rule_separator: str = "; ") -> list[list[str]]:
 
 def functions_table(console: Console) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="Operations and functions", title_justify="left")
     table.add_column("written as", style="bold", no_wrap=True)
-    table.add_column("derivative", style="green")
-    table.add_column("what it is")
-    for row in function_rows(rule_separator="\n"):
+    table.add_column("derivative", style="green", overflow="fold")  # fold, never an ellipsis: nothing is cut
+    table.add_column("what it is", overflow="fold")
+    rows = function_rows(rule_separator="\n")
+    for row in rows:
         table.add_row(*row)
-    console.print(table)
+    if fits(console, table, wrapped=True):
+        console.print(table)
+        return
+    console.print(Text(table.title or "", style="italic"))  # too narrow for the words: a block per function
+    print_blocks(console, ["written as", "derivative", "what it is"], rows, labels=1)
 
 
 def functions_text() -> str:
@@ -262,10 +332,16 @@ def explanation_tables(console: Console, explanation: Explanation) -> None:
 def _table(
     console: Console, title: str, header: list[str], rows: list[list[str]], styles: Sequence[str], right: set[int]
 ) -> None:
+    """A table that fits the console's width, else the same rows as blocks (print_blocks): never a cut number."""
     from rich.text import Text
 
+    labels = min(right)  # the columns before the first number: names and rules
     if len(rows) > TABLE_ROWS:
         widths = [max(width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        if sum(widths) + 2 * (len(widths) - 1) > console.width:
+            console.print(Text(title, style="italic"), soft_wrap=True)
+            print_blocks(console, header, rows, labels, styles)
+            return
         text = Text(title + "\n", style="italic")
         for n, row in enumerate([header, *rows]):
             for i, cell in enumerate(row):
@@ -282,7 +358,12 @@ def _table(
         table.add_column(name, style=style, justify="right" if i in right else "left")
     for row in rows:
         table.add_row(*map(Text, row))  # Text: a name like [b] is not markup
-    console.print(table)
+    if fits(console, table):
+        console.print(table)
+    elif fits(console, compact(table)):
+        console.print(table)
+    else:
+        print_blocks(console, header, rows, labels, styles)
 
 
 # -- Jupyter ------------------------------------------------------------------------

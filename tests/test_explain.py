@@ -248,7 +248,7 @@ def test_long_explanations_are_drawn_as_aligned_columns():
     for _ in range(200):
         y = (y * x).tanh()
     y.backward()
-    console = Console(color_system=None, width=100)
+    console = Console(color_system=None, width=200)  # wide enough: narrower, they are stacked
     with console.capture() as captured:
         explanation_tables(console, explain(y))
     lines = captured.get().splitlines()

@@ -166,7 +166,7 @@ def tree_output(
     to_screen = output is None and is_terminal()
     out = console(wide=not to_screen)
     if max_depth is None:  # each level takes four columns of guides: stop before rich must crop
-        max_depth = 60 if not to_screen else max(8, (out.width - 30) // 4)
+        max_depth = 60 if not to_screen else max(3, (out.width - 30) // 4)  # 30 columns left for a label
     tree = render.graph_tree(expr.root, with_values, max_nodes=max_nodes, max_depth=max_depth)
     if output is None:
         out.print(tree)
