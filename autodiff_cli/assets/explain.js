@@ -49,7 +49,9 @@
   summary.id = "summary";
   summary.append("Value " + data.value);
   if (data.gradient.length) {
-    summary.append("; gradient " + data.gradient.map(([name, g]) => "\u2202/\u2202" + name + " = " + g).join(", "));
+    const shown = data.gradient.slice(0, 6).map(([name, g]) => "\u2202/\u2202" + name + " = " + g);
+    if (data.gradient.length > 6) shown.push("\u2026 (" + data.gradient.length + " in all: click a variable)");
+    summary.append("; gradient " + shown.join(", "));
   }
   summary.append(". " + F + " nodes, " + B + " backward edges.");
   header.append(summary);
@@ -127,8 +129,8 @@
     });
     const defs = svg("defs", {});
     const marker = svg("marker", {
-      id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7",
-      orient: "auto",
+      id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "8", markerHeight: "8",
+      markerUnits: "userSpaceOnUse", orient: "auto",
     });
     marker.append(svg("path", { d: "M0,1 L9,5 L0,9 z", class: "arrow" }));
     defs.append(marker);
