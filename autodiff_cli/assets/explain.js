@@ -310,7 +310,8 @@
     parents.append(links(n.inputs.map((p, a) => [p, n.inputs.length > 1 ? "(as " + "xy"[a] + ")" : ""]),
       (p) => "inspect " + nodes[p].label));
     const users = row(dl, "used by", null, "consumers");
-    users.append(links(consumers[i].map(([c]) => [c, ""]), (c) => "inspect " + nodes[c].label));
+    const usedBy = [...new Set(consumers[i].map(([c]) => c))];
+    users.append(links(usedBy.map((c) => [c, ""]), (c) => "inspect " + nodes[c].label));
     inspector.append(dl);
     const rules = edges.filter((e) => e.from === i);
     if (rules.length) {
