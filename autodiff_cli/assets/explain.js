@@ -258,6 +258,11 @@
     row(dl, "upstream", edge.upstream, "upstream").title = "the gradient of " + from.label + ", complete now";
     row(dl, "product", edge.upstream + " \u00d7 " + edge.local + " = ", null).append(productSpan(edge.product));
     const sum = row(dl, to.label + ".grad", null, null);
+    if (edge.part > 1) {  // the += made visible: what the input held, plus this edge's product
+      let before = null;
+      for (let k = 0; k < j - 1; k++) if (edges[k].to === edge.to) before = edges[k].sum;
+      sum.append(before + " + " + edge.product + " = ");
+    }
     const total = el("span", edge.sum);
     total.dataset.field = "sum";
     sum.append(total);
