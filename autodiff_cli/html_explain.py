@@ -60,7 +60,8 @@ def page(
     """The whole HTML page explaining backpropagation through `root`'s graph, whose values are computed.
 
     inputs: the variables differentiated (all, by default), as explain() takes them.
-    layout: "auto" (Graphviz's dot when installed, else the built-in layout), "graphviz" or "builtin".
+    layout: "auto" (Graphviz's dot when it is installed and the graph is within the picture limit,
+    AUTODIFF_MAX_PICTURE; else the built-in layout), "graphviz" or "builtin".
     """
     data = page_data(root, expression, inputs, file_name, layout)
     return assemble(data)
@@ -177,7 +178,9 @@ def page_data(
         return data
     boxes = [_box_size(item) for item in nodes]
     drawn = None
-    if layout in ("auto", "graphviz"):
+    # dot's time grows fast with the graph (about 5 s for 500 nodes here): past the picture limit that bounds
+    # graph --format svg, "auto" takes the built-in layout, which needs a fraction of a second
+    if layout == "graphviz" or (layout == "auto" and len(order) <= limits.get("picture")):
         drawn = graphviz_layout(explanation, boxes)
         if drawn is None and layout == "graphviz":
             data["note"] = "Graphviz's dot could not lay this graph out; the built-in layout drew it."

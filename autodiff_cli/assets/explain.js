@@ -44,7 +44,9 @@
   // -- the page's frame ------------------------------------------------------------------------
   const body = document.body;
   const header = el("header");
-  header.append(el("h1", data.title));
+  const h1 = el("h1", data.title);
+  h1.title = data.expression;  // a long expression is cut to three lines: the whole of it on hover
+  header.append(h1);
   const summary = el("p", null);
   summary.id = "summary";
   summary.append("Value " + data.value);
