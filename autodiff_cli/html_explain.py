@@ -19,10 +19,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import io
 import json
 import math
 import shlex
-import subprocess
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -370,7 +370,7 @@ def _curves(explanation: Explanation, places: list[tuple[float, float, float, fl
 def graphviz_layout(explanation: Explanation, boxes: list[tuple[float, float]]) -> Layout | None:
     """Graphviz's layout (dot -Tplain), inputs at the bottom: its node positions and edge splines, drawn by the
     page.  None when dot is not installed, fails, or takes longer than the drawing limit (AUTODIFF_MAX_DRAWING)."""
-    from .export import dot_program
+    from .export import dot_program, render_image_stream
 
     program = dot_program()
     if program is None:
@@ -385,16 +385,11 @@ def graphviz_layout(explanation: Explanation, boxes: list[tuple[float, float]]) 
         for i in s.inputs:
             lines.append(f"  n{i} -> n{s.id};")
     lines.append("}")
-    try:
-        done = subprocess.run([program, "-Tplain"], input="\n".join(lines), capture_output=True, text=True,
-                              timeout=limits.get("drawing"), check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if done.returncode != 0:
-        return None
-    try:
-        return _read_plain(done.stdout, explanation, boxes)
-    except (ValueError, IndexError, KeyError):
+    plain = io.BytesIO()
+    try:  # export runs dot (with its time limit, AUTODIFF_MAX_DRAWING, and its care with signals)
+        render_image_stream(plain, lines, "plain", program)
+        return _read_plain(plain.getvalue().decode("utf-8"), explanation, boxes)
+    except (AutodiffError, OSError, ValueError, IndexError, KeyError):
         return None
 
 

@@ -332,3 +332,16 @@ def test_the_docs_screenshot_is_a_small_png():
     width, height = struct.unpack(">II", data[16:24])
     assert 600 <= width <= 2000 and 300 <= height <= 2000
     assert 10_000 < len(data) < 250_000
+
+
+@pytest.mark.parametrize(("script", "what"), [("echo broken >&2; exit 3", "fails"), ("sleep 30", "is too slow")])
+def test_when_dot_fails_or_is_too_slow_the_built_in_layout_draws(script, what, tmp_path, monkeypatch):
+    fake = tmp_path / "dot"
+    fake.write_text(f"#!/bin/sh\n{script}\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("AUTODIFF_MAX_DRAWING", "1")
+    data = x_times_x_plus_x("graphviz")
+    assert data["drawing"]["layout"] == "the built-in layered layout", what
+    assert data["note"] == "Graphviz's dot could not lay this graph out; the built-in layout drew it."
+    assert overlapping(data["drawing"]["boxes"]) == []
