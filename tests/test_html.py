@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import json
 import math
+import os
 import re
 import shutil
 import struct
@@ -339,7 +340,7 @@ def test_when_dot_fails_or_is_too_slow_the_built_in_layout_draws(script, what, t
     fake = tmp_path / "dot"
     fake.write_text(f"#!/bin/sh\n{script}\n")
     fake.chmod(0o755)
-    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")  # the fake dot first; sleep still found
     monkeypatch.setenv("AUTODIFF_MAX_DRAWING", "1")
     data = x_times_x_plus_x("graphviz")
     assert data["drawing"]["layout"] == "the built-in layered layout", what
