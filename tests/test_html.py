@@ -335,7 +335,7 @@ def test_the_docs_screenshot_is_a_small_png():
     assert 10_000 < len(data) < 250_000
 
 
-@pytest.mark.parametrize(("script", "what"), [("echo broken >&2; exit 3", "fails"), ("sleep 30", "is too slow")])
+@pytest.mark.parametrize(("script", "what"), [("echo broken >&2; exit 3", "fails"), ("exec sleep 30", "is too slow")])
 def test_when_dot_fails_or_is_too_slow_the_built_in_layout_draws(script, what, tmp_path, monkeypatch):
     fake = tmp_path / "dot"
     fake.write_text(f"#!/bin/sh\n{script}\n")

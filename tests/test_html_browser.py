@@ -118,9 +118,17 @@ def assert_screenshot(path: Path) -> None:
     assert 8_000 < len(data) < 3_000_000, len(data)  # an empty white page is about 4 KB
 
 
-def test_stepping_through_x_times_x_plus_x(browser, tmp_path, artefacts):
-    """x*x + x at 3, read off the page: forward 3, 9, 12; backward 4 edges; x gathers 1, 3, 3 into 7."""
+@pytest.mark.parametrize("dot", ["as installed", "missing"])
+def test_stepping_through_x_times_x_plus_x(browser, tmp_path, artefacts, dot, monkeypatch):
+    """x*x + x at 3, read off the page: forward 3, 9, 12; backward 4 edges; x gathers 1, 3, 3 into 7.
+    With Graphviz's layout where dot is installed, and with the built-in one where it is missing."""
+    if dot == "missing":
+        monkeypatch.setenv("PATH", str(tmp_path))
     opened = Opened(browser, write_page(tmp_path, "x*x + x", "x=3"))
+    if dot == "missing":
+        assert "built-in layered layout" in opened.text("footer")
+        artefacts = artefacts / "built-in"
+        artefacts.mkdir(exist_ok=True)
     page = opened.page
     assert opened.text("#position") == "Step 0 of 8"
     values = []
@@ -144,7 +152,7 @@ def test_stepping_through_x_times_x_plus_x(browser, tmp_path, artefacts):
             assert opened.lines(page.locator(".node.receiving"))[0].startswith("x")
         if k == 3:
             page.screenshot(path=str(artefacts / "x-times-x-plus-x-edge-3.png"))
-            if os.environ.get("AUTODIFF_DOCS_SCREENSHOT") == "1":
+            if os.environ.get("AUTODIFF_DOCS_SCREENSHOT") == "1" and dot != "missing":
                 shutil.copyfile(artefacts / "x-times-x-plus-x-edge-3.png", ROOT / "docs" / "explain-html.png")
     assert into_x == [
         ("1", "1", "1", "1", " (1 of 3)"),
