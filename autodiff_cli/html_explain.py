@@ -222,7 +222,7 @@ def _symbol(op: str) -> str:
 
 
 # The central differences for the inspector: at most this much work (nodes evaluated), then a note instead
-CHECK_WORK = 2_000_000
+CHECK_WORK = 1_000_000
 
 
 def _central_differences(order: list[Value], wanted: set[int] | None, grads: dict[int, float]) -> dict[int, dict]:

@@ -283,4 +283,9 @@ def test_past_the_drawing_limit_the_page_says_so_and_still_steps(browser, tmp_pa
     assert f"more than the {html_explain.DRAWING_LIMIT:,} this page draws" in opened.text("#graph-note")
     page.keyboard.press("End")
     assert opened.text('[data-field="sum"]') == "2"
+    last = opened.text("#step-title").rsplit("→ ", 1)[1]  # the last edge goes into one of the x's
+    assert last in {f"x{i}" for i in range(n)}
+    page.locator('#step [data-field="inspect"] button').get_by_text(last, exact=True).click()
+    assert opened.text("#inspector-title") == f"Node {last}"
+    assert opened.text('#inspector [data-field="grad"]') == "2.0"  # d(x*x)/dx at 1
     opened.clean()

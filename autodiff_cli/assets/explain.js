@@ -52,7 +52,7 @@
   summary.append("Value " + data.value);
   if (data.gradient.length) {
     const shown = data.gradient.slice(0, 6).map(([name, g]) => "\u2202/\u2202" + name + " = " + g);
-    if (data.gradient.length > 6) shown.push("\u2026 (" + data.gradient.length + " in all: click a variable)");
+    if (data.gradient.length > 6) shown.push("\u2026 (" + data.gradient.length + " in all: each in its variable's inspector)");
     summary.append("; gradient " + shown.join(", "));
   }
   summary.append(". " + F + " nodes, " + B + " backward edges.");
@@ -170,7 +170,8 @@
     });
     graph.append(picture);
   } else {
-    graph.append(el("p", "No drawing: the steps and the inspector work without it.", "note"));
+    graph.append(el("p", "No drawing: the steps work without it, and their inspect buttons open the inspector.",
+      "note"));
     graph.hidden = !data.note;
   }
 
@@ -235,6 +236,8 @@
       stepTitle.textContent = "Forward " + s + " of " + F + ": " + n.label;
       row(dl, "node", formula(computing), "formula");
       row(dl, "value", n.value, "value");
+      row(dl, "inspect", null, "inspect").append(links([[computing, ""]].concat(n.inputs.map((p) => [p, ""])),
+        (k) => "inspect " + nodes[k].label));
       stepBody.append(dl);
       return;
     }
@@ -273,6 +276,8 @@
       part.dataset.field = "part";
       sum.append(part);
     }
+    row(dl, "inspect", null, "inspect").append(links([[edge.from, ""], [edge.to, ""]],
+      (k) => "inspect " + nodes[k].label));
     stepBody.append(dl);
     stepBody.append(el("p", edge.parts > 1
       ? to.label + " is used " + edge.parts + " times: its gradient adds up the contributions (+=)" +
@@ -359,7 +364,7 @@
   function emptyInspector() {
     inspector.append(el("h2", "Inspector"));
     inspector.append(el("p", data.drawing ? "Click a node (or Tab to it and press Enter) to see its operation, " +
-      "value, gradient, inputs, consumers and rules." : "No drawing to click: the steps above hold the numbers.",
+      "value, gradient, inputs, consumers and rules." : "No drawing to click: use a step's inspect buttons.",
     "note"));
   }
 
