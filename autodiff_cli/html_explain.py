@@ -158,14 +158,13 @@ def page_data(
         }
         for e in explanation.backward
     ]
-    names = [step.label for step in explanation.forward if step.op == "var" and step.id in grads]
     data = {
         "title": f"autodiff explain {expression}",
         "expression": expression,
         "file": file_name,
         "value": render.number(explanation.root.value),
-        "gradient": [[name, render.number(grads[i])] for i, name in _named(explanation, grads)],
-        "variables": names,
+        "gradient": [[s.label, render.number(grads[s.id])] for s in explanation.forward
+                     if s.op == "var" and s.id in grads],
         "nodes": nodes,
         "backward": backward,
         "limit": DRAWING_LIMIT,
@@ -196,10 +195,6 @@ def page_data(
         "edges": [[node, arg, path] for (node, arg), path in sorted(paths.items())],
     }
     return data
-
-
-def _named(explanation: Explanation, grads: dict[int, float]) -> list[tuple[int, str]]:
-    return [(s.id, s.label) for s in explanation.forward if s.op == "var" and s.id in grads]
 
 
 def _gradients(explanation: Explanation) -> dict[int, float]:
