@@ -84,7 +84,7 @@ def assemble(data: dict) -> str:
         f'<meta http-equiv="Content-Security-Policy" content="{policy}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="color-scheme" content="light dark">',
-        f"<title>{html.escape(data['title'])}</title>",
+        f"<title>{html.escape(_valid(data['title']))}</title>",
         f"<style>{style}</style>",
         "</head>",
         "<body>",
@@ -100,8 +100,18 @@ def assemble(data: dict) -> str:
 
 def embed_json(data: object) -> str:
     """JSON that is safe inside a script element: no <, > or & at all, so no </script> and no <!--."""
-    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    text = _valid(json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")))
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _valid(text: str) -> str:
+    """Text that UTF-8 can write: a lone surrogate (a file name's undecodable byte, as Python's argv holds it)
+    becomes U+FFFD."""
+    try:  # an undecodable byte comes back as itself, then one U+FFFD
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # other lone surrogates (from a program, not from argv)
+        raw = text.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", "replace")
 
 
 def _asset(name: str) -> str:

@@ -350,3 +350,21 @@ def test_when_dot_fails_or_is_too_slow_the_built_in_layout_draws(script, what, t
     assert data["drawing"]["layout"] == "the built-in layered layout", what
     assert data["note"] == "Graphviz's dot could not lay this graph out; the built-in layout drew it."
     assert overlapping(data["drawing"]["boxes"]) == []
+
+
+def test_a_file_name_that_is_not_utf_8_is_shown_with_a_replacement_character(tmp_path):
+    """Linux file names are bytes: Python hands an undecodable one over as a lone surrogate, which UTF-8 cannot
+    write; the page shows U+FFFD there, and the file is written under its own name."""
+    name = "a\udcff.html"  # the byte 0xff, as Python decodes it from argv
+    result = run("explain", "x*x", "x=3", "--html", str(tmp_path / name))
+    assert result.exit_code == 0, result.output
+    (written,) = tmp_path.iterdir()
+    page = written.read_text(encoding="utf-8")
+    assert data_of(page)["file"] == "a\ufffd.html"
+
+
+def test_lone_surrogates_from_a_program_are_replaced_too():
+    x = Value(2.0, name="\ud800x")
+    page = html_explain.page(x * x, "\ud800")
+    assert data_of(page)["nodes"][0]["label"].endswith("x") and "\ud800" not in page
+    page.encode("utf-8")
