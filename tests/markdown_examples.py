@@ -8,11 +8,15 @@ stops being true.
   output (stdout, then stderr).  `NAME=value` before `autodiff` sets the
   environment, `echo TEXT |` or `printf TEXT |` before it feeds stdin, and
   `| jq .a.b[0]` (or `jq -c`) after it picks a value out of the JSON on stdout.
+- In a ```sh block, a line that starts with `autodiff ` and pipes into no other
+  program runs too and must succeed (`> FILE` writes its output there), unless it
+  reads a file of the reader's own (`data.csv`) or draws a picture without Graphviz.
 - A ```python block is doctest (its first line starts with `>>> `) or plain code,
   in which a line ending in `# <number>` must produce that number.
 """
 
 import doctest
+import itertools
 import json
 import re
 import shlex
@@ -105,6 +109,40 @@ def check_command(command: str, expected: str, folder: Path, monkeypatch: pytest
     if picture:
         written = folder / command[picture.start():picture.end()].split()[1]
         assert written.suffix == f".{picture.group(1)}" and written.stat().st_size > 0
+
+
+def shell_commands(path: Path) -> list[str]:
+    """The `autodiff ...` lines of the sh blocks that need no other program (comments dropped)."""
+    found = []
+    for _, block in blocks(path, "sh"):
+        for line in block.splitlines():
+            command = line.partition("  #")[0].strip()
+            if command.startswith("autodiff ") and " | " not in command:
+                found.append(command)
+    return found
+
+
+OWN_FILE = re.compile(r"\.(csv|jsonl|json)$")
+WRITES = ("--save", "--output", "-o", ">")
+
+
+def check_shell_command(command: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run an `autodiff` line of a sh block in `folder`: it must exit 0 and write what it redirects to."""
+    if re.search(r"--format (svg|png|pdf)\b|--output \S+\.(svg|png|pdf)\b", command) and shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed")
+    if not (folder / "examples").exists():
+        (folder / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
+    monkeypatch.chdir(folder)
+    command, _, target = command.partition(" > ")
+    argv = shlex.split(command)
+    reads = [w for before, w in itertools.pairwise(argv) if OWN_FILE.search(w) and before not in WRITES]
+    if missing := [w for w in reads if not Path(w).exists()]:
+        pytest.skip(f"reads the reader's own files: {', '.join(missing)}")
+    result = CliRunner().invoke(cli, argv[1:])
+    assert result.exit_code == 0, result.output
+    if target:
+        Path(target.strip()).write_bytes(result.stdout_bytes)
+        assert result.stdout_bytes
 
 
 def statements(block: str) -> list[list[str]]:

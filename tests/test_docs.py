@@ -17,9 +17,11 @@ from markdown_examples import (
     check_command,
     check_doctests,
     check_plain_python,
+    check_shell_command,
     console_examples,
     is_doctest,
     languages,
+    shell_commands,
 )
 
 README = ROOT / "README.md"
@@ -32,8 +34,9 @@ LINKED = [ROOT / "benchmarks" / "README.md", ROOT / "SECURITY.md", ROOT / "fuzz"
 PENDING = {"docs/functions.md", "docs/notation.md", "docs/html.md"}
 
 # Languages of fenced blocks and what the tests do with them.  console and python are
-# executed; sh holds what cannot run inside a test (installing, the test suite itself,
-# benchmarks, shell pipelines through other programs, the reader's own files); mermaid
+# executed; sh holds what cannot run whole inside a test (installing, the test suite itself,
+# benchmarks, shell pipelines through other programs, the reader's own files), and its
+# plain `autodiff ...` lines run and must succeed (test_documented_shell_command); mermaid
 # is a command's output, compared by the page's own test (tests/test_tutorial.py).
 EXECUTED = {"console", "python"}
 NOT_EXECUTED = {"sh", "mermaid"}
@@ -44,6 +47,7 @@ def name(path: Path) -> str:
 
 
 COMMANDS = [(page, command, output) for page in PAGES for command, output in console_examples(page)]
+SHELL = [(page, command) for page in PAGES for command in shell_commands(page)]
 PLAIN_PYTHON = [
     (page, line, block) for page in PAGES for line, block in blocks(page, "python") if not is_doctest(block)
 ]
@@ -60,6 +64,11 @@ def test_the_pages_have_examples():
 )
 def test_documented_command(page, command, expected, tmp_path, monkeypatch):
     check_command(command, expected, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize(("page", "command"), SHELL, ids=[f"{name(p)}: {c}" for p, c in SHELL])
+def test_documented_shell_command(page, command, tmp_path, monkeypatch):
+    check_shell_command(command, tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize(("page", "line", "block"), PLAIN_PYTHON, ids=[f"{name(p)}:{n}" for p, n, _ in PLAIN_PYTHON])
