@@ -13,7 +13,7 @@ from autodiff_cli.batch import run as run_batch
 from autodiff_cli.errors import LimitError, UsageError
 from autodiff_cli.parser import nesting
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+LIMITS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 
 
 def refused(result, limit, value=None):
@@ -380,12 +380,12 @@ def test_a_huge_hidden_layer_is_refused_before_allocation(tmp_path):
     assert refused(result, "parameters").startswith("Error: the network has 10,000,400,001 weights and biases")
 
 
-# -- the README's table -----------------------------------------------------------
+# -- the table of docs/cli.md ----------------------------------------------------
 
 
-def test_the_readme_lists_every_limit_as_the_table_says():
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("### Limits"):]
+def test_the_docs_list_every_limit_as_the_table_says():
+    text = LIMITS_PAGE.read_text(encoding="utf-8")
+    section = text[text.index("## Limits"):]
     section = section[: section.index("\n#", 1)]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     found = {}
