@@ -87,7 +87,7 @@ def run(command: str) -> str:
         name, _, value = argv.pop(0).partition("=")
         env[name] = value
     assert argv[0] == "autodiff", command
-    result = CliRunner().invoke(cli, argv[1:], env=env, input=stdin)
+    result = CliRunner().invoke(cli, argv[1:], env=env, input=stdin, prog_name="autodiff")
     if path:
         return jq(result.stdout, path)
     return result.stdout + result.stderr
