@@ -18,8 +18,8 @@ loads and stores, the same operations on the same operands).
 Values are the engine's, bit for bit (x^2 is x*x, correctly rounded, where the
 engine's pow may be an ulp off).  Derivatives may take a cheaper road, within a
 few ulps of the true value: a product of the forward sweep is read, not redone;
-g * (1 / d) is g / d; and derivative code computes sech as 1/cosh (see
-_DERIVATIVE_FORMS).
+g * (1 / d) is g / d; and derivative code computes sech as 1/cosh (the
+table's derivative_form).
 
 Errors: the generated code runs on floats.  A domain error raises ValueError,
 a division by zero ZeroDivisionError, an overflow in a math function
@@ -39,7 +39,6 @@ from __future__ import annotations
 import ast
 import bisect
 import functools
-import inspect
 import math
 import operator
 import re
@@ -57,28 +56,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Compiled", "compile_expression", "compile_graph"]
 
-# Table functions that differ from the math module's only in the error they raise
-# on a domain error: the generated code calls math's (faster, the same float
-# results), and a ValueError there sends the row to the exact path.
-_MATH_EQUIVALENT = ("pow", "log", "log2", "log10", "sqrt", "asin", "acos")
-
 # Operations written as Python operators; anything else is a call.
 _INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 _PROPAGATE = frozenset(("add", "sub", "mul", "neg"))  # inf or nan in, inf or nan out
-# Table functions that give inf, nan or an exception for an inf or nan argument (never a finite
-# number): log(inf) is inf, sqrt(-inf) and sin(inf) raise.  Not exp (exp(-inf) is 0), tanh, atan,
-# sigmoid, ...: an operation missing here is checked, which is only slower.
-_KEEPS_INF = frozenset(("log", "log2", "log10", "sqrt", "sinh", "cosh", "abs", "sin", "cos", "tan", "asin", "acos"))
-
-# Cheaper forms of table functions for derivative code only: values keep the table's own functions, bit
-# for bit, and a derivative only has to be within a few ulps.  Each is (form, fallback) over the argument
-# __x__: the form runs in a try (free in Python 3.11 until it raises), the fallback where it overflows.
-_DERIVATIVE_FORMS = {
-    # sech(u) = 1/cosh(u): a call and a division, where the table's exp(-|u|) form takes two calls and five
-    # operations (tanh's derivative sech(u)^2 stays within 4 ulps of the true value for every u).  cosh
-    # overflows past |u| = 710.47, where sech(u) is 2 e^-|u| to the last bit (the rest is e^-2|u| < 1e-616)
-    "sech": ("1.0 / _f_cosh(__x__)", "2.0 * _f_exp(-abs(__x__))"),
-}
+# Other operations that give inf, nan or an exception for an inf or nan argument are marked keeps_inf in the
+# table (log(inf) is inf, sin(inf) raises); an operation not marked is checked, which is only slower.
+# Cheaper forms of table functions for derivative code are the table's derivative_form (sech as 1/cosh).
 
 
 @dataclass(frozen=True)
@@ -159,13 +142,20 @@ class _Inline:
         return re.sub(r"\b__(\w+?)__\b", lambda m: mapping[m.group(1)], text)
 
 
-@functools.cache
 def _inline_form(name: str) -> _Inline | None:
-    """The table's own Python function for `name` as an _Inline, if it is straight-line code."""
-    fn = ops.OPS[name].fn
-    if name in _MATH_EQUIVALENT or not inspect.isfunction(fn):
+    """The table's own forward for `name` as an _Inline, if it is straight-line code."""
+    spec = ops.OPS.get(name)
+    return None if spec is None else _inline_form_of(spec)
+
+
+@functools.cache
+def _inline_form_of(spec: ops.Op) -> _Inline | None:
+    # Operators are written as Python's; a math function is called as it is, and math raises
+    # ValueError outside its domain (math.log(0)), which is what sends a row to the exact path
+    if spec.symbol is not None or spec.math_name:
         return None
-    func = _function_tree(name, fn)
+    func = ast.parse(spec.forward_python).body[0]  # a copy: the marks below change the tree
+    assert isinstance(func, ast.FunctionDef)
     body = list(func.body)
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]  # a docstring
@@ -195,15 +185,19 @@ _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, a
 _PLACEHOLDERS = re.compile("|".join(rf"\b{re.escape(p)}\b" for p in _PLACEHOLDER.values()))
 
 
-@functools.cache
 def _template(op: str, k: int) -> tuple[str, str]:
+    return _template_of(ops.OPS[op], k)
+
+
+@functools.cache
+def _template_of(spec: ops.Op, k: int) -> tuple[str, str]:
     """The Python text of op's derivative by argument k, and how much rewriting it needs once filled in.
 
     "atom": none (a name or a number); "call": a call of a table function on the
     arguments, which may have been computed already; "plain": only arithmetic,
     to fold if an argument is a number; "rewrite": powers or calls to rewrite.
     """
-    text = ops.OPS[op].rule_python(k, _PLACEHOLDER, lambda f: f"_f_{f}")  # with the op's conventions
+    text = spec.rule_python(k, _PLACEHOLDER, lambda f: f"_f_{f}")  # with the op's conventions
     body = ast.parse(text, mode="eval").body
     if isinstance(body, ast.Name | ast.Constant):
         return text, "atom"
@@ -267,7 +261,7 @@ class _Writer:
         index: dict[int, int] = {}  # id(Value) -> canonical node
         seen: dict[tuple, int] = {}  # structure -> canonical node (hash-consing)
         for node in topological_order(root):
-            if not node._prev:
+            if node.is_leaf:
                 if id(node) in position:
                     key: tuple = ("var", position[id(node)])
                 elif node.is_constant:
@@ -275,7 +269,7 @@ class _Writer:
                 else:
                     raise ValueError(f"the graph has a variable that is not among the leaves: {node!r}")
             else:
-                key = (node.op, *(index[id(p)] for p in node._prev))
+                key = (node.op, *(index[id(p)] for p in node.parents))
             if key not in seen:
                 seen[key] = self._add(key)
             index[id(node)] = seen[key]
@@ -337,7 +331,7 @@ class _Writer:
 
         x*x is correctly rounded where C's pow may be an ulp off (GCC makes the same change at -O2);
         the inlined helpers are the op table's own functions, statement for statement.  In a derivative
-        (derivative=True), a function of _DERIVATIVE_FORMS is written in its cheaper form instead.
+        (derivative=True), a function with a derivative_form in the table is written in that cheaper form.
         """
         if isinstance(node, ast.BinOp):
             node.left = self._rewrite(node.left, prelude, derivative)
@@ -367,7 +361,7 @@ class _Writer:
         if isinstance(node, ast.Call):
             node.args = [self._rewrite(a, prelude, derivative) for a in node.args]
             assert isinstance(node.func, ast.Name)
-            if derivative and node.func.id[3:] in _DERIVATIVE_FORMS:
+            if derivative and node.func.id[3:] in ops.OPS and ops.OPS[node.func.id[3:]].derivative_form:
                 return self._guarded(node, prelude)
             form = _inline_form(node.func.id[3:]) if node.func.id.startswith("_f_") else None
             if form is None:
@@ -379,7 +373,7 @@ class _Writer:
         return node
 
     def _guarded(self, node: ast.Call, prelude: list[str]) -> ast.expr:
-        """A function of _DERIVATIVE_FORMS in its cheaper form, falling back where that overflows.
+        """A function in its table's derivative_form, falling back where that overflows.
 
         A value the forward sweep (or another derivative) has computed already is read instead.
         """
@@ -387,7 +381,9 @@ class _Writer:
         args = [ast.unparse(self._atom(a, prelude)) for a in node.args]
         call = f"{node.func.id}({', '.join(args)})"
         if call not in self.temps:
-            form, fallback = (re.sub(r"\b__x__\b", args[0], f) for f in _DERIVATIVE_FORMS[node.func.id[3:]])
+            forms = ops.OPS[node.func.id[3:]].derivative_form
+            assert forms is not None
+            form, fallback = (re.sub(r"\b__x__\b", args[0], f) for f in forms)
             self.ntemps += 1
             self.temps[call] = name = f"h{self.ntemps}"
             prelude.append(f"try:\n    {name} = {form}\nexcept OverflowError:\n    {name} = {fallback}")
@@ -437,7 +433,7 @@ class _Writer:
     def _keeps(self, i: int, k: int) -> bool:
         """Whether node i turns an inf or nan in its argument k into inf, nan or an exception, never a number."""
         kind = self.op[i]
-        if kind in _PROPAGATE or kind in _KEEPS_INF or (kind == "div" and k == 0):
+        if kind in _PROPAGATE or ops.OPS[kind].keeps_inf or (kind == "div" and k == 0):
             return True
         c = self.const[self.parents[i][1]] if kind == "pow" else None
         return kind == "pow" and k == 0 and c is not None and c > 0 and c.is_integer()
@@ -570,8 +566,7 @@ class _Writer:
         value_fn = self._function("value", (sweeps[0], [], [], sweeps[3]), False, "The value at a point.")
         doc = "The value, then the partial derivatives in the order of WRT."
         grad_fn = self._function("gradient", sweeps, True, doc)
-        used = sorted(set(re.findall(r"\b_f_(\w+)", value_fn + grad_fn)))
-        helpers = [_helper_source(name) for name in used]
+        helpers = _helpers(value_fn + grad_fn)
         aliases = [h for h in helpers if not h.startswith("def ")]
         defs = [h for h in helpers if h.startswith("def ")]
         head = [
@@ -754,32 +749,24 @@ def _unparse(tree: ast.stmt) -> str:
 
 
 def _helper_source(name: str) -> str:
-    """How generated code reaches a table function: math's own, or the table's source, renamed."""
-    fn = ops.OPS[name].fn
-    if name in _MATH_EQUIVALENT:
-        return f"_f_{name} = math.{name}"
-    if getattr(math, getattr(fn, "__name__", ""), None) is fn:
-        return f"_f_{name} = math.{fn.__name__}"
-    return _python_helper(name, fn)
+    """How generated code reaches a table function: math's own, or the table's forward, renamed _f_<name>.
+
+    The forward's domain checks stay out: math raises ValueError outside its domain, a division by
+    zero ZeroDivisionError, and either sends a row to the exact path, which names the domain.
+    """
+    spec = ops.OPS[name]
+    if spec.math_name:
+        return f"_f_{name} = math.{spec.math_name}"
+    return spec.forward_python
 
 
-def _function_tree(name: str, fn: Callable) -> ast.FunctionDef:
-    """The table's own Python function, renamed _f_<name>; it may use only math and builtins."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-    func = tree.body[0]
-    assert isinstance(func, ast.FunctionDef)
-    func.name = f"_f_{name}"
-    func.returns = None
-    for arg in func.args.args:
-        arg.annotation = None
-    local = {a.arg for a in func.args.args} | {
-        t.id for n in ast.walk(func) if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)
-    }
-    free = {n.id for n in ast.walk(func) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} - local
-    if not free <= {"math", "abs", "max", "min"}:
-        raise TypeError(f"the table function of {name} uses {sorted(free)}: it cannot be copied into generated code")
-    return func
-
-
-def _python_helper(name: str, fn: Callable) -> str:
-    return ast.unparse(_function_tree(name, fn))
+def _helpers(text: str) -> list[str]:
+    """The helpers text calls, and the helpers they call in turn (silu's calls sigmoid), by name."""
+    found: dict[str, str] = {}
+    todo = set(re.findall(r"\b_f_(\w+)", text))
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found[name] = _helper_source(name)
+            todo |= set(re.findall(r"\b_f_(\w+)", found[name])) - {name}
+    return [found[name] for name in sorted(found)]
