@@ -346,3 +346,9 @@ class _Discard:
 
     def flush(self) -> None:
         pass
+
+
+# Notebooks: a Value displays as its graph.  The drawing side attaches itself to Value here, so that
+# the engine never imports it; `import autodiff_cli` imports this module when IPython is running.
+Value._repr_svg_ = notebook_svg  # type: ignore[attr-defined]
+Value._repr_html_ = notebook_html  # type: ignore[attr-defined]

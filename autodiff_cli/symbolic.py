@@ -72,7 +72,12 @@ def _number(v: Value) -> float | None:
 
 
 class Builder:
-    """Makes simplified, shared nodes.  Use one builder for a whole derivation."""
+    """Makes simplified, shared nodes.  Use one builder for a whole derivation.
+
+    The builder names the arithmetic operations (add, sub, mul, div, neg, pow) because its algebra is
+    about sums and products: that is what it normalises.  What it knows of every other operation
+    (positive, nonnegative, exact, log-like) comes from the op table's fields.
+    """
 
     def __init__(self) -> None:
         # the nodes a derivation may build, from the `work` limit: it stops as the graphs grow, not after
@@ -195,10 +200,11 @@ class Builder:
             exact = -q[0]
         elif op == "pow":
             exact = q[0] ** int(q[1]) if q[1].denominator == 1 and abs(q[1]) < 1100 else None
-        elif op in ("abs", "sign", "step", "relu", "max", "min"):
+        elif spec.exact:  # abs, sign, relu, max, floor: the float result is the exact one
             exact = Fraction(r)
         else:  # sqrt(4), exp(0), log(1), cos(0): whole numbers in, whole number out
             whole = all(n.is_integer() for n in numbers) and r.is_integer()
+            # sqrt is checked by squaring back: sqrt of a huge whole number is whole but rounded
             exact = Fraction(r) if whole and (op != "sqrt" or r * r == numbers[0]) else None
         if exact is None or Fraction(r) != exact:
             return None
@@ -390,7 +396,7 @@ class Builder:
         """
         for node in topological_order(root):
             op, args = node.op, node.parents
-            if op in ("log", "log2", "log10"):
+            if _fact(node, "log_like"):
                 self._mark_nonzero(args[0])
             elif op == "div":
                 self._mark_nonzero(args[1])
@@ -446,7 +452,7 @@ def _nonzero(v: Value, depth: int = 0) -> bool:
         return n != 0.0
     if v.is_constant:  # pi, e
         return True
-    if v.op in ("exp", "cosh", "sech", "sigmoid", "softplus"):
+    if _fact(v, "positive"):
         return True
     if v.op in ("mul", "div", "neg", "pow"):
         return _nonzero(v.parents[0], depth + 1) and (v.op != "mul" or _nonzero(v.parents[1], depth + 1))
@@ -455,13 +461,19 @@ def _nonzero(v: Value, depth: int = 0) -> bool:
     return False
 
 
+def _fact(v: Value, fact: str) -> bool:
+    """A fact of the op table about the operation that made v (positive, nonnegative); False for leaves."""
+    spec = ops.OPS.get(v.op)
+    return spec is not None and getattr(spec, fact)
+
+
 def _positive(v: Value, depth: int = 0) -> bool:
     if depth > 20:
         return False
     n = _number(v)
     if n is not None:
         return n > 0.0
-    if v.op in ("exp", "cosh", "sech", "sigmoid", "softplus") or (v.is_constant and v.data > 0):
+    if _fact(v, "positive") or (v.is_constant and v.data > 0):
         return True
     if v.op == "add":
         a, b = v.parents
@@ -475,7 +487,7 @@ def _positive(v: Value, depth: int = 0) -> bool:
 def _nonnegative(v: Value, depth: int = 0) -> bool:
     if depth > 20:
         return False
-    if _positive(v, depth + 1) or v.op in ("abs", "relu", "sqrt", "step"):
+    if _positive(v, depth + 1) or _fact(v, "nonnegative"):
         return True
     if v.op == "pow" and (k := _number(v.parents[1])) is not None and k.is_integer() and k % 2 == 0:
         return True
