@@ -151,8 +151,9 @@ def _inline_form(name: str) -> _Inline | None:
 @functools.cache
 def _inline_form_of(spec: ops.Op) -> _Inline | None:
     # Operators are written as Python's; a math function is called as it is, and math raises
-    # ValueError outside its domain (math.log(0)), which is what sends a row to the exact path
-    if spec.symbol is not None or spec.math_name:
+    # ValueError outside its domain (math.log(0)), which is what sends a row to the exact path;
+    # any other forward with a domain is a helper that tests it (see _helper_source)
+    if spec.symbol is not None or spec.math_name or spec.domain:
         return None
     func = ast.parse(spec.forward_python).body[0]  # a copy: the marks below change the tree
     assert isinstance(func, ast.FunctionDef)
@@ -751,12 +752,14 @@ def _unparse(tree: ast.stmt) -> str:
 def _helper_source(name: str) -> str:
     """How generated code reaches a table function: math's own, or the table's forward, renamed _f_<name>.
 
-    The forward's domain checks stay out: math raises ValueError outside its domain, a division by
-    zero ZeroDivisionError, and either sends a row to the exact path, which names the domain.
+    A math function raises ValueError outside its domain by itself; any other forward with a domain
+    tests it first and raises ValueError.  Either sends a row to the exact path, which names the domain.
     """
     spec = ops.OPS[name]
     if spec.math_name:
         return f"_f_{name} = math.{spec.math_name}"
+    if spec.domain:
+        return spec.checked_python(lambda k: f"ValueError({spec.name + ' is undefined here'!r})").rstrip("\n")
     return spec.forward_python
 
 

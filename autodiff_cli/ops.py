@@ -104,17 +104,21 @@ class Op:
         """The forward on floats, raising MathError where the domain says the operation is undefined."""
         if self.math_name and not self.domain:
             return getattr(math, self.math_name)  # math.exp itself: no wrapper to call through
+        source = self.checked_python(lambda k: f"_undefined({k}, {', '.join(ARG_NAMES[: self.arity])})")
+        namespace = float_namespace(source) | {"math": math, "_undefined": self._undefined}
+        # The source is the table's own forward and domain, never user text.
+        exec(compile(source, f"<forward of {self.name}>", "exec"), namespace)
+        return namespace[f"_f_{self.name}"]
+
+    def checked_python(self, error: Callable[[int], str]) -> str:
+        """The forward as Python source with its domain tested first: `if not x > 0.0: raise <error(k)>`."""
         head, _, body = self.forward_python.partition("\n")
         checks = "".join(
-            f"    if {formula_to_python(test, {n: n for n in ARG_NAMES}, lambda f: '_whole')}:\n"
-            f"        raise _undefined({k}, {', '.join(ARG_NAMES[: self.arity])})\n"
+            f"    if {formula_to_python(test, {n: n for n in ARG_NAMES}, lambda f: 'float.is_integer')}:\n"
+            f"        raise {error(k)}\n"
             for k, test in enumerate(self._domain_tests)
         )
-        namespace = float_namespace(self.forward_python)
-        namespace |= {"math": math, "_undefined": self._undefined, "_whole": float.is_integer}
-        # The source is the table's own forward and domain, never user text.
-        exec(compile(f"{head}\n{checks}{body}\n", f"<forward of {self.name}>", "exec"), namespace)
-        return namespace[f"_f_{self.name}"]
+        return f"{head}\n{checks}{body}\n"
 
     @cached_property
     def _domain_tests(self) -> tuple[ast.expr, ...]:

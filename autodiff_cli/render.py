@@ -183,6 +183,30 @@ def function_rows(rule_separator: str = "; ") -> list[list[str]]:
     return rows
 
 
+def functions_markdown() -> str:
+    """docs/functions.md: the op table as a Markdown page (`autodiff functions --markdown` prints it)."""
+    lines = [
+        "# Functions and operators",
+        "",
+        "Generated from the op table (`autodiff_cli/table.py`) by `autodiff functions --markdown`;",
+        "a test checks that this page matches the table.  Derivatives are the table's own formulas.",
+        "",
+        "| written as | also | derivative | what it is |",
+        "| --- | --- | --- | --- |",
+    ]
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    for op in ops.functions():
+        rules = "; ".join(f"∂/∂{n} = {op.grad_text(i)}" for i, n in enumerate(ops.ARG_NAMES[: op.arity]))
+        about = op.doc + (f"; {op.note}" if op.note else "")
+        also = ", ".join(f"`{a}`" for a in op.aliases)
+        lines.append(f"| `{cell(op.signature())}` | {also} | {cell(rules)} | {cell(about)} |")
+    lines += ["", "Constants: " + ", ".join(f"`{n}` = {v!r}" for n, v in ops.CONSTANTS.items()) + "."]
+    return "\n".join(lines) + "\n"
+
+
 def functions_table(console: Console) -> None:
     from rich.table import Table
 
