@@ -411,9 +411,9 @@ for _name in ops.FUNCTIONS:
 # -- whole-graph helpers --------------------------------------------------
 
 
-def walk(root: Value) -> Iterator[Value]:
-    """Every node reachable from root, each once, root first (iterative: graphs may be deep)."""
-    stack, seen = [root], {id(root)}
+def walk(*roots: Value) -> Iterator[Value]:
+    """Every node reachable from the roots, each once, roots first (iterative: graphs may be deep)."""
+    stack, seen = list(roots), {id(r) for r in roots}
     while stack:
         node = stack.pop()
         yield node

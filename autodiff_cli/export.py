@@ -26,7 +26,7 @@ from typing import BinaryIO, TextIO
 from . import limits, ops
 from .engine import Value, topological_order
 from .errors import OutputError, UsageError
-from .explain import labels
+from .labels import labels
 
 __all__ = [
     "dot_lines", "is_stream", "json_lines", "mermaid_lines", "render_image", "render_image_stream", "write_atomic",

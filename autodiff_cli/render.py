@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from . import ops
-from .engine import Value
+from .engine import Value, walk
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -107,14 +107,9 @@ def signed(x: float) -> str:
 def consumers(root: Value) -> dict[int, int]:
     """How many edges lead into each node, by id (a node used twice by one op counts twice)."""
     counts: dict[int, int] = {}
-    stack, seen = [root], {id(root)}
-    while stack:
-        node = stack.pop()
+    for node in walk(root):
         for p in node.parents:
             counts[id(p)] = counts.get(id(p), 0) + 1
-            if id(p) not in seen:
-                seen.add(id(p))
-                stack.append(p)
     return counts
 
 
@@ -128,7 +123,7 @@ def graph_tree(root: Value, with_values: bool, max_nodes: int = 500, max_depth: 
     from rich.tree import Tree
 
     from .engine import topological_order
-    from .explain import labels
+    from .labels import labels
 
     shared = {i for i, c in consumers(root).items() if c > 1}
     tags: dict[int, int] = {}

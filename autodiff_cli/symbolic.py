@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from . import limits, ops
-from .engine import Value, apply_formula, constants_for_now, forward, topological_order
+from .engine import Value, apply_formula, constants_for_now, forward, topological_order, walk
 from .errors import LimitError, MathError
 
 __all__ = ["Builder", "evaluate", "grad", "gradients", "hessian", "partials", "simplify", "to_text"]
@@ -713,14 +713,7 @@ def partials(
 
 def count_nodes(roots: Sequence[Value]) -> int:
     """The nodes of several graphs together (shared parts once)."""
-    seen: set[int] = set()
-    stack = list(roots)
-    while stack:
-        node = stack.pop()
-        if id(node) not in seen:
-            seen.add(id(node))
-            stack.extend(p for p in node.parents if id(p) not in seen)
-    return len(seen)
+    return sum(1 for _ in walk(*roots))
 
 
 def hessian(
