@@ -22,7 +22,11 @@ ALLOWED = {
     "table": {"ops"},
     "engine": {"ops", "errors", "formulas"},
     "dual": {"ops", "formulas", "engine"},
-    "symbolic": {"engine", "ops", "errors", "limits"},
+    "symbolic": {"simplify", "derivatives", "printer"},  # gathers the three rooms' public names
+    "simplify": {"engine", "ops", "limits", "signs"},
+    "signs": {"engine", "ops"},
+    "derivatives": {"engine", "ops", "errors", "limits", "simplify"},
+    "printer": {"engine", "ops", "errors", "limits"},
     "compile": {"engine", "ops", "expression"},
     "labels": {"engine", "formulas"},
     "explain": {"engine", "ops", "labels"},
