@@ -362,7 +362,7 @@ def run_statements(statements, *args):
     ],
 )
 def test_single_use_temporaries_move_only_where_that_changes_nothing(statements, kept, gone):
-    from autodiff_cli.compile import _inline_single_uses
+    from autodiff_cli.peephole import inline_single_uses as _inline_single_uses
 
     out = _inline_single_uses(statements)
     for line in kept:
