@@ -18,8 +18,8 @@ from . import ops
 from .peephole import number
 
 # Operations written as Python operators; anything else is a call.
-INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
-PROPAGATE = frozenset(("add", "sub", "mul", "neg"))  # inf or nan in, inf or nan out
+# Operations written as Python's own binary operators: the table's infix symbols that Python spells the same
+INFIX = {op.name: op.symbol for op in ops.functions() if op.arity == 2 and op.symbol in ("+", "-", "*", "/")}
 # Other operations that give inf, nan or an exception for an inf or nan argument are marked keeps_inf in the
 # table (log(inf) is inf, sin(inf) raises); an operation not marked is checked, which is only slower.
 # Cheaper forms of table functions for derivative code are the table's derivative_form (sech as 1/cosh).

@@ -21,7 +21,6 @@ from .compile_rules import (
     INFIX,
     PLACEHOLDER,
     PLACEHOLDERS,
-    PROPAGATE,
     decided,
     helpers,
     inline_form,
@@ -186,6 +185,9 @@ class Writer:
         return ast.unparse(self._rewrite(ast.parse(src, mode="eval").body, prelude, derivative))
 
     def _forward(self, i: int, prelude: list[str]) -> str:
+        # Operators are written as Python's.  neg and pow are named because their Python differs from the
+        # table's forward call: -x has no parentheses to keep, and a constant whole exponent is ** (x*x for
+        # 2, correctly rounded), which math.pow would not give bit for bit; every other op is the table's.
         kind, args = self.op[i], [self.expr[a] for a in self.parents[i]]
         if kind in INFIX:
             self.arithmetic.add(i)
@@ -221,7 +223,9 @@ class Writer:
     def _keeps(self, i: int, k: int) -> bool:
         """Whether node i turns an inf or nan in its argument k into inf, nan or an exception, never a number."""
         kind = self.op[i]
-        if kind in PROPAGATE or ops.OPS[kind].keeps_inf or (kind == "div" and k == 0):
+        # named here: a numerator keeps inf (a denominator does not: 1/inf is 0), and so does the base of a
+        # positive whole power; which argument keeps it is a fact about these two, not about the table
+        if ops.OPS[kind].keeps_inf or (kind == "div" and k == 0):
             return True
         c = self.const[self.parents[i][1]] if kind == "pow" else None
         return kind == "pow" and k == 0 and c is not None and c > 0 and c.is_integer()

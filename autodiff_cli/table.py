@@ -19,15 +19,15 @@ _ONE_OVER_SQRT_2PI = "0.3989422804014327"  # 1 / sqrt(2 pi): the normal density 
 
 TABLE: list[Op] = [
     # arithmetic: the grammar's operators use these names as their aliases
-    Op("add", 2, "x + y", ("1", "1"), "addition", symbol="+", precedence=1),
-    Op("sub", 2, "x - y", ("1", "-1"), "subtraction", symbol="-", precedence=1),
-    Op("mul", 2, "x * y", ("y", "x"), "multiplication", symbol="*", precedence=2),
+    Op("add", 2, "x + y", ("1", "1"), "addition", symbol="+", precedence=1, keeps_inf=True),
+    Op("sub", 2, "x - y", ("1", "-1"), "subtraction", symbol="-", precedence=1, keeps_inf=True),
+    Op("mul", 2, "x * y", ("y", "x"), "multiplication", symbol="*", precedence=2, keeps_inf=True),
     Op(
         "div", 2, "x / y", ("1 / y", "-out / y"), "division; y = 0 is an error",
         symbol="/", precedence=2, roles=("numerator", "denominator"),
         domain=(("y == 0", "division by zero: {x} / {y}"),),
     ),
-    Op("neg", 1, "-x", ("-1",), "negation", symbol="-", precedence=3),
+    Op("neg", 1, "-x", ("-1",), "negation", symbol="-", precedence=3, keeps_inf=True),
     Op(
         "pow", 2, "math.pow(x, y)", ("y * x ** (y - 1)", "out * log(x)"),
         "power x^y (also x**y and pow(x, y)); right-associative, binds tighter than unary minus",
