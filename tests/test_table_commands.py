@@ -293,3 +293,17 @@ def test_a_forward_that_reads_other_names_is_refused():
     with pytest.raises(ValueError, match="only math"):
         bad.fn(1.0)
     assert math.isfinite(ops.OPS["gelu"].fn(-40.0))
+
+
+def test_importing_the_package_parses_no_formula():
+    # start-up: the table's forwards, rules and domains are parsed and compiled when first used, not on import
+    import subprocess
+    import sys
+
+    code = (
+        "import autodiff_cli.cli, autodiff_cli.compile, autodiff_cli.dual, autodiff_cli.symbolic\n"
+        "from autodiff_cli import ops\n"
+        "lazy = ('grad_trees', 'forward_tree', 'fn', '_domain_tests', '_convention_tests')\n"
+        "assert not [op.name for op in ops.functions() if any(k in vars(op) for k in lazy)]\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
