@@ -308,6 +308,8 @@ class Value:
             while stack:
                 node = pop()
                 try:
+                    # the op's local derivatives times node.grad, added (+=) to its parents' grads:
+                    # straight-line code generated from the op table (backward_source(op) prints it)
                     node._op.backward(node)
                 except (ArithmeticError, ValueError):
                     if node._op.spec is None:
