@@ -26,8 +26,8 @@ from typing import BinaryIO
 from . import limits, ops
 from .engine import Value, topological_order
 from .errors import OutputError, UsageError
-from .explain import labels
 from .files import is_stream, publish, target_of, temporary_beside, write_atomic, write_lines
+from .labels import labels
 
 __all__ = [
     "dot_lines", "is_stream", "json_lines", "mermaid_lines", "render_image", "render_image_stream", "write_atomic",

@@ -131,7 +131,7 @@ class _Builder:
                 self.budget -= 1
                 self.constants[name] = Value.constant(ops.CONSTANTS[name], name=name)
             return self.constants[name]
-        if name in ops.OPS:
+        if ops.lookup(name) is not None:
             raise self._error(f"{name} is a function: call it as {name}(...)", tok)  # a table name: short
         leaf = self.variables.get(name)
         if leaf is None:
@@ -143,14 +143,15 @@ class _Builder:
 
     def call(self, tok: Token, args: list[Value] | None = None) -> Value:
         name, args = str(tok), args or []
-        op = ops.OPS.get(name)  # every op can be called by its name: pow(x, 2), mul(a, b)
+        op = ops.lookup(name)  # every op can be called by its name (pow(x, 2), mul(a, b)) or an alias (ln)
         if op is None:
             import difflib
 
-            guess = difflib.get_close_matches(name, list(ops.FUNCTIONS), n=1)
+            guess = difflib.get_close_matches(name, [*ops.FUNCTIONS, *ops.ALIASES], n=1)
             hint = f" (did you mean {guess[0]}?)" if guess else " (autodiff functions lists them)"
             raise self._error(f"unknown function {shortened(name)}{hint}", tok)
-        sugar = ops.sugar_tree(name, len(args))
+        name = op.name  # ln(x) makes a log node
+        sugar = op.spelling(len(args))
         self.budget -= max(1, len(args) - 1) if sugar is None else _size(sugar)
         if self.budget < 0:
             raise self._too_many()
@@ -237,7 +238,7 @@ def _node(op: str, *args: Value) -> Value:
 
 
 def _arity_text(name: str, op: ops.Op) -> str:
-    counts = sorted({op.arity, *(n for (f, n) in ops.SUGAR if f == name)})
+    counts = sorted({op.arity, *(n for n, _ in op.spellings)})
     if op.variadic:
         return f"{op.arity} or more arguments"
     words = " or ".join(str(c) for c in counts)

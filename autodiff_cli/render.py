@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from . import ops
-from .engine import Value
+from .engine import Value, walk
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -171,14 +171,9 @@ def signed(x: float) -> str:
 def consumers(root: Value) -> dict[int, int]:
     """How many edges lead into each node, by id (a node used twice by one op counts twice)."""
     counts: dict[int, int] = {}
-    stack, seen = [root], {id(root)}
-    while stack:
-        node = stack.pop()
+    for node in walk(root):
         for p in node.parents:
             counts[id(p)] = counts.get(id(p), 0) + 1
-            if id(p) not in seen:
-                seen.add(id(p))
-                stack.append(p)
     return counts
 
 
@@ -192,7 +187,7 @@ def graph_tree(root: Value, with_values: bool, max_nodes: int = 500, max_depth: 
     from rich.tree import Tree
 
     from .engine import topological_order
-    from .explain import labels
+    from .labels import labels
 
     shared = {i for i, c in consumers(root).items() if c > 1}
     tags: dict[int, int] = {}
@@ -245,6 +240,30 @@ def function_rows(rule_separator: str = "; ") -> list[list[str]]:
     for name, value in ops.CONSTANTS.items():
         rows.append([name, "constant", f"{value!r}"])
     return rows
+
+
+def functions_markdown() -> str:
+    """docs/functions.md: the op table as a Markdown page (`autodiff functions --markdown` prints it)."""
+    lines = [
+        "# Functions and operators",
+        "",
+        "Generated from the op table (`autodiff_cli/table.py`) by `autodiff functions --markdown`;",
+        "a test checks that this page matches the table.  Derivatives are the table's own formulas.",
+        "",
+        "| written as | also | derivative | what it is |",
+        "| --- | --- | --- | --- |",
+    ]
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    for op in ops.functions():
+        rules = "; ".join(f"∂/∂{n} = {op.grad_text(i)}" for i, n in enumerate(ops.ARG_NAMES[: op.arity]))
+        about = op.doc + (f"; {op.note}" if op.note else "")
+        also = ", ".join(f"`{a}`" for a in op.aliases)
+        lines.append(f"| `{cell(op.signature())}` | {also} | {cell(rules)} | {cell(about)} |")
+    lines += ["", "Constants: " + ", ".join(f"`{n}` = {v!r}" for n, v in ops.CONSTANTS.items()) + "."]
+    return "\n".join(lines) + "\n"
 
 
 def functions_table(console: Console) -> None:
@@ -427,3 +446,9 @@ class _Discard:
 
     def flush(self) -> None:
         pass
+
+
+# Notebooks: a Value displays as its graph.  The drawing side attaches itself to Value here, so that
+# the engine never imports it; `import autodiff_cli` imports this module when IPython is running.
+Value._repr_svg_ = notebook_svg  # type: ignore[attr-defined]
+Value._repr_html_ = notebook_html  # type: ignore[attr-defined]

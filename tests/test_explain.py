@@ -105,7 +105,8 @@ def test_every_node_passes_its_gradient_on_only_when_it_is_complete():
 
 def _point(op):
     """A point where the operation and its derivatives are smooth."""
-    return {1: (0.3,), 2: (1.7, 0.6)}[op.arity] if op.name not in ("relu", "abs", "sign", "step") else (0.8,)
+    point = {1: (0.3,), 2: (1.7, 0.6)}[op.arity] if op.name not in ("relu", "abs", "sign", "step") else (0.8,)
+    return point if op.domain_error(*point) is None else (1.7,)  # acosh needs x >= 1
 
 
 @pytest.mark.parametrize("op", list(ops.functions()), ids=lambda op: op.name)

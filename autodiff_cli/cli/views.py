@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .. import limits, ops, render
-from ..errors import UsageError
+from ..errors import UsageError, shortened
 from ..expression import Expression
 from .common import (
     FREE_ARGS,
@@ -262,7 +262,9 @@ RESULT_TITLE = "Result, at full precision"
 
 @click.command("functions")
 @json_option
-def functions_command(json_: bool) -> None:
+@click.option("--code", "code", metavar="NAME", help="Print the Python the engine runs for one operation.")
+@click.option("--markdown", is_flag=True, help="Print the table as Markdown (docs/functions.md).")
+def functions_command(json_: bool, code: str | None, markdown: bool) -> None:
     """List every operator and function with its derivative rule.
 
     The rules are the op table's own formulas: the same text the engine
@@ -272,7 +274,22 @@ def functions_command(json_: bool) -> None:
     Examples:
       autodiff functions
       autodiff functions --json | jq '.[] | select(.name == "tanh")'
+      autodiff functions --code mul
     """
+    if code is not None:
+        from ..engine import backward_source
+
+        op = ops.lookup(code)
+        if op is None:
+            raise click.BadParameter(f"no operation called {shortened(code)} (autodiff functions lists them)",
+                                     param_hint="--code")
+        click.echo(f"# forward, on floats (domain checks aside)\n{op.forward_python}\n\n"
+                   f"# backward: one node's local derivatives, times its gradient, added to its parents'\n"
+                   f"{backward_source(op)}", nl=False)
+        return
+    if markdown:
+        click.echo(render.functions_markdown(), nl=False)
+        return
     if json_:
         document = [
             {
