@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from . import limits, ops
+from . import careful, limits, ops
 from .engine import Value, constants_for_now, forward, topological_order
 from .errors import BindingError, MathError, UsageError, listing, shortened
 
@@ -105,6 +105,11 @@ class Expression:
             else:
                 self.root.backward()
             grads = {n: self.variables[n].grad for n in names}
+        wild = [n for n, g in grads.items() if not math.isfinite(g)]
+        if wild:  # an intermediate left the doubles: the careful path (decimal numbers) redoes these, in either mode
+            for name, g in zip(wild, careful.gradient(self.order, self.root, [self.variables[n] for n in wild]),
+                               strict=True):
+                grads[name] = g
         for name, g in grads.items():
             if not math.isfinite(g):
                 message = f"overflow: the derivative with respect to {name} is too large for a double"
