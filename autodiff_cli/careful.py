@@ -18,14 +18,11 @@ import decimal
 import math
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Any
 
 from . import ops
 from .errors import AutodiffError, MathError
 from .formulas import evaluate
-
-if TYPE_CHECKING:
-    from .engine import Value
 
 __all__ = ["gradient", "local", "times"]
 
@@ -110,13 +107,13 @@ def local_float(spec: ops.Op, args: Sequence[float], out: float, i: int) -> floa
     return d
 
 
-def gradient(order: Sequence[Value], root: Value, leaves: Sequence[Value]) -> list[float]:
+def gradient(order: Sequence[Any], root: Any, leaves: Sequence[Any]) -> list[float]:
     """d root / d leaf for each leaf, by reverse mode in decimal numbers, each rounded once to a double.
 
-    `order` is the graph in topological order.  Only arguments that lead to one of
-    the leaves are differentiated (the others are numbers here, as --wrt makes
-    them), so pow's exponent rule is not asked for where nobody needs it.  A
-    result that is too large for a double comes back as inf.
+    `order` is a graph of engine Values in topological order (this module sits below the engine).
+    Only arguments that lead to one of the leaves are differentiated (the others are numbers
+    here, as --wrt makes them), so pow's exponent rule is not asked for where nobody needs it.
+    A result that is too large for a double comes back as inf.
     """
     wanted = {id(leaf) for leaf in leaves}
     needs: set[int] = set()
