@@ -218,6 +218,9 @@ class Writer:
         tree = ast.parse(local, mode="eval").body
         if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div):
             return times_python(g, local)
+        if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Mult) and isinstance(tree.left, ast.Name) \
+                and ast.unparse(tree.left) == ast.unparse(tree.right):
+            return f"{g} * {local}"  # a square (tanh's sech(x)^2, written h * h): g * h * h, as the engine does
         if is_atom(local):
             return self.temps.get(f"{g} * {local}") or self.temps.get(f"{local} * {g}") or f"{g} * {local}"
         return f"{g} * ({local})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -110,6 +111,17 @@ class Expression:
             for name, g in zip(wild, careful.gradient(self.order, self.root, [self.variables[n] for n in wild]),
                                strict=True):
                 grads[name] = g
+        # Forward mode carries d node / d x, which can be below the doubles on the way (1e-600 in
+        # 1e300*atan(x) at x = 1e300) and come out 0 where the derivative is a double (1e-300)
+        faint = [n for n, g in grads.items() if abs(g) < sys.float_info.min] if mode == "forward" else []
+        if faint:
+            try:
+                again = careful.gradient(self.order, self.root, [self.variables[n] for n in faint])
+            except MathError:
+                again = [0.0] * len(faint)  # the fast pass had a value: keep it
+            for name, g in zip(faint, again, strict=True):
+                if g != 0.0 and math.isfinite(g):
+                    grads[name] = g
         for name, g in grads.items():
             if not math.isfinite(g):
                 message = f"overflow: the derivative with respect to {name} is too large for a double"

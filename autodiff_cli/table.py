@@ -162,7 +162,8 @@ TABLE: list[Op] = [
         spellings=((1, "leaky_relu(x, 0.01)"),), roles=("argument", "slope"),
         note="the derivative at 0 is the slope, as in PyTorch",
     ),
-    Op("elu", 1, "x if x > 0.0 else math.expm1(x)", ("min(out, 0) + 1",), "x for x > 0, else e^x - 1 (alpha 1)",
+    # the derivative as e^min(x, 0): out + 1 would cancel to 0 past x = -37 (expm1(-40) + 1)
+    Op("elu", 1, "x if x > 0.0 else math.expm1(x)", ("exp(min(x, 0))",), "x for x > 0, else e^x - 1 (alpha 1)",
        note="elu'(0) = 1, as in PyTorch"),
     Op("silu", 1, "x * sigmoid(x)", ("sigmoid(x) * (1 + x * sigmoid(-x))",), "x * sigmoid(x) (also called swish)"),
     Op(
