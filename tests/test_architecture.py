@@ -23,7 +23,8 @@ ALLOWED = {
     "engine": {"ops", "errors", "formulas"},
     "dual": {"ops", "formulas", "engine"},
     "symbolic": {"simplify", "derivatives", "printer"},  # gathers the three rooms' public names
-    "simplify": {"engine", "ops", "limits", "signs"},
+    "simplify": {"engine", "exact", "limits", "signs"},
+    "exact": {"ops"},
     "signs": {"engine", "ops"},
     "derivatives": {"engine", "ops", "errors", "limits", "simplify"},
     "printer": {"engine", "ops", "errors", "limits"},
