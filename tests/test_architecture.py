@@ -36,6 +36,8 @@ ALLOWED = {
     "explain": {"engine", "ops", "labels"},
     "export": {"engine", "ops", "errors", "files", "labels", "limits"},
     "files": {"errors"},
+    "html_explain": {"engine", "ops", "errors", "explain", "html_layout", "limits", "render", "export"},
+    "html_layout": {"errors", "explain", "render", "export"},
     "render": {"engine", "ops", "explain", "export", "labels", "limits"},
     "nn": {"engine"},
     "optim": {"engine"},
