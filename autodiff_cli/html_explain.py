@@ -25,7 +25,8 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-from . import limits, ops, render
+from . import limits, ops
+from .columns import number, short
 from .engine import Value, forward, topological_order
 from .errors import AutodiffError
 from .explain import Explanation, explain
@@ -136,12 +137,12 @@ def page_data(
             "op": step.op,
             "symbol": _symbol(step.op),
             "inputs": list(step.inputs),
-            "value": render.short(step.value),
-            "full": render.number(step.value),
+            "value": short(step.value),
+            "full": number(step.value),
         }
         if step.id in grads:
-            item["grad"] = render.short(grads[step.id])
-            item["gradFull"] = render.number(grads[step.id])
+            item["grad"] = short(grads[step.id])
+            item["gradFull"] = number(grads[step.id])
         if step.id in checks:
             item["check"] = checks[step.id]
         if node.is_constant:
@@ -149,8 +150,8 @@ def page_data(
         nodes.append(item)
     backward = [
         {
-            "from": e.node, "to": e.input, "arg": e.arg, "rule": e.rule, "local": render.short(e.local),
-            "upstream": render.short(e.upstream), "product": render.short(e.product), "sum": render.short(e.total),
+            "from": e.node, "to": e.input, "arg": e.arg, "rule": e.rule, "local": short(e.local),
+            "upstream": short(e.upstream), "product": short(e.product), "sum": short(e.total),
             "part": e.part, "parts": e.parts,
         }
         for e in explanation.backward
@@ -159,8 +160,8 @@ def page_data(
         "title": f"autodiff explain {expression}",
         "expression": expression,
         "file": file_name,
-        "value": render.number(explanation.root.value),
-        "gradient": [[s.label, render.number(grads[s.id])] for s in explanation.forward
+        "value": number(explanation.root.value),
+        "gradient": [[s.label, number(grads[s.id])] for s in explanation.forward
                      if s.op == "var" and s.id in grads],
         "nodes": nodes,
         "backward": backward,
@@ -241,13 +242,13 @@ def _central_differences(order: list[Value], wanted: set[int] | None, grads: dic
                     ends.append(root.data)
                 numeric = (ends[0] - ends[1]) / (2 * h)
             except AutodiffError as error:
-                out[i] = {"note": f"no difference at {render.short(x)} ± {h:g}: {error}"}
+                out[i] = {"note": f"no difference at {short(x)} ± {h:g}: {error}"}
                 continue
             finally:
                 leaf.data = x
             analytic = grads[i]
             error_ = abs(analytic - numeric) / max(1.0, abs(analytic), abs(numeric))
-            out[i] = {"h": f"{h:g}", "numeric": render.short(numeric), "analytic": render.short(analytic),
+            out[i] = {"h": f"{h:g}", "numeric": short(numeric), "analytic": short(analytic),
                       "error": f"{error_:.1e}", "ok": math.isfinite(error_) and error_ <= 1e-5}
     finally:
         for node, value in zip(order, saved, strict=True):

@@ -12,9 +12,9 @@ from __future__ import annotations
 import io
 import shlex
 
+from .columns import width
 from .errors import AutodiffError
 from .explain import Explanation
-from .render import width
 
 __all__ = ["Layout", "box_size", "builtin_layout", "graphviz_layout"]
 
