@@ -6,7 +6,7 @@ imports the drawing side; `import autodiff_cli` imports it when IPython is runni
 
 from __future__ import annotations
 
-from .engine import Value
+from .engine import Value, topological_order
 from .tree_view import graph_tree
 
 
@@ -20,7 +20,6 @@ def _picture_limit() -> int:
 def notebook_svg(root: Value) -> str | None:
     """The graph as SVG drawn by Graphviz's dot; None without dot, for big graphs, or if dot fails."""
     from . import export, limits
-    from .engine import topological_order
 
     program = export.dot_program()
     if program is None:
@@ -56,7 +55,6 @@ def notebook_html(root: Value) -> str | None:
 
 def notebook_svg_possible(root: Value) -> bool:
     from . import export
-    from .engine import topological_order
 
     return export.dot_program() is not None and len(topological_order(root)) <= _picture_limit()
 

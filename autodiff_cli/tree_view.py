@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .columns import short
-from .engine import Value, walk
+from .engine import Value, topological_order, walk
 
 if TYPE_CHECKING:
     from rich.tree import Tree
@@ -29,7 +29,6 @@ def graph_tree(root: Value, with_values: bool, max_nodes: int = 500, max_depth: 
     from rich.text import Text
     from rich.tree import Tree
 
-    from .engine import topological_order
     from .labels import labels
 
     shared = {i for i, c in consumers(root).items() if c > 1}
