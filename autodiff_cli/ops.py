@@ -164,6 +164,7 @@ class Op:
     # (argument, condition over x and y, the derivative there).  Consulted only when the rule fails,
     # so the fast paths are unchanged: pow's exponent rule out * log(x) at x = 0, for instance.
     conventions: tuple[tuple[int, str, float], ...] = ()
+    aliases: tuple[str, ...] = ()  # other spellings the parser reads as this function: ln for log
 
     @cached_property
     def grad_trees(self) -> tuple[ast.expr, ...]:
@@ -276,16 +277,18 @@ _TABLE: list[Op] = [
     ),
     # functions
     Op("exp", 1, math.exp, ("out",), "e to the power x"),
-    Op("log", 1, _log, ("1 / x",), "natural logarithm; log(x, b) is log(x) / log(b)"),
+    Op("log", 1, _log, ("1 / x",), "natural logarithm; log(x, b) is log(x) / log(b)", aliases=("ln",)),
     Op("log2", 1, _log2, ("1 / (x * log(2))",), "base-2 logarithm"),
-    Op("log10", 1, _log10, ("1 / (x * log(10))",), "base-10 logarithm"),
+    Op("log10", 1, _log10, ("1 / (x * log(10))",), "base-10 logarithm", aliases=("lg",)),  # lg: ISO 80000-2
     Op("sqrt", 1, _sqrt, ("1 / (2 * out)",), "square root", note="no derivative at 0"),
     Op("sin", 1, math.sin, ("cos(x)",), "sine (radians)"),
     Op("cos", 1, math.cos, ("-sin(x)",), "cosine (radians)"),
     Op("tan", 1, math.tan, ("1 / cos(x) ** 2",), "tangent (radians)"),
-    Op("asin", 1, _asin, ("1 / sqrt(1 - x * x)",), "inverse sine", note="no derivative at -1 and 1"),
-    Op("acos", 1, _acos, ("-1 / sqrt(1 - x * x)",), "inverse cosine", note="no derivative at -1 and 1"),
-    Op("atan", 1, math.atan, ("1 / (1 + x * x)",), "inverse tangent"),
+    Op("asin", 1, _asin, ("1 / sqrt(1 - x * x)",), "inverse sine", note="no derivative at -1 and 1",
+       aliases=("arcsin",)),
+    Op("acos", 1, _acos, ("-1 / sqrt(1 - x * x)",), "inverse cosine", note="no derivative at -1 and 1",
+       aliases=("arccos",)),
+    Op("atan", 1, math.atan, ("1 / (1 + x * x)",), "inverse tangent", aliases=("arctan",)),
     Op("sinh", 1, math.sinh, ("cosh(x)",), "hyperbolic sine"),
     Op("cosh", 1, math.cosh, ("sinh(x)",), "hyperbolic cosine"),
     Op(

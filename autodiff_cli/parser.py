@@ -25,7 +25,7 @@ from .errors import ParseError
 from .expression import Expression
 from .parser_build import Builder, LarkCallbacks
 from .parser_driver import Driver
-from .parser_errors import translate
+from .parser_errors import reword, translate
 
 _LOCK = threading.Lock()
 _PARSER: tuple[Lark, Builder, Driver | None] | None = None
@@ -97,8 +97,6 @@ def _parser() -> tuple[Lark, Builder, Driver | None]:
     return _PARSER
 
 
-
-
 def parse(text: str) -> Expression:
     """Parse an expression into its Value graph.  Raises ParseError, or LimitError past a limit.
 
@@ -120,11 +118,34 @@ def nesting(text: str) -> int:
     return max(0, max(itertools.accumulate(map(_STEP.__getitem__, _PARENS.sub("", text))), default=0))
 
 
+# Where an operand is expected, '|' opens an absolute value; elsewhere it closes one
+_OPERAND_NEXT = frozenset("(,+-*/^√−×·⋅÷")
+
+
+def _bar_nesting(text: str) -> int:
+    """How many parentheses, calls and |...| are open at once, at most (a '|' opens where an operand
+    is expected, as the grammar reads it, and closes elsewhere)."""
+    depth = deepest = 0
+    operand_next = True
+    for c in text:
+        if c in " \t\n\r":
+            continue
+        if c == "|":
+            depth += 1 if operand_next else -1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        operand_next = c in _OPERAND_NEXT or (c == "|" and operand_next)
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _check_text(text: str) -> None:
     limits.check("length", len(text), "the expression is {size} characters long")
     depth = limits.get("depth")
-    if text.count("(") > depth:  # only then can the nesting be deeper: one pass over the parentheses
-        found = nesting(text)
+    if text.count("(") + text.count("|") // 2 > depth:  # only then can the nesting be deeper: one pass
+        found = _bar_nesting(text) if "|" in text else nesting(text)
         if found > depth:
             raise limits.error("depth", f"the expression nests parentheses and calls {found:,} deep", depth)
 
@@ -137,6 +158,7 @@ def _parse(text: str, fast: bool) -> Expression:
         line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
         raise ParseError("the expression contains a NUL character", text, column, line)
     lark, builder, driver = _parser()
+    failed: ParseError | None = None
     with _LOCK:
         try:
             builder.reset(text, budget)
@@ -151,9 +173,12 @@ def _parse(text: str, fast: bool) -> Expression:
                 try:
                     root = lark.parse(text)
                 except UnexpectedInput as exc:
-                    raise translate(exc, text) from None
+                    failed = translate(exc, text)
+                except ParseError as error:
+                    failed = error
             variables = builder.variables
         finally:
             builder.reset("")
+    if failed is not None:
+        raise reword(failed, text)  # outside the lock: rewording may parse a part of the text
     return Expression(text=text, root=root, variables=variables)
-

@@ -15,13 +15,16 @@ import unicodedata
 
 from lark import Token
 
-from . import limits, ops
+from . import limits, notation, ops
 from .engine import Value, apply_formula
 from .errors import ParseError, shortened
 
 # The four letters that Unicode says to draw as nothing (Default_Ignorable_Code_Point) and that the
 # grammar's NAME, like Python's identifiers, would otherwise take
 _INVISIBLE = re.compile("[\u115f\u1160\u3164\uffa0]")
+
+# A literal with a digit other than 0 before its exponent: not zero, whatever float() makes of it
+_NONZERO = re.compile(r"[^eE]*[1-9]")
 
 # Python's own limit on int <-> str conversion; a longer literal cannot be a double anyway
 _MAX_DIGITS = 4300
@@ -35,12 +38,15 @@ class Builder:
         self.variables: dict[str, Value] = {}
         self.constants: dict[str, Value] = {}
         self.budget = 0  # nodes still allowed: counted down as they are made, refused below zero
+        # products written without '*' (2x), by id, with their number's token: refused after '/' and '^'
+        self.implied: dict[int, Token] = {}
 
     def reset(self, text: str, budget: int = 0) -> None:
         self.text = text
         self.variables = {}
         self.constants = {}
         self.budget = budget
+        self.implied = {}
 
     def _too_many(self) -> Exception:
         limit = limits.get("nodes")
@@ -55,7 +61,46 @@ class Builder:
         value = float(tok)
         if math.isinf(value):
             raise self._error(f"number too large for a double: {tok}", tok)
+        if value == 0.0 and _NONZERO.match(tok):  # 1e-400: both ends of the doubles alike, never a silent 0
+            raise self._error(f"number too small for a double: {tok} (it would be 0)", tok)
         return Value.constant(value)
+
+    def coefficient(self, tok: Token, b: Value) -> Value:
+        """2x, 2(x+1), 3sin(x): a number directly before a name, '(' or '√' multiplies."""
+        if b.name in ("e", "E") and b.is_leaf:  # 2e-x: is it 2e-3 mistyped, or 2*e - x?
+            raise self._error(f"{tok}{b.name} is not a number: write {tok}*{b.name} for the product "
+                              f"(a number's exponent needs digits, as in {tok}{b.name}3)", tok)
+        out = self.mul(self.number(tok), b)
+        self.implied[id(out)] = tok
+        return out
+
+    def superscript(self, a: Value, tok: Token) -> Value:
+        """x², x⁻¹: superscript digits are a power."""
+        return self.pow(a, tok, self.number_value(notation.superscript_value(str(tok))))
+
+    def number_value(self, value: float) -> Value:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self._too_many()
+        return Value.constant(value)
+
+    def abs(self, a: Value) -> Value:
+        return self._unary("abs", a)
+
+    def sqrt(self, a: Value) -> Value:
+        return self._unary("sqrt", a)
+
+    def _unary(self, op: str, a: Value) -> Value:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self._too_many()
+        return Value.node(op, (a,))
+
+    def _refuse_implied(self, b: Value, where: str, example: str) -> None:
+        tok = self.implied.get(id(b))
+        if tok is not None:
+            raise self._error(f"a product without '*' {where} is ambiguous ({example}): "
+                              "write the '*' and the parentheses you mean", tok)
 
     def name(self, tok: Token) -> Value:
         name = str(tok)
@@ -63,13 +108,14 @@ class Builder:
             c = _INVISIBLE.search(name).group()  # type: ignore[union-attr]
             raise self._error(f"a name holds U+{ord(c):04X} ({unicodedata.name(c).lower()}), a letter that shows as "
                               "nothing: rename the variable", tok)
+        name = notation.CONSTANT_SPELLINGS.get(name, name)  # π is pi
         if name in ops.CONSTANTS:
             if name not in self.constants:
                 self.budget -= 1
                 self.constants[name] = Value.constant(ops.CONSTANTS[name], name=name)
             return self.constants[name]
-        if name in ops.OPS:
-            raise self._error(f"{name} is a function: call it as {name}(...)", tok)  # a table name: short
+        if notation.function_name(name) is not None:  # a table name or an alias: short
+            raise self._error(f"{name} is a function: call it as {name}(...)", tok)
         leaf = self.variables.get(name)
         if leaf is None:
             self.budget -= 1
@@ -79,14 +125,11 @@ class Builder:
         return leaf
 
     def call(self, tok: Token, args: list[Value] | None = None) -> Value:
-        name, args = str(tok), args or []
-        op = ops.OPS.get(name)  # every op can be called by its name: pow(x, 2), mul(a, b)
-        if op is None:
-            import difflib
-
-            guess = difflib.get_close_matches(name, list(ops.FUNCTIONS), n=1)
-            hint = f" (did you mean {guess[0]}?)" if guess else " (autodiff functions lists them)"
-            raise self._error(f"unknown function {shortened(name)}{hint}", tok)
+        spelt, args = str(tok), args or []
+        name = notation.function_name(spelt)  # every op by its name, pow(x, 2), mul(a, b); or an alias: ln(x)
+        if name is None:
+            raise self._error(f"unknown function {shortened(spelt)}{notation.suggestion(spelt)}", tok)
+        op = ops.OPS[name]
         sugar = ops.sugar_tree(name, len(args))
         self.budget -= max(1, len(args) - 1) if sugar is None else _size(sugar)
         if self.budget < 0:
@@ -100,7 +143,7 @@ class Builder:
                 out = Value.node(name, (out, a))
             return out
         if len(args) != op.arity:
-            raise self._error(f"{name} takes {_arity_text(name, op)}, got {len(args)}", tok)
+            raise self._error(f"{spelt} takes {_arity_text(name, op)}, got {len(args)}", tok)
         return Value.node(name, args)
 
     def arguments(self, *args: Value) -> list[Value]:
@@ -125,12 +168,14 @@ class Builder:
         return Value.node("mul", (a, b))
 
     def div(self, a: Value, b: Value) -> Value:
+        self._refuse_implied(b, "after '/'", "as in 1/2x: 1/(2*x) or x/2?")
         self.budget -= 1
         if self.budget < 0:
             raise self._too_many()
         return Value.node("div", (a, b))
 
     def pow(self, a: Value, _tok: Token, b: Value) -> Value:
+        self._refuse_implied(b, "in an exponent", "as in e^2x: e^(2*x) or e^2*x?")
         self.budget -= 1
         if self.budget < 0:
             raise self._too_many()
@@ -140,7 +185,10 @@ class Builder:
         self.budget -= 1
         if self.budget < 0:
             raise self._too_many()
-        return Value.node("neg", (a,))
+        out = Value.node("neg", (a,))
+        if id(a) in self.implied:  # 2^-3x is as ambiguous as 2^3x
+            self.implied[id(out)] = self.implied[id(a)]
+        return out
 
     def pos(self, a: Value) -> Value:
         return a

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from .errors import ParseError
+from . import notation
+from .errors import ParseError, shortened
+
+# The word (a name or a number) just before an unexpected token, and the word the token starts
+_LAST_WORD = re.compile(r"(?:([^\W\d]\w*)|(\d[\w.]*|\.\d[\w.]*))(\s*)$")
+_WORD = re.compile(r"[\w.]+")
+# d/dx x^2, d/dx(x^2), ∂/∂x x*y: derivative notation, which the expression language does not have
+_DERIVATIVE = re.compile(r"\s*[d∂]\s*/\s*[d∂]\s*([^\W\d]\w*?)\s*([\s(].*)", re.S)
 
 
 def translate(exc: UnexpectedInput, text: str) -> ParseError:
@@ -29,10 +37,63 @@ def translate(exc: UnexpectedInput, text: str) -> ParseError:
         hint = ""
         if tok.type == "RPAR" and before.count("(") <= before.count(")"):
             hint = " (no '(' to close)"
-        elif tok.type in ("NAME", "NUMBER", "LPAR") and before and (before[-1].isalnum() or before[-1] in "_.)"):
-            hint = " (missing operator? write 2*x, not 2x)"
+        elif tok.type in ("NAME", "NUMBER", "COEFFICIENT", "LPAR") and before and \
+                (before[-1].isalnum() or before[-1] in "_.)|"):
+            hint = _juxtaposed(before, text, tok)
         return ParseError(f"unexpected {_shown(tok)} at {_where(tok)}{hint}", text, tok.column, tok.line)
     return ParseError(str(exc).splitlines()[0], text, getattr(exc, "column", None))
+
+
+def _juxtaposed(before: str, text: str, tok: Token) -> str:
+    """The hint for two operands side by side: sin x, x y, 2 x."""
+    word = _WORD.match(text, tok.start_pos)
+    following = word.group() if word else str(tok)
+    last = _LAST_WORD.search(text[: tok.start_pos])
+    if last and last.group(1) and notation.function_name(last.group(1)) and tok.type != "LPAR":
+        return f" (write {last.group(1)}({following}): a function's argument goes in parentheses)"
+    if last and last.group(2) and last.group(3) and tok.type in ("NAME", "LPAR"):
+        return f" (write {last.group(2)}*{following}, or {last.group(2)}{following} without the space)"
+    if last and last.group(1):
+        return f" (missing operator? write {last.group(1)}*{following})"
+    return " (missing operator? write '*' between them)"
+
+
+def reword(error: ParseError, text: str) -> ParseError:
+    """A parse error in words for input that is not an expression at all: an equation, or d/dx notation."""
+    if (found := _DERIVATIVE.fullmatch(text)) is not None and found.group(2).strip():
+        name, rest = found.group(1), found.group(2).strip()
+        if rest.startswith("(") and rest.endswith(")") and _balanced(rest[1:-1]):
+            rest = rest[1:-1].strip()
+        wrt = "" if _only_variable(rest, name) else f" --wrt {name}"
+        return ParseError(f"d/d{name} is not part of an expression: use autodiff diff '{shortened(rest)}'{wrt}",
+                          text, 1)
+    if "=" in text:
+        at = text.index("=")
+        right = text[at + 1 :].lstrip("=").strip()
+        give = f"; give the right-hand side: {shortened(right)}" if right else ""
+        line = text.count("\n", 0, at) + 1
+        return ParseError(f"an expression has no '='{give}", text, at - text.rfind("\n", 0, at), line)
+    return error
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for c in text:
+        depth += (c == "(") - (c == ")")
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _only_variable(text: str, name: str) -> bool:
+    from .parser import parse  # the text of the derivative's operand, parsed to see its variables
+
+    try:
+        return list(parse(text).variables) == [name]
+    except ParseError:
+        return True
+    except Exception:  # a limit, say: no --wrt advice then
+        return True
 
 
 def _character(char: str) -> str:
