@@ -44,16 +44,30 @@ def mode_option(f: Callable) -> Callable:
     )(f)
 
 
-def split_names(values: Sequence[str]) -> list[str]:
+def split_names(values: Sequence[str], option: str = "--wrt") -> list[str]:
+    """The names of --wrt x,y (or --wrt x --wrt y); a name given twice is an error that says what to write."""
     names: list[str] = []
     for value in values:
         for name in value.split(","):
             name = name.strip()
             if not name:
-                raise UsageError(f"--wrt {value!r}: empty variable name")
-            if name not in names:
-                names.append(name)
+                raise UsageError(f"{option} {value!r}: empty variable name")
+            if name in names:
+                raise UsageError(f"{option} names {shortened(name)} twice; {_twice_advice(name)}")
+            names.append(name)
     return names
+
+
+def _twice_advice(name: str) -> str:
+    """How to get what `--wrt x,x` probably meant, in the terms of the command it was given to."""
+    ctx = click.get_current_context(silent=True)
+    command = ctx.info_name if ctx is not None else ""
+    if command == "diff":
+        return (f"for the second derivative write --partial {name},{name} (or --order 2); "
+                f"for the first, --wrt {name}")
+    if command == "hessian":
+        return f"the Hessian in {name} alone is --wrt {name} (its one entry is the second derivative)"
+    return f"write --wrt {name} (hessian and diff --partial {name},{name} give second derivatives)"
 
 
 def read_call(args: Sequence[str], stdin_taken_by: str | None = None) -> tuple[str, dict[str, float]]:
