@@ -1,4 +1,4 @@
-"""docs/notation.md is executed: each "you write / we read" row computes the same, and its commands print what it says."""
+"""docs/notation.md is executed: each "you write / we read" row computes the same; its commands print what it says."""
 
 import math
 import re
