@@ -47,7 +47,7 @@ def translate(exc: UnexpectedInput, text: str) -> ParseError:
 def _juxtaposed(before: str, text: str, tok: Token) -> str:
     """The hint for two operands side by side: sin x, x y, 2 x."""
     word = _WORD.match(text, tok.start_pos)
-    following = word.group() if word else str(tok)
+    following = "(...)" if tok.type == "LPAR" else word.group() if word else str(tok)
     last = _LAST_WORD.search(text[: tok.start_pos])
     if last and last.group(1) and notation.function_name(last.group(1)) and tok.type != "LPAR":
         return f" (write {last.group(1)}({following}): a function's argument goes in parentheses)"

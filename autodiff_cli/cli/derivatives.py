@@ -11,9 +11,10 @@ import click
 from .. import limits, ops, render, symbolic
 from ..dual import jvp
 from ..engine import Value
-from ..errors import MathError, UsageError
+from ..errors import MathError, UsageError, shortened, visible
 from ..expression import Expression, require_values
 from ..limits import LIMITS
+from ..notation import is_name
 from .common import (
     FREE_ARGS,
     console,
@@ -111,11 +112,11 @@ def _absent(expr: Expression, names: list[str]) -> list[str]:
     named is an error."""
     absent = [n for n in dict.fromkeys(names) if n not in expr.variables]
     for name in absent:
-        if name in ops.CONSTANTS:
-            expr.check_wrt([name])  # the constant's own message
+        if name in ops.CONSTANTS or not is_name(name):
+            expr.check_wrt([name])  # a constant, or no name at all: the error of any other command
     for name in absent:
-        click.echo(f"Warning: {name} does not occur in the expression; the derivative with respect to it is 0",
-                   err=True)
+        click.echo(f"Warning: {visible(shortened(name))} does not occur in the expression; "
+                   "the derivative with respect to it is 0", err=True)
     return absent
 
 
