@@ -8,6 +8,7 @@ which name only the same function under another spelling or a plain typo of one.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from . import ops
@@ -36,16 +37,21 @@ def superscript_value(text: str) -> float:
     return float(text.translate(_SUPERSCRIPTS))
 
 
+@functools.cache
+def _aliases() -> dict[str, str]:
+    return {alias: op.name for op in ops.OPS.values() for alias in op.aliases}
+
+
 def aliases() -> dict[str, str]:
     """Other spellings of the table's functions, read from the table: {'ln': 'log', ...}."""
-    return {alias: op.name for op in ops.OPS.values() for alias in getattr(op, "aliases", ())}
+    return dict(_aliases())
 
 
 def function_name(name: str) -> str | None:
     """The op table's name for a function spelt `name` (its own name or an alias), else None."""
     if name in ops.OPS:
         return name
-    return aliases().get(name)
+    return _aliases().get(name)
 
 
 # Same functions under names the table does not take: suggested, never read silently.  A target
