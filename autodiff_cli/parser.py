@@ -147,7 +147,8 @@ def _check_text(text: str) -> None:
     if text.count("(") + text.count("|") // 2 > depth:  # only then can the nesting be deeper: one pass
         found = _bar_nesting(text) if "|" in text else nesting(text)
         if found > depth:
-            raise limits.error("depth", f"the expression nests parentheses and calls {found:,} deep", depth)
+            what = "parentheses, calls and |...|" if "|" in text else "parentheses and calls"
+            raise limits.error("depth", f"the expression nests {what} {found:,} deep", depth)
 
 
 def _parse(text: str, fast: bool) -> Expression:

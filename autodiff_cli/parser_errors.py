@@ -49,6 +49,8 @@ def _juxtaposed(before: str, text: str, tok: Token) -> str:
     word = _WORD.match(text, tok.start_pos)
     following = "(...)" if tok.type == "LPAR" else word.group() if word else str(tok)
     last = _LAST_WORD.search(text[: tok.start_pos])
+    if following.startswith("_") and last and last.group(2) and not last.group(3):
+        return f" (write {last.group(2)}{following.replace('_', '')}: '_' does not group digits)"
     if last and last.group(1) and notation.function_name(last.group(1)) and tok.type != "LPAR":
         return f" (write {last.group(1)}({following}): a function's argument goes in parentheses)"
     if last and last.group(2) and last.group(3) and tok.type in ("NAME", "LPAR"):

@@ -107,7 +107,7 @@ def test_numbers_keep_their_meaning_next_to_the_new_forms():
     [("x y", "write x*y", 3), ("2 x", "write 2*x, or 2x without the space", 3), ("1/2x", "ambiguous", 3),
      ("e^2x", "ambiguous", 3), ("2^-3x", "ambiguous", 4), ("2e", "write 2*e", 1), ("2e-x", "write 2*e", 1),
      ("sin²(x)", "sin is a function", 1), ("|x", "end of expression", 3), ("x⁻", "unexpected character '⁻'", 2),
-     ("√-x", "unexpected", 2), ("ln + 1", "ln is a function", 1)],
+     ("√-x", "unexpected", 2), ("ln + 1", "ln is a function", 1), ("2_000", "write 2000", 2)],
 )
 def test_forms_that_stay_errors_say_what_and_where(text, words, column):
     with pytest.raises(ParseError) as info:
