@@ -6,9 +6,13 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from .engine import Value
+
+if "IPython" in sys.modules:  # a notebook: Values display as their graphs (render attaches the views)
+    from . import render  # noqa: F401
 
 __version__ = "0.1.0"
 __all__ = ["Value", "__version__", "parse"]

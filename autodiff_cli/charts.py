@@ -15,23 +15,29 @@ def tick(x: float) -> str:
     return f"{x:.3g}"
 
 
-def loss_curve(values: Sequence[float], width: int = 60, height: int = 8, title: str = "loss") -> str:
+def loss_curve(values: Sequence[float], width: int = 60, height: int = 8, title: str = "loss",
+               columns: int | None = None) -> str:
     """Column chart of the values (one column per epoch, or per group of epochs), from 0 to the largest.
 
-    Each column is the mean of its group of epochs, drawn in eighths of a character.
+    Each column is the mean of its group of epochs, drawn in eighths of a character.  columns: the
+    most characters a line may take (a terminal's width), the axis and its labels included.
     """
     if not values:
         return ""
     n = len(values)
     cols = min(width, n)
-    groups = [values[c * n // cols : (c + 1) * n // cols] for c in range(cols)]
-    means = [sum(g) / len(g) for g in groups]
-    top = max(max(means), 0.0)
-    bottom = min(min(means), 0.0)  # losses are >= 0; the axis starts at 0
+    while True:
+        groups = [values[c * n // cols : (c + 1) * n // cols] for c in range(cols)]
+        means = [sum(g) / len(g) for g in groups]
+        top = max(max(means), 0.0)
+        bottom = min(min(means), 0.0)  # losses are >= 0; the axis starts at 0
+        labels = [tick(top), tick(bottom)]
+        pad = max(len(s) for s in labels)
+        if columns is None or cols == 1 or pad + 2 + cols <= columns:
+            break
+        cols = max(1, columns - pad - 2)  # the labels follow the groups: draw again until the lines fit
     span = top - bottom or 1.0
     heights = [round((m - bottom) / span * height * 8) for m in means]
-    labels = [tick(top), tick(bottom)]
-    pad = max(len(s) for s in labels)
     lines = [f"{title}"]
     for r in range(height):
         base = (height - 1 - r) * 8

@@ -15,9 +15,13 @@ Standard library only.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from . import ops
-from .engine import OPS, Value, _compute
+from .formulas import evaluate
+
+if TYPE_CHECKING:
+    from .engine import Value
 
 __all__ = ["Dual", "derivative", "jvp"]
 
@@ -26,25 +30,25 @@ def _compile_partials(spec: ops.Op) -> tuple[Callable[..., float], ...]:
     """One float function per argument, d out / d arg_i (x, y, out) -> float."""
     names = {n: n for n in (*ops.ARG_NAMES, ops.RESULT_NAME)}
     params = ", ".join((*ops.ARG_NAMES[: spec.arity], ops.RESULT_NAME))
-    namespace: dict = {f"_f_{k}": f for k, f in ops.FLOAT_FUNCTIONS.items()}
     funcs = []
     for i in range(spec.arity):
         src = spec.rule_python(i, names, lambda f: f"_f_{f}")  # with the op's conventions (pow at 0)
+        source = f"def d({params}):\n    return {src}\n"
         # Generated from the op table's own formulas, never from user text.
-        code = compile(f"def d({params}):\n    return {src}\n", f"<d {spec.name}/d arg {i}>", "exec")
+        code = compile(source, f"<d {spec.name}/d arg {i}>", "exec")
         local: dict = {}
-        exec(code, namespace, local)
+        exec(code, ops.float_namespace(source), local)
         funcs.append(local["d"])
     return tuple(funcs)
 
 
-_PARTIALS: dict[str, tuple[Callable[..., float], ...]] = {}
+_PARTIALS: dict[ops.Op, tuple[Callable[..., float], ...]] = {}  # by table entry, compiled on first use
 
 
-def _partials(name: str) -> tuple[Callable[..., float], ...]:
-    found = _PARTIALS.get(name)
+def _partials(spec: ops.Op) -> tuple[Callable[..., float], ...]:
+    found = _PARTIALS.get(spec)
     if found is None:
-        found = _PARTIALS[name] = _compile_partials(ops.OPS[name])
+        found = _PARTIALS[spec] = _compile_partials(spec)
     return found
 
 
@@ -72,11 +76,11 @@ class Dual:
     def apply(cls, op: str, *args: Dual | float) -> Dual:
         """Apply a table operation: the value as usual, the tangent by the chain rule."""
         duals = tuple(a if isinstance(a, Dual) else Dual(a) for a in args)
-        data = _compute(OPS[op], duals)
+        spec = ops.OPS[op]
+        data = spec.evaluate(*[a.data for a in duals])
         tangent = 0.0
         varies = False
-        spec = ops.OPS[op]
-        for i, (arg, d) in enumerate(zip(duals, _partials(op), strict=True)):
+        for i, (arg, d) in enumerate(zip(duals, _partials(spec), strict=True)):
             if not arg.varies:
                 continue  # nothing to carry (a constant, or an input off the direction)
             try:
@@ -134,6 +138,10 @@ class Dual:
 
 def _method(name: str) -> Callable[..., Dual]:
     def method(self: Dual, *others: Dual | float) -> Dual:
+        spelling = ops.OPS[name].spelling(1 + len(others))
+        if spelling is not None:  # x.log(2): log(x) / log(2); x.leaky_relu(): leaky_relu(x, 0.01)
+            env = dict(zip(ops.ARG_NAMES, (self, *others), strict=False))
+            return evaluate(spelling, env, Dual.apply, Dual)
         return Dual.apply(name, self, *others)
 
     method.__name__ = name

@@ -16,8 +16,12 @@ from contextlib import contextmanager
 
 from . import ops
 from .errors import MathError
+from .formulas import evaluate
 
-__all__ = ["Value", "apply_formula", "constants_for_now", "forward", "local_derivative", "topological_order"]
+__all__ = [
+    "Value", "apply_formula", "backward_source", "constants_for_now", "forward", "local_derivative",
+    "topological_order", "walk",
+]
 
 
 class _Op:
@@ -43,12 +47,22 @@ VAR = _Op("var", None)  # a leaf the user made: it gets a gradient
 CONST = _Op("const", None)  # a number in an expression: the same, but pow skips its log
 
 
-def _compile_backward(spec: ops.Op) -> Callable:
-    """Turn a table entry's derivative formulas into one straight-line float function.
+def backward_source(op: str | ops.Op) -> str:
+    """The Python the backward pass runs for one node of an operation, generated from its table entry.
 
-    For `mul` it is:  g = node.grad; a0, a1 = node._prev; x = a0.data; y = a1.data;
-    d0 = g * (y); d1 = g * (x); a0.grad += d0; a1.grad += d1
+    For `mul` (d/dx = y, d/dy = x):
+
+        def backward(node):
+            g = node.grad
+            a0, a1, = node._prev
+            x = a0.data
+            y = a1.data
+            d0 = g * (y)
+            d1 = g * (x)
+            a0.grad += d0
+            a1.grad += d1
     """
+    spec = op if isinstance(op, ops.Op) else ops.OPS[op]
     names = {n: n for n in (*ops.ARG_NAMES, ops.RESULT_NAME)}
     sources = [spec.rule_python(i, names, lambda f: f"_f_{f}") for i in range(spec.arity)]
     used = {n.id for src in sources for n in ast.walk(ast.parse(src, mode="eval")) if isinstance(n, ast.Name)}
@@ -73,16 +87,32 @@ def _compile_backward(spec: ops.Op) -> Callable:
             lines.append(f"    d{i} = g * ({src})")
             updates.append(f"a{i}.grad += d{i}")
     # every local derivative first, then the updates: a rule that fails changes nothing
-    lines += [f"    {u}" for u in updates]
-    namespace: dict = {f"_f_{k}": f for k, f in ops.FLOAT_FUNCTIONS.items()}
-    namespace["CONST"] = CONST
+    return "\n".join(lines + [f"    {u}" for u in updates]) + "\n"
+
+
+def _compile_backward(spec: ops.Op) -> Callable:
+    """backward_source, compiled into one straight-line float function (no closure per node)."""
+    source = backward_source(spec)
+    namespace: dict = {**ops.float_namespace(source), "CONST": CONST}
     # The source is generated from the op table's own formulas, never from user text.
-    exec(compile("\n".join(lines), f"<backward of {spec.name}>", "exec"), namespace)
+    exec(compile(source, f"<backward of {spec.name}>", "exec"), namespace)
     return namespace["backward"]
 
 
-OPS: dict[str, _Op] = {name: _Op(name, spec) for name, spec in ops.OPS.items()}
-_ADD, _SUB, _MUL, _DIV, _NEG, _POW = (OPS[n] for n in ("add", "sub", "mul", "div", "neg", "pow"))
+# The engine's registry: one _Op per table operation (made on first use, so a table extended
+# with ops.extended() works too), keyed by the table entry.
+_KINDS: dict[ops.Op, _Op] = {}
+
+
+def _kind(name: str) -> _Op:
+    spec = ops.OPS[name]
+    kind = _KINDS.get(spec)
+    if kind is None:
+        kind = _KINDS[spec] = _Op(name, spec)
+    return kind
+
+
+_ADD, _SUB, _MUL, _DIV, _NEG, _POW = (_kind(n) for n in ("add", "sub", "mul", "div", "neg", "pow"))
 
 _alloc = object.__new__
 
@@ -113,24 +143,12 @@ def _lift(other: object) -> Value:
 
 
 def _overflow(op: _Op, args: tuple) -> MathError:
-    call = op.spec.call_text(*(a.data for a in args)) if op.spec else op.name
-    return MathError(op.name, f"overflow: {call} is too large for a double")
+    return op.spec.overflow(*(a.data for a in args))
 
 
 def _compute(op: _Op, args: tuple) -> float:
     """Apply a table operation to its arguments' data, with the project's errors."""
-    try:
-        r = op.spec.fn(*[a.data for a in args])
-    except MathError:
-        raise
-    except OverflowError:
-        raise _overflow(op, args) from None
-    except (ValueError, ZeroDivisionError):
-        call = op.spec.call_text(*(a.data for a in args))
-        raise MathError(op.name, f"{call} is undefined") from None
-    if r - r != 0.0:  # inf or nan
-        raise _overflow(op, args)
-    return r
+    return op.spec.evaluate(*[a.data for a in args])
 
 
 class Value:
@@ -178,7 +196,7 @@ class Value:
     @classmethod
     def node(cls, op: str, parents: Iterable[Value], data: float = math.nan) -> Value:
         """A node built without computing it (forward() fills in data later)."""
-        kind = OPS[op]
+        kind = _kind(op)
         prev = tuple(parents)
         if len(prev) != kind.spec.arity:
             raise TypeError(f"{op} takes {kind.spec.arity} arguments, got {len(prev)}")
@@ -187,7 +205,7 @@ class Value:
     @classmethod
     def apply(cls, op: str, *args: Value | float) -> Value:
         """Apply a table operation to Values (or numbers), computing the result now."""
-        kind = OPS[op]
+        kind = _kind(op)
         if len(args) != kind.spec.arity:
             raise TypeError(f"{op} takes {kind.spec.arity} arguments, got {len(args)}")
         prev = tuple(a if isinstance(a, Value) else _lift(a) for a in args)
@@ -255,22 +273,6 @@ class Value:
     def __rpow__(self, other: float) -> Value:  # other ** self
         return NotImplemented if (c := _lift(other)) is NotImplemented else c**self
 
-    # -- notebooks: a Value displays as its graph ----------------------------
-    # The drawing code loads only here, when Jupyter asks: the engine itself
-    # stays standard-library only.
-
-    def _repr_svg_(self) -> str | None:
-        """The graph drawn by Graphviz, or None (Jupyter then uses the HTML or text form)."""
-        from .render import notebook_svg
-
-        return notebook_svg(self)
-
-    def _repr_html_(self) -> str | None:
-        """The graph as a text tree, when Graphviz cannot draw it; None when the SVG will be shown."""
-        from .render import notebook_html
-
-        return notebook_html(self)
-
     # -- backward ---------------------------------------------------------
 
     def backward(self) -> None:
@@ -306,6 +308,8 @@ class Value:
             while stack:
                 node = pop()
                 try:
+                    # the op's local derivatives times node.grad, added (+=) to its parents' grads:
+                    # straight-line code generated from the op table (backward_source(op) prints it)
                     node._op.backward(node)
                 except (ArithmeticError, ValueError):
                     if node._op.spec is None:
@@ -357,16 +361,7 @@ def local_derivative(node: Value, i: int) -> float:
 
 
 def _depends_on_a_variable(root: Value) -> bool:
-    stack, seen = [root], {id(root)}
-    while stack:
-        node = stack.pop()
-        if node._op is VAR:
-            return True
-        for p in node._prev:
-            if id(p) not in seen:
-                seen.add(id(p))
-                stack.append(p)
-    return False
+    return any(node._op is VAR for node in walk(root))
 
 
 @contextmanager
@@ -384,45 +379,50 @@ def constants_for_now(leaves: Iterable[Value]) -> Iterator[None]:
 
 def _reset_pending(root: Value) -> None:
     """Undo the counts of an interrupted backward pass."""
-    stack, seen = [root], {id(root)}
-    while stack:
-        node = stack.pop()
+    for node in walk(root):
         node._pending = 0
-        for p in node._prev:
-            if id(p) not in seen:
-                seen.add(id(p))
-                stack.append(p)
 
 
-def _method(kind: _Op) -> Callable:
-    spec = kind.spec
+def _method(name: str) -> Callable:
+    spec = ops.OPS[name]
 
     def method(self: Value, *others: Value | float) -> Value:
         args = (self, *others)
-        sugar = ops.sugar_tree(spec.name, len(args))
-        if sugar is not None:  # e.g. x.log(2): log(x) / log(2)
+        spelling = spec.spelling(len(args))
+        if spelling is not None:  # e.g. x.log(2): log(x) / log(2); x.leaky_relu(): leaky_relu(x, 0.01)
             env = dict(zip(ops.ARG_NAMES, (a if isinstance(a, Value) else _lift(a) for a in args), strict=False))
-            return apply_formula(sugar, env, Value.apply)
+            return apply_formula(spelling, env, Value.apply)
         if spec.variadic and len(args) > 2:
-            out = Value.apply(spec.name, args[0], args[1])
+            out = Value.apply(name, args[0], args[1])
             for a in args[2:]:
-                out = Value.apply(spec.name, out, a)
+                out = Value.apply(name, out, a)
             return out
-        return Value.apply(spec.name, *args)
+        return Value.apply(name, *args)
 
-    method.__name__ = spec.name
-    method.__qualname__ = f"Value.{spec.name}"
+    method.__name__ = name
+    method.__qualname__ = f"Value.{name}"
     method.__doc__ = f"{spec.signature()}: {spec.doc}."
     return method
 
 
 # One method per function of the table: x.tanh(), x.log(), x.max(y), ...
-for _kind in OPS.values():
-    if _kind.spec.is_function:
-        setattr(Value, _kind.name, _method(_kind))
+for _name in ops.FUNCTIONS:
+    setattr(Value, _name, _method(_name))
 
 
 # -- whole-graph helpers --------------------------------------------------
+
+
+def walk(*roots: Value) -> Iterator[Value]:
+    """Every node reachable from the roots, each once, roots first (iterative: graphs may be deep)."""
+    stack, seen = list(roots), {id(r) for r in roots}
+    while stack:
+        node = stack.pop()
+        yield node
+        for p in node._prev:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
 
 
 def topological_order(root: Value) -> list[Value]:
@@ -455,20 +455,4 @@ def apply_formula(tree: ast.expr, env: Mapping[str, Value], apply: Callable[...,
     `apply(op_name, *values)` builds one node; passing Value.apply computes as it
     goes, passing Value.node builds structure only.  Formulas are a few nodes deep.
     """
-    binops = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
-
-    def walk(node: ast.expr) -> Value:
-        if isinstance(node, ast.Name):
-            return env[node.id]
-        if isinstance(node, ast.Constant):
-            return Value.constant(node.value)
-        if isinstance(node, ast.UnaryOp):
-            return apply("neg", walk(node.operand))
-        if isinstance(node, ast.BinOp):
-            return apply(binops[type(node.op)], walk(node.left), walk(node.right))
-        if isinstance(node, ast.Call):
-            assert isinstance(node.func, ast.Name)
-            return apply(node.func.id, *[walk(a) for a in node.args])
-        raise TypeError(f"not a formula node: {ast.dump(node)}")
-
-    return walk(tree)
+    return evaluate(tree, env, apply, Value.constant)

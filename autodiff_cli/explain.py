@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import ops
-from .engine import Value, local_derivative, topological_order
+from .engine import Value, local_derivative, topological_order, walk
+from .labels import labels
 
 __all__ = ["BackwardEdge", "Explanation", "ForwardStep", "explain", "labels"]
 
@@ -89,29 +90,6 @@ class Explanation:
         }
 
 
-def labels(order: list[Value]) -> list[str]:
-    """How each node is called in explanations and drawings, by its position in `order`.
-
-    A named leaf is its name, an unnamed constant its value, an unnamed variable
-    (the library's Value(2.0)) var#j, and every computed node #k, both numbered in
-    order from 1.  Neither form can be a variable's name or a number.
-    """
-    out: list[str] = []
-    k = j = 0
-    for node in order:
-        if node.is_leaf and node.name is not None:
-            out.append(node.name)
-        elif node.is_constant:
-            out.append(ops.number_text(node.data))
-        elif node.is_leaf:
-            j += 1
-            out.append(f"var#{j}")
-        else:
-            k += 1
-            out.append(f"#{k}")
-    return out
-
-
 def backward_order(root: Value) -> list[Value]:
     """The inner nodes in the order the engine's backward() processes them.
 
@@ -119,15 +97,11 @@ def backward_order(root: Value) -> list[Value]:
     sent its contribution, so the sums below add up in the engine's order, to the
     last bit.
     """
-    pending: dict[int, int] = {}
-    stack = [root]
-    while stack:
-        for p in stack.pop().parents:
+    pending: dict[int, int] = {}  # consumers not yet processed, as the engine counts them
+    for node in walk(root):
+        for p in node.parents:
             if not p.is_leaf:
-                if id(p) not in pending:
-                    pending[id(p)] = 0
-                    stack.append(p)
-                pending[id(p)] += 1
+                pending[id(p)] = pending.get(id(p), 0) + 1
     order: list[Value] = []
     if root.is_leaf:
         return order

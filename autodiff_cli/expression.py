@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from . import limits, ops
-from .dual import jvp
 from .engine import Value, constants_for_now, forward, topological_order
 from .errors import BindingError, MathError, UsageError, listing, shortened
 from .ops import number_text
@@ -98,6 +97,8 @@ class Expression:
                 f"forward mode is {len(names):,} passes over {len(self.order):,} nodes",
                 "reverse mode (the default) gives every derivative in one pass",
             )
+            from .dual import jvp  # forward mode's dual numbers load only when asked for
+
             grads = {}
             for name in names:
                 duals = jvp(self.order, {self.variables[name]: 1.0})

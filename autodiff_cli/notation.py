@@ -8,7 +8,6 @@ which name only the same function under another spelling or a plain typo of one.
 
 from __future__ import annotations
 
-import functools
 import re
 
 from . import ops
@@ -37,21 +36,15 @@ def superscript_value(text: str) -> float:
     return float(text.translate(_SUPERSCRIPTS))
 
 
-@functools.cache
-def _aliases() -> dict[str, str]:
-    return {alias: op.name for op in ops.OPS.values() for alias in op.aliases}
-
-
 def aliases() -> dict[str, str]:
     """Other spellings of the table's functions, read from the table: {'ln': 'log', ...}."""
-    return dict(_aliases())
+    return dict(ops.ALIASES)
 
 
 def function_name(name: str) -> str | None:
     """The op table's name for a function spelt `name` (its own name or an alias), else None."""
-    if name in ops.OPS:
-        return name
-    return _aliases().get(name)
+    op = ops.lookup(name)
+    return None if op is None else op.name
 
 
 # Same functions under names the table does not take: suggested, never read silently.  A target
@@ -80,7 +73,7 @@ def suggestion(name: str) -> str:
     target = OTHER_SPELLINGS.get(name) or OTHER_SPELLINGS.get(name.lower())
     if target in ops.FUNCTIONS:
         return f" (did you mean {target}? {target} is the same function)"
-    if (base := re.fullmatch(r"log_?(\d+)", name)) and ("log", 2) in ops.SUGAR:
+    if (base := re.fullmatch(r"log_?(\d+)", name)) and ops.sugar_tree("log", 2) is not None:
         return f" (for the base-{base.group(1)} logarithm write log(x, {base.group(1)}))"
     if name in DIFFERENT_FUNCTIONS or name.lower() in DIFFERENT_FUNCTIONS or len(name) < 3:
         return " (autodiff functions lists the functions there are)"

@@ -1,7 +1,8 @@
 """Text to graph: the Lark grammar, parsed LALR, builds the Value graph as it reduces.
 
-The parser is built once per process, its tables cached on disk, and the graph is
-made by callbacks that run during the LALR parse (no parse tree, no recursion), so
+The parser is built once per process from lark's LALR tables, generated from the
+grammar into autodiff_cli/grammar_tables.py (lark itself loads only to report an
+error), and the graph is made by callbacks that run during the LALR parse (no parse tree, no recursion), so
 10,000 nested parentheses or a sum of 100,000 terms parse in well under a second.
 
 The parser in four files: this one loads the grammar and runs a parse; parser_build.py
@@ -16,9 +17,7 @@ import os
 import re
 import sys
 import threading
-
-from lark import Lark
-from lark.exceptions import UnexpectedInput
+from typing import TYPE_CHECKING
 
 from . import limits
 from .errors import ParseError
@@ -27,8 +26,12 @@ from .parser_build import Builder, LarkCallbacks
 from .parser_driver import Driver
 from .parser_errors import reword, translate
 
+if TYPE_CHECKING:
+    from lark import Lark
+
 _LOCK = threading.Lock()
-_PARSER: tuple[Lark, Builder, Driver | None] | None = None
+_PARSER: tuple[Builder, Driver | None] | None = None
+_LARK: Lark | None = None  # lark itself: built only to place an error, or if the tables do not match the grammar
 
 
 def grammar_path() -> str:
@@ -82,19 +85,36 @@ def _private(path: str, directory: bool) -> bool:
 
 
 
-
-
-def _parser() -> tuple[Lark, Builder, Driver | None]:
+def _parser() -> tuple[Builder, Driver | None]:
+    """The builder and the fast driver, made once; lark is not imported when the generated tables match."""
     global _PARSER
     if _PARSER is None:
         builder = Builder()
-        lark = Lark(grammar_text(), parser="lalr", transformer=LarkCallbacks(builder), cache=_cache_path())
+        from . import grammar_tables
+
         try:
-            driver: Driver | None = Driver(lark, builder)
+            if grammar_tables.GRAMMAR == grammar_text():
+                tables = grammar_tables.TABLES
+            else:  # the grammar changed since `python -m autodiff_cli.tablegen`: lark analyses it now
+                from .tablegen import tables_from_lark
+
+                tables = tables_from_lark(_lark(builder))
+            driver: Driver | None = Driver(tables, builder)
         except (NotImplementedError, AttributeError, KeyError):
             driver = None  # a grammar this driver does not understand: lark does it all
-        _PARSER = (lark, builder, driver)
+        _PARSER = (builder, driver)
     return _PARSER
+
+
+def _lark(builder: Builder) -> Lark:
+    """Lark's own LALR parser for the grammar (its analysis cached on disk), building with `builder`."""
+    global _LARK
+    if _LARK is None:
+        from lark import Lark
+
+        _LARK = Lark(grammar_text(), parser="lalr", transformer=LarkCallbacks(builder), cache=_cache_path())
+    return _LARK
+
 
 
 def parse(text: str) -> Expression:
@@ -158,7 +178,7 @@ def _parse(text: str, fast: bool) -> Expression:
         before = text[: text.index("\x00")]
         line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
         raise ParseError("the expression contains a NUL character", text, column, line)
-    lark, builder, driver = _parser()
+    builder, driver = _parser()
     failed: ParseError | None = None
     with _LOCK:
         try:
@@ -170,6 +190,9 @@ def _parse(text: str, fast: bool) -> Expression:
                 except ParseError:
                     root = Driver.FAIL  # lark parses again, to place the error
             if root is Driver.FAIL:
+                from lark.exceptions import UnexpectedInput
+
+                lark = _lark(builder)
                 builder.reset(text, budget)
                 try:
                     root = lark.parse(text)

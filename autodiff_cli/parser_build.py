@@ -12,12 +12,14 @@ import functools
 import math
 import re
 import unicodedata
-
-from lark import Token
+from typing import TYPE_CHECKING
 
 from . import limits, notation, ops
 from .engine import Value, apply_formula
 from .errors import ParseError, shortened
+
+if TYPE_CHECKING:
+    from lark import Token
 
 # The four letters that Unicode says to draw as nothing (Default_Ignorable_Code_Point) and that the
 # grammar's NAME, like Python's identifiers, would otherwise take
@@ -129,8 +131,8 @@ class Builder:
         name = notation.function_name(spelt)  # every op by its name, pow(x, 2), mul(a, b); or an alias: ln(x)
         if name is None:
             raise self._error(f"unknown function {shortened(spelt)}{notation.suggestion(spelt)}", tok)
-        op = ops.OPS[name]
-        sugar = ops.sugar_tree(name, len(args))
+        op = ops.OPS[name]  # ln(x) makes a log node
+        sugar = op.spelling(len(args))
         self.budget -= max(1, len(args) - 1) if sugar is None else _size(sugar)
         if self.budget < 0:
             raise self._too_many()
@@ -222,7 +224,7 @@ def _node(op: str, *args: Value) -> Value:
 
 
 def _arity_text(name: str, op: ops.Op) -> str:
-    counts = sorted({op.arity, *(n for (f, n) in ops.SUGAR if f == name)})
+    counts = sorted({op.arity, *(n for n, _ in op.spellings)})
     if op.variadic:
         return f"{op.arity} or more arguments"
     words = " or ".join(str(c) for c in counts)

@@ -1,10 +1,9 @@
-"""A fast LALR loop over lark's own parse table, for the common case of valid input."""
+"""A fast LALR loop over lark's own parse table (as plain data), for the common case of valid input."""
 
 from __future__ import annotations
 
 import re
-
-from lark import Lark
+from typing import Any
 
 from .parser_build import Builder
 
@@ -14,39 +13,27 @@ class Driver:
 
     Lark's general parser loop costs about 5 µs a token; this one, with a single
     regular expression built from the grammar's terminals, about a fifth of that.
-    It handles the tree-shaping rules this grammar uses (aliases, ?rules that pass
-    a single child through, _rules spliced into their parent, filtered anonymous
-    tokens) and says so at construction, or refuses: then lark's parser does all
-    the work.  On any error it gives up and lark parses again, so every error
-    message comes from lark's own analysis.
+    The tables are lark's, as plain data (autodiff_cli/tablegen.py), so a valid
+    expression is parsed without importing lark at all.  The driver handles the
+    tree-shaping rules this grammar uses (aliases, ?rules that pass a single child
+    through, _rules spliced into their parent, filtered anonymous tokens); the
+    table generator refuses any other, and then lark's parser does all the work.
+    On any error the driver gives up and lark parses again, so every error message
+    comes from lark's own analysis.
     """
 
     FAIL = object()
 
-    def __init__(self, lark: Lark, builder: Builder) -> None:
-        table = lark.parser.parser.parser.parse_table
-        terminals = sorted(
-            lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value), t.name)
-        )
-        self.regex = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals))
-        self.ignore = frozenset(lark.lexer_conf.ignore)
-        self.start = table.start_states["start"]
-        self.end = table.end_states["start"]
-        rules: list[tuple] = []
-        rule_index: dict[object, int] = {}
-        self.actions: dict[int, dict[str, int]] = {}
-        for state, acts in table.states.items():
-            row: dict[str, int] = {}
-            for tok_type, (action, arg) in acts.items():
-                if action.name == "Shift":
-                    row[tok_type] = arg
-                else:
-                    if arg not in rule_index:
-                        rule_index[arg] = len(rules)
-                        rules.append(self._rule(arg, builder))
-                    row[tok_type] = ~rule_index[arg]
-            self.actions[state] = row
-        self.rules = rules
+    def __init__(self, tables: dict[str, Any], builder: Builder) -> None:
+        self.regex = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in tables["terminals"]))
+        self.ignore = frozenset(tables["ignore"])
+        self.start = tables["start"]
+        self.end = tables["end"]
+        self.actions: dict[int, dict[str, int]] = tables["actions"]
+        self.rules = [
+            (size, origin, keep, splice, build if build in (None, "pass") else getattr(builder, build))
+            for size, origin, keep, splice, build in tables["rules"]
+        ]
         self.chains: dict[tuple[int, int, str], int] = {}
 
     def _chain(self, below: int, top: int, typ: str) -> int:
@@ -60,25 +47,6 @@ class Driver:
                 break
             top = self.actions[below][origin]
         return top
-
-    @staticmethod
-    def _rule(rule: object, builder: Builder) -> tuple:
-        """(size, goto symbol, kept child positions, spliced positions, how to build)."""
-        expansion = rule.expansion  # type: ignore[attr-defined]
-        keep = [i for i, sym in enumerate(expansion) if not (sym.is_term and sym.filter_out)]
-        splice = {j for j, i in enumerate(keep) if not expansion[i].is_term and expansion[i].name.startswith("_")}
-        origin, alias = rule.origin.name, rule.alias  # type: ignore[attr-defined]
-        if rule.options.empty_indices or rule.options.keep_all_tokens:  # type: ignore[attr-defined]
-            raise NotImplementedError("placeholders")
-        if origin.startswith("_"):
-            build = None  # a list, spliced into the parent
-        elif alias:
-            build = getattr(builder, alias)
-        elif rule.options.expand1 and len(keep) == 1:  # type: ignore[attr-defined]
-            build = "pass"
-        else:
-            build = getattr(builder, origin)
-        return len(expansion), origin, keep, splice, build
 
     def parse(self, text: str) -> object:
         actions, rules, regex_match, ignore, fail = self.actions, self.rules, self.regex.match, self.ignore, self.FAIL

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
-from lark import Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from typing import TYPE_CHECKING
 
 from . import notation
 from .errors import ParseError, shortened
+
+if TYPE_CHECKING:
+    from lark import Token
+    from lark.exceptions import UnexpectedInput
 
 # The word (a name or a number) just before an unexpected token, and the word the token starts
 _LAST_WORD = re.compile(r"(?:([^\W\d]\w*)|(\d[\w.]*|\.\d[\w.]*))(\s*)$")
@@ -20,6 +22,8 @@ _DERIVATIVE = re.compile(r"\s*[d∂]\s*/\s*[d∂]\s*([^\W\d]\w*?)\s*([\s(].*)", 
 
 def translate(exc: UnexpectedInput, text: str) -> ParseError:
     """Turn lark's exception into the project's parse error, with a column for the caret."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
         return ParseError(f"unexpected character {_character(char)} at {_where(exc)}{_mark_hint(char)}", text,

@@ -7,11 +7,11 @@ print a number or JSON never pay for it.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from . import ops
-from .engine import Value
+from .engine import Value, walk
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -93,6 +93,70 @@ def matrix_table(title: str, row_names: Sequence[str], column_names: Sequence[st
     return table
 
 
+def print_matrix(console: Console, title: str, row_names: Sequence[str], column_names: Sequence[str],
+                 matrix: Sequence[Sequence[float]], corner: str = "",
+                 name: Callable[[str, str], str] | None = None) -> None:
+    """The matrix as a table when it fits the console's width whole, else one block per row (full precision
+    either way: a number on screen is never cut).  name(row, column): what a number is called in its block
+    (∂/∂x rather than x), where there is no column header above it."""
+    from rich.text import Text
+
+    for table in (matrix_table(title, row_names, column_names, matrix, corner),
+                  compact(matrix_table(title, row_names, column_names, matrix, corner))):
+        if fits(console, table):
+            console.print(table)
+            return
+    console.print(Text(title, style="italic"))
+    rows = [[name, *(signed(x) for x in row)] for name, row in zip(row_names, matrix, strict=True)]
+    names = [[name(r, c) for c in column_names] for r in row_names] if name is not None else None
+    print_blocks(console, [corner, *column_names], rows, labels=1, names=names)
+
+
+def compact(table: Table) -> Table:
+    """The same table with a rule under the header and no other lines: six columns take 13 fewer cells."""
+    from rich import box
+
+    table.box, table.show_edge, table.pad_edge = box.SIMPLE_HEAD, False, False
+    return table
+
+
+def fits(console: Console, renderable: object, wrapped: bool = False) -> bool:
+    """Whether `renderable` takes no more than the console's width at its natural size (nothing wrapped or cut),
+    or, wrapped, with its cells wrapped between words (no word cut)."""
+    from rich.measure import Measurement
+
+    natural = Measurement.get(console, console.options.update_width(1_000_000), renderable)  # type: ignore[arg-type]
+    return (natural.minimum if wrapped else natural.maximum) <= console.width
+
+
+def print_blocks(console: Console, header: Sequence[str], rows: Sequence[Sequence[str]], labels: int,
+                 styles: Sequence[str] = (), names: Sequence[Sequence[str]] | None = None) -> None:
+    """A table too wide for the console, stacked: each row's first `labels` cells on a line, then each
+    other cell beside its column's name (or names[row]), or below it, indented, where the line would be
+    too long."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.text import Text
+
+    every = names if names is not None else [list(header[labels:])] * len(rows)
+    pad = max((width(n) for row in every for n in row), default=0)
+    parts: list[object] = []
+    for r, row in enumerate(rows):
+        if r:
+            parts.append(Text())
+        parts.append(Text("  ".join(c for c in row[:labels] if c), style="bold"))
+        for i, (name, cell) in enumerate(zip(every[r], row[labels:], strict=True)):
+            style = styles[labels + i] if len(styles) > labels + i else ""
+            if "\n" not in cell and 2 + pad + 2 + width(cell) <= console.width:
+                line = Text(f"  {ljust(name, pad)}  ")
+                line.append(cell, style=style)
+                parts.append(line)
+            else:  # the name on its line, the cell below it (wrapped inside the indent if need be)
+                parts.append(Text(f"  {name}"))
+                parts.append(Padding(Text(cell.strip(), style=style), (0, 0, 0, 4)))
+    console.print(Group(*parts))  # type: ignore[arg-type]
+
+
 def signed(x: float) -> str:
     """Full precision with a space where a minus sign would be, so columns line up."""
     text = number(x)
@@ -107,14 +171,9 @@ def signed(x: float) -> str:
 def consumers(root: Value) -> dict[int, int]:
     """How many edges lead into each node, by id (a node used twice by one op counts twice)."""
     counts: dict[int, int] = {}
-    stack, seen = [root], {id(root)}
-    while stack:
-        node = stack.pop()
+    for node in walk(root):
         for p in node.parents:
             counts[id(p)] = counts.get(id(p), 0) + 1
-            if id(p) not in seen:
-                seen.add(id(p))
-                stack.append(p)
     return counts
 
 
@@ -128,7 +187,7 @@ def graph_tree(root: Value, with_values: bool, max_nodes: int = 500, max_depth: 
     from rich.tree import Tree
 
     from .engine import topological_order
-    from .explain import labels
+    from .labels import labels
 
     shared = {i for i, c in consumers(root).items() if c > 1}
     tags: dict[int, int] = {}
@@ -183,16 +242,46 @@ def function_rows(rule_separator: str = "; ") -> list[list[str]]:
     return rows
 
 
+def functions_markdown() -> str:
+    """docs/functions.md: the op table as a Markdown page (`autodiff functions --markdown` prints it)."""
+    lines = [
+        "# Functions and operators",
+        "",
+        "Generated from the op table (`autodiff_cli/table.py`) by `autodiff functions --markdown`;",
+        "a test checks that this page matches the table.  Derivatives are the table's own formulas.",
+        "",
+        "| written as | also | derivative | what it is |",
+        "| --- | --- | --- | --- |",
+    ]
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    for op in ops.functions():
+        rules = "; ".join(f"∂/∂{n} = {op.grad_text(i)}" for i, n in enumerate(ops.ARG_NAMES[: op.arity]))
+        about = op.doc + (f"; {op.note}" if op.note else "")
+        also = ", ".join(f"`{a}`" for a in op.aliases)
+        lines.append(f"| `{cell(op.signature())}` | {also} | {cell(rules)} | {cell(about)} |")
+    lines += ["", "Constants: " + ", ".join(f"`{n}` = {v!r}" for n, v in ops.CONSTANTS.items()) + "."]
+    return "\n".join(lines) + "\n"
+
+
 def functions_table(console: Console) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title="Operations and functions", title_justify="left")
     table.add_column("written as", style="bold", no_wrap=True)
-    table.add_column("derivative", style="green")
-    table.add_column("what it is")
-    for row in function_rows(rule_separator="\n"):
+    table.add_column("derivative", style="green", overflow="fold")  # fold, never an ellipsis: nothing is cut
+    table.add_column("what it is", overflow="fold")
+    rows = function_rows(rule_separator="\n")
+    for row in rows:
         table.add_row(*row)
-    console.print(table)
+    if fits(console, table, wrapped=True):
+        console.print(table)
+        return
+    console.print(Text(table.title or "", style="italic"))  # too narrow for the words: a block per function
+    print_blocks(console, ["written as", "derivative", "what it is"], rows, labels=1)
 
 
 def functions_text() -> str:
@@ -262,10 +351,16 @@ def explanation_tables(console: Console, explanation: Explanation) -> None:
 def _table(
     console: Console, title: str, header: list[str], rows: list[list[str]], styles: Sequence[str], right: set[int]
 ) -> None:
+    """A table that fits the console's width, else the same rows as blocks (print_blocks): never a cut number."""
     from rich.text import Text
 
+    labels = min(right)  # the columns before the first number: names and rules
     if len(rows) > TABLE_ROWS:
         widths = [max(width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+        if sum(widths) + 2 * (len(widths) - 1) > console.width:
+            console.print(Text(title, style="italic"), soft_wrap=True)
+            print_blocks(console, header, rows, labels, styles)
+            return
         text = Text(title + "\n", style="italic")
         for n, row in enumerate([header, *rows]):
             for i, cell in enumerate(row):
@@ -282,7 +377,12 @@ def _table(
         table.add_column(name, style=style, justify="right" if i in right else "left")
     for row in rows:
         table.add_row(*map(Text, row))  # Text: a name like [b] is not markup
-    console.print(table)
+    if fits(console, table):
+        console.print(table)
+    elif fits(console, compact(table)):
+        console.print(table)
+    else:
+        print_blocks(console, header, rows, labels, styles)
 
 
 # -- Jupyter ------------------------------------------------------------------------
@@ -346,3 +446,9 @@ class _Discard:
 
     def flush(self) -> None:
         pass
+
+
+# Notebooks: a Value displays as its graph.  The drawing side attaches itself to Value here, so that
+# the engine never imports it; `import autodiff_cli` imports this module when IPython is running.
+Value._repr_svg_ = notebook_svg  # type: ignore[attr-defined]
+Value._repr_html_ = notebook_html  # type: ignore[attr-defined]

@@ -194,6 +194,7 @@ class Trainer:
         self.model = MLP(len(data.inputs), [*settings.hidden, data.outputs], settings.activation, "linear", rng)
         self.optimizer = self._optimizer()
         self.history: list[Epoch] = []
+        self._finished: list[float] = []  # the weights after the last finished epoch (see rewind)
 
     def _optimizer(self) -> Optimizer:
         s = self.settings
@@ -298,10 +299,18 @@ class Trainer:
             finally:
                 if was_enabled:
                     gc.enable()
+            self._finished = [p.data for p in self.model.parameters()]
             self.history.append(epoch)
             yield epoch
 
-    def result(self) -> Trained:
+    def rewind(self) -> None:
+        """Put back the weights of the last finished epoch: training stopped in the middle of one (Ctrl-C) may
+        have updated some weights of a batch and not the others."""
+        for p, w in zip(self.model.parameters(), self._finished, strict=True):
+            p.data = w
+
+    def result(self, interrupted: bool = False) -> Trained:
+        """The model as it stands, with how it was trained; interrupted: it stopped before --epochs."""
         s = self.settings
         training = {
             "optimizer": s.optimizer,
@@ -318,5 +327,7 @@ class Trainer:
             training["weight_decay"] = s.weight_decay
         if self.history:
             training["final"] = self.history[-1].to_json(self.data.task)
+        if interrupted:
+            training["interrupted"] = f"after epoch {len(self.history)} of {s.epochs}"
         d = self.data
         return Trained(self.model, d.task, d.inputs, d.target, d.labels, d.scaling, d.target_scaling, training)

@@ -24,6 +24,12 @@ sin(x)*exp(-y^2/2) + log(1+x^2*y^2) + sqrt(z^2+1)*tanh(x*y*z):
 3. memory: `autodiff grad --input -` reading rows generated on the fly through a pipe, its
    resident memory (VmRSS) sampled while it runs
 
+With --against OLD_BATCH_PY it measures only batch.run against an older batch.py (say
+`git show v1:autodiff_cli/batch.py > /tmp/old_batch.py`) on the same inputs, in one process:
+JSON Lines of floats and of integers, CSV, and CSV to CSV with --keep; the two take turns,
+each timed in CPU seconds, best of --ab-repeat, and their outputs must be identical.  On a
+shared machine this is the figure to trust: one wall-clock run each moves by 2x with the load.
+
 Nothing runs on import.
 """
 
@@ -364,6 +370,69 @@ def memory(n: int) -> dict[str, Any]:
             "rss_mib_last": kib[-1] / 1024 if kib else None}
 
 
+# -- against an older batch.py ------------------------------------------------------------
+
+
+def load_older(path: str) -> Any:
+    """An older autodiff_cli/batch.py, loaded beside the current one (its relative imports resolve in the package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("autodiff_cli._older_batch", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def ab_inputs(n: int) -> dict[str, tuple[str, bytes, dict[str, Any]]]:
+    rng = random.Random(SEED)
+    floats = "".join(json.dumps({k: rng.uniform(-2.0, 2.0) for k in ("w", "x", "b")}) + "\n" for _ in range(n))
+    ints = "".join(json.dumps({"x": k % 100 - 50}) + "\n" for k in range(n))
+    table = "w,x,b\n" + "".join(f"{rng.uniform(-2, 2)!r},{rng.uniform(-2, 2)!r},{rng.uniform(-2, 2)!r}\n"
+                                for _ in range(n))
+    return {
+        "JSON Lines, floats": (SMALL, floats.encode(), {}),
+        "JSON Lines, integers": ("x^2*sin(x)", ints.encode(), {}),
+        "CSV to JSON Lines": (SMALL, table.encode(), {"input_format": "csv"}),
+        "CSV to CSV, --keep": (SMALL, table.encode(), {"input_format": "csv", "output_format": "csv", "keep": True}),
+    }
+
+
+def against(path: str, n: int, repeat: int) -> dict[str, Any]:
+    older = load_older(path)
+    results = {}
+    for name, (text, data, options) in ab_inputs(n).items():
+        expr = parse(text)
+        best = {"current": math.inf, "older": math.inf}
+        outputs: dict[str, str] = {}
+        for r in range(repeat):
+            pair = [("current", batch), ("older", older)]
+            for label, module in pair if r % 2 == 0 else reversed(pair):
+                out: list[str] = []
+                gc.collect()
+                start = time.process_time()
+                module.run(expr, io.BytesIO(data), out.append, **options)
+                best[label] = min(best[label], time.process_time() - start)
+                outputs[label] = "".join(out)
+        if outputs["current"] != outputs["older"]:
+            raise SystemExit(f"{name}: the current batch.run writes other records than {path}")
+        results[name] = {"rows_per_second": {k: n / v for k, v in best.items()},
+                         "current_over_older": best["older"] / best["current"]}
+        say(f"  {name}: current/older {results[name]['current_over_older']:.3f}")
+    return {"rows": n, "repeat": repeat, "older": path, "inputs": results}
+
+
+def against_report(ab: dict[str, Any], m: dict[str, Any]) -> str:
+    lines = [f"{m['cpu']}, {m['cores']} cores, {m['implementation']} {m['python']}, load {m['load_average']}",
+             f"batch.run against {ab['older']}: {ab['rows']:,} rows, CPU time, best of {ab['repeat']}, turns taken"]
+    for name, r in ab["inputs"].items():
+        rps = r["rows_per_second"]
+        lines.append(f"  {name:<22} current {rps['current']:>10,.0f} rows/s   older {rps['older']:>10,.0f} rows/s"
+                     f"   current is {r['current_over_older']:.3f}x as fast")
+    return "\n".join(lines)
+
+
 # -- the report ---------------------------------------------------------------------------
 
 
@@ -420,7 +489,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the end-to-end runs")
     parser.add_argument("--memory-rows", type=int, default=10_000_000, help="0 skips the memory run")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--against", metavar="OLD_BATCH_PY", help="only batch.run against an older batch.py")
+    parser.add_argument("--ab-rows", type=int, default=10_000, help="rows of each input of --against")
+    parser.add_argument("--ab-repeat", type=int, default=41, help="turns of each of the two in --against")
     args = parser.parse_args()
+    if args.against:
+        say(f"batch.run against {args.against}")
+        ab = against(args.against, args.ab_rows, args.ab_repeat)
+        m = machine()
+        print(json.dumps({"machine": m, "against": ab}, indent=2) if args.json else against_report(ab, m))
+        return
     results: dict[str, Any] = {"machine": machine(), "repeat": args.repeat, "core": {}, "end_to_end": {}}
     for text in (SMALL, BIG):
         say(f"compute core: {text}")

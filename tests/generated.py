@@ -91,6 +91,58 @@ def _div(a, b):
     return a / b  # ZeroDivisionError at 0
 
 
+def _acosh(env, u):
+    _kink(env, u - 1)
+    return math.acosh(u)
+
+
+def _atanh(env, u):
+    _kink(env, 1 - abs(u))
+    return math.atanh(u)
+
+
+def _atan2(env, a, b):
+    _kink(env, math.hypot(a, b))
+    if b < 0:
+        _kink(env, a)  # the jump of 2 pi across the negative x axis
+    return math.atan2(a, b)
+
+
+def _hypot(env, a, b):
+    _kink(env, math.hypot(a, b))
+    return math.sqrt(a * a + b * b) if max(abs(a), abs(b)) < 1e150 else math.hypot(a, b)
+
+
+def _cbrt(env, u):
+    _kink(env, u)
+    return math.copysign(abs(u) ** (1 / 3), u) if u != 0 else u
+
+
+def _softsign(env, u):
+    _kink(env, u)  # the second derivative jumps
+    return u / (1 + abs(u))
+
+
+def _elu(env, u):
+    _kink(env, u)
+    return u if u > 0 else math.exp(u) - 1 if u < -1e-5 else math.expm1(u)
+
+
+def _leaky_relu(env, u, slope):
+    _kink(env, u)
+    return u if u > 0 else slope * u
+
+
+def _floor(env, u):
+    _kink(env, u - round(u))
+    return float(math.floor(u))
+
+
+def _ceil(env, u):
+    _kink(env, u - round(u))
+    return float(math.ceil(u))
+
+
 # The reference of each table operation: f(env, *args), from the math module and first principles.
 REFERENCE = {
     "add": lambda env, a, b: a + b,
@@ -123,6 +175,27 @@ REFERENCE = {
     "step": _step,
     "max": _max,
     "min": _min,
+    # added with issue 13
+    "asinh": lambda env, a: math.asinh(a),
+    "acosh": _acosh,
+    "atanh": _atanh,
+    "atan2": _atan2,
+    "hypot": _hypot,
+    "log1p": lambda env, a: math.log1p(a),
+    "expm1": lambda env, a: math.expm1(a),
+    "erf": lambda env, a: math.erf(a),
+    "erfc": lambda env, a: math.erfc(a),
+    "cbrt": _cbrt,
+    "silu": lambda env, a: a * REFERENCE["sigmoid"](env, a),
+    "gelu": lambda env, a: 0.5 * a * math.erfc(-a / math.sqrt(2)),
+    "softsign": _softsign,
+    "elu": _elu,
+    "leaky_relu": _leaky_relu,
+    "floor": _floor,
+    "ceil": _ceil,
+    "sec": lambda env, a: 1 / math.cos(a),
+    "csc": lambda env, a: 1 / math.sin(a),
+    "cot": lambda env, a: math.cos(a) / math.sin(a),
 }
 
 SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}

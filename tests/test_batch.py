@@ -1,233 +1,20 @@
-"""Batch mode: --input on eval and grad, JSON Lines and CSV, error records, and the library loop."""
+"""Batch mode as a command and as a library: usage errors before any output, the progress bar, streaming,
+and `autodiff compile`, the code batch mode runs."""
 
-import csv
 import io
 import json
 import math
+import re
+import subprocess
 
 import pytest
-from click.testing import CliRunner
+from helpers import records, run
 
 from autodiff_cli import parse
 from autodiff_cli.batch import run as run_batch
-from autodiff_cli.cli import cli
 from autodiff_cli.errors import UsageError
 
-
-def run(*args, input=None):
-    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
-
-
-def tanh_wxb(x, w, b):
-    """Value and hand-derived gradient of tanh(w*x+b)."""
-    t = math.tanh(w * x + b)
-    s = 1 - t * t
-    return t, {"w": s * x, "x": s * w, "b": s}
-
-
-def records(stdout):
-    return [json.loads(line) for line in stdout.splitlines()]
-
-
-# -- JSON Lines -------------------------------------------------------------------
-
-
-def test_one_record_per_row_in_order_with_command_line_constants():
-    xs = [0.5 * k - 3 for k in range(13)]
-    lines = "".join(json.dumps({"x": x}) + "\n" for x in xs)
-    result = run("grad", "tanh(w*x+b)", "--w", "-3", "--b", "1", "--input", "-", input=lines)
-    assert result.exit_code == 0, result.stderr
-    assert result.stderr == ""
-    out = records(result.stdout)
-    assert len(out) == len(xs)
-    for record, x in zip(out, xs, strict=True):
-        t, grads = tanh_wxb(x, -3.0, 1.0)
-        assert list(record) == ["value", "gradient"]
-        assert list(record["gradient"]) == ["w", "x", "b"]
-        assert record["value"] == pytest.approx(t, rel=1e-15)
-        for name, g in grads.items():
-            assert record["gradient"][name] == pytest.approx(g, rel=1e-9, abs=1e-15)
-
-
-def test_values_are_bit_exact_json_of_the_engine_floats():
-    expr = parse("sin(x)*exp(-y^2/2) + log(1+x^2*y^2)")
-    rows = [{"x": 0.1 * k, "y": 1.7 - 0.3 * k} for k in range(20)]
-    result = run("eval", expr.text, "--input", "-", input="".join(json.dumps(r) + "\n" for r in rows))
-    assert result.exit_code == 0
-    for line, row in zip(result.stdout.splitlines(), rows, strict=True):
-        assert line == json.dumps({"value": expr.evaluate(row)})  # the text json.dumps prints, too
-
-
-def test_a_row_value_wins_over_the_command_line_and_other_fields_pass():
-    lines = '{"x": 2, "w": 5, "id": "a", "note": [1, 2]}\n{"x": 2}\n'
-    result = run("eval", "w*x", "--w", "-3", "--input", "-", input=lines)
-    assert records(result.stdout) == [{"value": 10.0}, {"value": -6.0}]
-    assert result.exit_code == 0
-
-
-def test_bad_rows_become_error_records_and_the_stream_goes_on():
-    lines = [
-        '{"x": 2}',  # 1 good
-        "",  # 2 blank: skipped, still counted
-        "not json",  # 3
-        "[1, 2]",  # 4
-        '{"y": 1}',  # 5 missing x
-        '{"x": "2"}',  # 6 a string is not a number
-        '{"x": true}',  # 7 neither is a boolean
-        '{"x": NaN}',  # 8 not finite
-        '{"x": -1}',  # 9 math error
-        '{"x": 1e400}',  # 10 not finite (json reads inf)
-        '{"x": 3}',  # 11 good, an int
-        '{"x": 0}',  # 12 log(0)
-        '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}",  # 13 nested too deeply for json
-    ]
-    result = run("grad", "log(x)", "--input", "-", input="\n".join(lines) + "\n")
-    assert result.exit_code == 1
-    out = records(result.stdout)
-    assert len(out) == len(lines) - 1  # the blank line is not a row
-    assert out[0] == {"value": math.log(2), "gradient": {"x": 0.5}}
-    assert out[-3] == {"value": math.log(3), "gradient": {"x": 1 / 3}}
-    errors = {r["line"]: r["error"]["message"] for r in out if "error" in r}
-    assert sorted(errors) == [3, 4, 5, 6, 7, 8, 9, 10, 12, 13]
-    assert errors[3].startswith("not JSON")
-    assert "object" in errors[4]
-    assert errors[5].startswith("no value for variable x")
-    assert errors[6] == 'the value of x must be a number, not "2"'
-    assert errors[7] == "the value of x must be a number, not true"
-    assert "finite" in errors[8] and "finite" in errors[10]
-    assert errors[9] == "log(-1) is undefined: log needs a positive number"
-    error9 = next(r for r in out if r.get("line") == 9)["error"]
-    assert error9["type"] == "MathError" and error9["op"] == "log"
-    assert result.stderr.startswith("Error: 10 of 12 rows failed; line 3: not JSON")
-
-
-def test_the_exact_path_names_a_missing_derivative():
-    result = run("grad", "sqrt(x)", "--input", "-", input='{"x": 4}\n{"x": 0}\n')
-    out = records(result.stdout)
-    assert out[0] == {"value": 2.0, "gradient": {"x": 0.25}}
-    assert out[1]["error"]["message"] == "no derivative: sqrt(0) is not differentiable"
-    assert result.exit_code == 1
-
-
-def test_an_overflow_absorbed_in_the_middle_is_still_an_error():
-    result = run("eval", "tanh(x*y)", "--input", "-", input='{"x": 1e200, "y": 1e200}\n')
-    assert records(result.stdout)[0]["error"]["message"].startswith("overflow")
-    assert result.exit_code == 1
-
-
-def test_a_result_that_overflows_is_an_error_record():
-    lines = '{"x": 1e200, "y": 1e200}\n{"x": 1e200, "y": 1e-200}\n'
-    result = run("grad", "x*y - x*y", "--input", "-", input=lines)
-    out = records(result.stdout)
-    assert out[0]["line"] == 1 and out[0]["error"]["message"].startswith("overflow: 1e+200 * 1e+200")
-    assert out[1] == {"value": 0.0, "gradient": {"x": 0.0, "y": 0.0}}
-    result = run("grad", "x*y", "--input", "-", input='{"x": 1e300, "y": 1e-300}\n{"x": 1e300, "y": 1e300}\n')
-    out = records(result.stdout)
-    assert out[1]["error"]["message"].startswith("overflow")
-    assert result.exit_code == 1
-
-
-def test_fail_fast_stops_at_the_first_bad_row():
-    lines = '{"x": 1}\n{"x": -1}\n{"x": 2}\n'
-    result = run("eval", "log(x)", "--input", "-", "--fail-fast", input=lines)
-    assert result.exit_code == 1
-    out = records(result.stdout)
-    assert out == [{"value": 0.0}, {"line": 2, "error": out[1]["error"]}]
-    assert "stopped at the first failing row; line 2" in result.stderr
-
-
-def test_wrt_and_keep():
-    lines = '{"x": 2, "y": 3, "id": "p%s"}\n'
-    result = run("grad", "x*y", "--wrt", "y", "--keep", "--input", "-", input=lines)
-    assert records(result.stdout) == [{"input": {"x": 2, "y": 3, "id": "p%s"}, "value": 6.0, "gradient": {"y": 2.0}}]
-
-
-def test_empty_input_gives_nothing_and_success():
-    for text in ("", "\n\n"):
-        result = run("grad", "x", "--input", "-", input=text)
-        assert (result.exit_code, result.stdout) == (0, "")
-
-
-def test_eval_without_variables_still_counts_rows():
-    result = run("eval", "2+2", "--input", "-", input="{}\n{}\n")
-    assert records(result.stdout) == [{"value": 4.0}, {"value": 4.0}]
-
-
-# -- CSV ------------------------------------------------------------------------------
-
-
-def test_csv_in_csv_out_with_line_numbers_counting_the_header(tmp_path):
-    data = tmp_path / "data.csv"
-    data.write_text('t,a,k,comment\n0,2,0.5,"first, with a comma"\n1,2,0.5,x\n2,,0.5,no a\n3,2,zero,bad k\n')
-    result = run("grad", "a*exp(-k*t)", "--input", str(data), "--output-format", "csv")
-    assert result.exit_code == 1
-    rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["value", "d_a", "d_k", "d_t", "error"]
-    assert len(rows) == 5
-    value, da, dk, dt, error = rows[2]
-    assert float(value) == pytest.approx(2 * math.exp(-0.5), rel=1e-15)
-    assert float(da) == pytest.approx(math.exp(-0.5), rel=1e-15)
-    assert float(dk) == pytest.approx(-2 * math.exp(-0.5), rel=1e-15)
-    assert float(dt) == pytest.approx(-2 * 0.5 * math.exp(-0.5), rel=1e-15)
-    assert error == ""
-    assert rows[3][:4] == ["", "", "", ""] and rows[3][4].startswith("line 4: no value for variable a")
-    assert rows[4][4] == "line 5: the value of k must be a number, not \"zero\""
-    assert "line 4:" in result.stderr  # the header is line 1
-
-
-def test_csv_by_its_ending_to_json_lines(tmp_path):
-    data = tmp_path / "points.csv"
-    data.write_text("x,y\n3,4\n")
-    result = run("eval", "sqrt(x^2+y^2)", "--input", str(data))
-    assert records(result.stdout) == [{"value": 5.0}]
-    result = run("eval", "sqrt(x^2+y^2)", "--input", "-", "--input-format", "csv", input="x,y\n3,4\n")
-    assert records(result.stdout) == [{"value": 5.0}]
-
-
-def test_csv_empty_cell_takes_the_command_line_constant_and_quoted_newlines_keep_the_count(tmp_path):
-    text = 'x,note,y\n1,"two\nlines",\n2,plain,5\n-1,x,1\n'
-    result = run("eval", "log(x)*y", "--y", "10", "--input", "-", "--input-format", "csv", input=text)
-    out = records(result.stdout)
-    assert out[0] == {"value": 0.0}
-    assert out[1] == {"value": math.log(2) * 5}
-    assert out[2]["line"] == 5  # header 1, a record over lines 2-3, then 4, then 5
-    assert result.exit_code == 1
-
-
-def test_csv_keep_copies_the_row_verbatim():
-    text = "id,x,__import__('os').system('echo hi')\n\"a,1\",2,\"q\"\"uote\"\n"
-    result = run("eval", "x^2", "--input", "-", "--input-format", "csv", "--output-format", "csv", "--keep",
-                 input=text)
-    assert result.exit_code == 0
-    assert result.stdout == "id,x,__import__('os').system('echo hi'),value,error\n\"a,1\",2,\"q\"\"uote\",4.0,\n"
-    result = run("eval", "x^2", "--input", "-", "--input-format", "csv", "--keep", input=text)
-    assert records(result.stdout) == [
-        {"input": {"id": "a,1", "x": "2", "__import__('os').system('echo hi')": 'q"uote'}, "value": 4.0}
-    ]
-
-
-def test_csv_from_a_spreadsheet_with_a_byte_order_mark_and_crlf():
-    result = run("eval", "x*y", "--input", "-", "--input-format", "csv", input="\ufeffx,y\r\n2,3\r\n".encode())
-    assert records(result.stdout) == [{"value": 6.0}]
-
-
-def test_json_lines_with_a_byte_order_mark():
-    result = run("eval", "x", "--input", "-", input="\ufeff{\"x\": 2}\n".encode())
-    assert records(result.stdout) == [{"value": 2.0}]
-
-
-def test_csv_header_only_and_ragged_rows():
-    result = run("eval", "x", "--input", "-", "--input-format", "csv", input="x,y\n")
-    assert (result.exit_code, result.stdout) == (0, "")
-    result = run("eval", "x", "--input", "-", "--input-format", "csv", "--output-format", "csv", input="x,y\n")
-    assert (result.exit_code, result.stdout) == (0, "value,error\n")
-    result = run("eval", "x", "--input", "-", "--input-format", "csv", input="x,y\n1\n1,2,3\n4,5\n")
-    out = records(result.stdout)
-    assert [r.get("line") for r in out] == [2, 3, None]
-    assert out[0]["error"]["message"] == "1 fields where the header has 2"
-
-
-# -- usage errors: exit 2 before any output ---------------------------------------------------
+# -- usage errors: exit 2 before any output ----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -253,12 +40,26 @@ def test_usage_errors_exit_2_before_any_output(args, stdin, message):
     assert message in result.stderr
 
 
+@pytest.mark.parametrize("command", ["eval", "grad"])
+def test_expr_and_rows_cannot_both_come_from_stdin(command):
+    result = run(command, "-", "--input", "-", input='x\n{"x": 1}\n')
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == ("Error: EXPR - and --input - cannot both read stdin: give the expression on the "
+                             "command line, or the rows in a file\n")
+
+
+def test_forward_mode_is_for_one_point():
+    result = run("grad", "x", "--mode", "forward", "--input", "-", input="{}\n")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "--mode forward is for one point" in result.stderr
+
+
 def test_unused_command_line_constant_warns():
     result = run("eval", "x", "--q", "1", "--input", "-", input='{"x": 1}\n')
     assert result.stderr == "Warning: q is not in the expression; its value is ignored\n"
 
 
-# -- progress and streaming ----------------------------------------------------------------------
+# -- progress and streaming --------------------------------------------------------------------------
 
 
 def test_no_progress_bar_in_a_pipe_and_one_on_request(tmp_path):
@@ -269,6 +70,15 @@ def test_no_progress_bar_in_a_pipe_and_one_on_request(tmp_path):
     shown = run("eval", "x", "--input", str(data), "--progress", "always")
     assert "10 rows" in shown.stderr
     assert len(records(shown.stdout)) == 10
+
+
+def test_the_progress_bar_labels_its_two_times(tmp_path):
+    data = tmp_path / "rows.jsonl"
+    data.write_text('{"x": 1}\n' * 10)
+    shown = run("eval", "x", "--input", str(data), "--progress", "always").stderr
+    assert re.search(r"100% +\d+:\d\d:\d\d left +\d+:\d\d:\d\d elapsed", shown), shown
+    piped = run("eval", "x", "--input", "-", "--progress", "always", input='{"x": 1}\n' * 10).stderr
+    assert re.search(r"rows/s +\d+:\d\d:\d\d elapsed", piped) and "left" not in piped, piped  # no size, no time left
 
 
 def test_the_loop_streams_output_before_the_input_ends():
@@ -295,13 +105,20 @@ def test_the_library_loop_reports_and_raises():
         run_batch(parse("x"), io.BytesIO(b""), out.append, input_format="xml")
 
 
-def test_forward_mode_is_for_one_point():
-    result = run("grad", "x", "--mode", "forward", "--input", "-", input="{}\n")
-    assert result.exit_code == 2 and result.stdout == ""
-    assert "--mode forward is for one point" in result.stderr
+def test_records_made_before_an_unexpected_failure_are_still_written():
+    class Broken:
+        def __iter__(self):
+            yield b'{"x": 4}\n'
+            yield b'{"x": 9}\n'
+            raise OSError("the disk went away")
+
+    written = []
+    with pytest.raises(OSError):
+        run_batch(parse("sqrt(x)"), Broken(), written.append, gradient=False)
+    assert [json.loads(line) for line in "".join(written).splitlines()] == [{"value": 2.0}, {"value": 3.0}]
 
 
-# -- autodiff compile -------------------------------------------------------------------------
+# -- autodiff compile --------------------------------------------------------------------------------
 
 
 def test_compile_prints_a_module_that_runs_on_its_own():
@@ -334,7 +151,6 @@ def test_compile_usage_errors(args, message):
 
 
 def test_the_library_rooms_need_no_click_lark_or_rich():
-    import subprocess
     import sys
 
     code = (

@@ -4,13 +4,9 @@ import json
 import math
 
 import pytest
-from click.testing import CliRunner
+from helpers import run
 
 from autodiff_cli.cli import cli
-
-
-def run(*args, input=None, env=None):
-    return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
 
 
 def tanh_wxb(x, w, b):
@@ -291,7 +287,7 @@ def test_errors_with_json_also_go_to_stdout_as_json():
 
 
 def test_invalid_utf8_on_stdin():
-    result = CliRunner().invoke(cli, ["eval", "-"], input=b"x\xff")
+    result = run("eval", "-", input=b"x\xff")
     assert result.exit_code == 2
     assert "not UTF-8" in result.stderr
 
@@ -350,7 +346,7 @@ def test_a_command_loads_only_its_own_family():
             "CliRunner().invoke(cli, ['grad', 'x^2', 'x=1']); "
             "print(sorted(m for m in sys.modules if m.startswith('autodiff_cli.')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    for heavy in ("compile", "batch'", "training", "symbolic", "nn", "export"):
+    for heavy in ("compile", "batch'", "readers", "training", "symbolic", "nn", "export", "files"):
         assert f"autodiff_cli.{heavy}" not in loaded, heavy
 
 
@@ -389,6 +385,6 @@ def test_an_expression_starting_with_two_minus_signs_is_not_a_binding(text, valu
 def test_a_lone_surrogate_that_is_no_escaped_byte_is_a_usage_error():
     """argv's invalid bytes arrive as \udc80-\udcff; a Python caller can pass any surrogate (found by
     tests/test_properties_cli.py: eval '\ud800' was an internal error)."""
-    result = CliRunner().invoke(cli, ["eval", "\ud800"])
+    result = run("eval", "\ud800")
     assert result.exit_code == 2
     assert result.stderr == "Error: the expression is not valid text (a lone surrogate at character 1)\n"

@@ -145,12 +145,12 @@ def test_negative_base_whole_exponent_constant():
 def test_a_method_for_every_function():
     from autodiff_cli import ops
 
-    x = Value(0.5)
     for name, op in ops.FUNCTIONS.items():
+        a = 0.5 if op.domain_error(0.5, 0.25) is None else 1.5  # acosh needs x >= 1
         args = [Value(0.25)] * (op.arity - 1)
-        out = getattr(x, name)(*args)
+        out = getattr(Value(a), name)(*args)
         assert out.op == name
-        assert out.data == pytest.approx(op.fn(0.5, *[0.25] * (op.arity - 1)), rel=1e-15)
+        assert out.data == pytest.approx(op.fn(a, *[0.25] * (op.arity - 1)), rel=1e-15)
 
 
 def test_log_with_base_method():

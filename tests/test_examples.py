@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from helpers import run
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -65,12 +67,8 @@ def test_the_committed_moons_data_is_what_the_generator_writes(tmp_path):
 
 def test_the_committed_model_is_what_the_readme_command_trains(tmp_path, monkeypatch):
     """examples/moons-model.json comes from the README's train command with --save: training is repeatable."""
-    from click.testing import CliRunner
-
-    from autodiff_cli.cli import cli
-
     monkeypatch.chdir(ROOT)
     args = ["train", "examples/moons.csv", "--target", "label", "--epochs", "40", "--lr", "0.05", "--seed", "0"]
-    result = CliRunner().invoke(cli, [*args, "--quiet", "--save", str(tmp_path / "m.json")])
+    result = run(*args, "--quiet", "--save", str(tmp_path / "m.json"))
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "m.json").read_text() == (ROOT / "examples" / "moons-model.json").read_text()

@@ -12,10 +12,9 @@ import threading
 import time
 
 import pytest
-from click.testing import CliRunner
+from helpers import run
 
 from autodiff_cli import parse
-from autodiff_cli.cli import cli
 from autodiff_cli.engine import Value, topological_order
 from autodiff_cli.export import dot_lines, json_lines, mermaid_lines
 
@@ -24,10 +23,6 @@ needs_dot = pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not instal
 
 NEURON = ["tanh(w*x+b)", "x=2", "w=-3", "b=1"]
 HOSTILE = ['a"b', "c\\d", "{e}", "f|g", "<h>", "i j", "#k;", "l&m", "[n]", "θ\nπ", 'o\\"', "-->", "p]q", "((r))"]
-
-
-def run(*args, env=None):
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
 def hostile_graph():
@@ -298,6 +293,8 @@ def test_format_given_with_an_unknown_extension_writes_that_format(tmp_path):
 
 @needs_dot
 def test_notebook_shows_the_svg():
+    import autodiff_cli.render  # noqa: F401  (the drawing side attaches the notebook views to Value)
+
     y = parse("tanh(w*x+b)")
     y.gradient({"x": 2, "w": -3, "b": 1})
     svg = y.root._repr_svg_()
@@ -306,6 +303,8 @@ def test_notebook_shows_the_svg():
 
 
 def test_notebook_falls_back_to_text_without_graphviz(monkeypatch):
+    import autodiff_cli.render  # noqa: F401  (the drawing side attaches the notebook views to Value)
+
     monkeypatch.setenv("PATH", "")
     x = Value(2.0, name="<b>x</b>")
     y = (x * x).tanh()
@@ -313,6 +312,13 @@ def test_notebook_falls_back_to_text_without_graphviz(monkeypatch):
     assert y._repr_svg_() is None
     page = y._repr_html_()
     assert page.startswith("<pre>tanh") and "&lt;b&gt;x&lt;/b&gt;" in page and "<b>" not in page
+
+
+def test_notebooks_get_the_views_from_import_autodiff_cli():
+    # IPython running: `import autodiff_cli` attaches the drawing side, so a Value shows as its graph
+    code = ("import sys, types; sys.modules['IPython'] = types.ModuleType('IPython'); import autodiff_cli; "
+            "assert callable(autodiff_cli.Value._repr_html_)")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_engine_does_not_import_the_renderer():

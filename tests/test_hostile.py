@@ -10,13 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
-
-from autodiff_cli.cli import cli
-
-
-def run(*args, input=None, env=None):
-    return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+from helpers import run
 
 
 def fails(result, code, start):

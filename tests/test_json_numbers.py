@@ -10,19 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import run
 
-from autodiff_cli.cli import cli
 from autodiff_cli.errors import DataError
 from autodiff_cli.modelfile import load_model
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 MODEL = (EXAMPLES / "moons-model.json").read_text(encoding="utf-8")
 BIG = "1" + "0" * 4999  # 5,000 digits
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(cli, list(args), input=input)
 
 
 def test_python_itself_refuses_such_an_integer():
@@ -87,4 +82,10 @@ def test_predict_names_the_repeated_key(tmp_path):
 
 
 def test_the_example_model_still_loads():
-    assert load_model(MODEL, "moons-model.json").model is not None
+    doc = json.loads(MODEL)
+    model = load_model(MODEL, "moons-model.json").model
+    assert model.sizes == [2, 16, 16, 1]
+    # every weight and bias of the file, in the order parameters() lists them: per neuron its weights, then its bias
+    numbers = [x for layer in doc["layers"] for row, b in zip(layer["weights"], layer["biases"], strict=True)
+               for x in (*row, b)]
+    assert [p.data for p in model.parameters()] == numbers

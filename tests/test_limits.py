@@ -6,19 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import run
 
 from autodiff_cli import limits, parse
 from autodiff_cli.batch import run as run_batch
-from autodiff_cli.cli import cli
 from autodiff_cli.errors import LimitError, UsageError
 from autodiff_cli.parser import nesting
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-
-
-def run(*args, input=None, env=None):
-    return CliRunner().invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+LIMITS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 
 
 def refused(result, limit, value=None):
@@ -385,12 +380,12 @@ def test_a_huge_hidden_layer_is_refused_before_allocation(tmp_path):
     assert refused(result, "parameters").startswith("Error: the network has 10,000,400,001 weights and biases")
 
 
-# -- the README's table -----------------------------------------------------------
+# -- the table of docs/cli.md ----------------------------------------------------
 
 
-def test_the_readme_lists_every_limit_as_the_table_says():
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("### Limits"):]
+def test_the_docs_list_every_limit_as_the_table_says():
+    text = LIMITS_PAGE.read_text(encoding="utf-8")
+    section = text[text.index("## Limits"):]
     section = section[: section.index("\n#", 1)]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     found = {}
@@ -525,8 +520,7 @@ def test_the_expression_itself_is_not_counted_against_the_symbolic_budget():
 
 
 def test_a_limit_past_ten_to_the_fifteen_is_a_usage_error():
-    result = CliRunner().invoke(cli, ["eval", "x", "--input", "-"], input='{"x": 1}\n',
-                                env={"AUTODIFF_MAX_LINE": "9223372036854775807"})
+    result = run("eval", "x", "--input", "-", input='{"x": 1}\n', env={"AUTODIFF_MAX_LINE": "9223372036854775807"})
     assert result.exit_code == 2
     assert result.output == ("Error: AUTODIFF_MAX_LINE is at most 1,000,000,000,000,000 (10^15), "
                              "not 9223372036854775807\n")
@@ -540,7 +534,7 @@ def test_a_limit_raised_to_the_maximum_reads_small_input_without_a_large_allocat
     # reads are made a piece at a time
     args = ["eval", "-", "x=1"] if "AUTODIFF_MAX_LENGTH" in env else ["eval", "x+1", "--input", "-"]
     stdin = "x+1\n" if "AUTODIFF_MAX_LENGTH" in env else '{"x": 1}\n'
-    result = CliRunner().invoke(cli, args, input=stdin, env=env)
+    result = run(*args, input=stdin, env=env)
     assert result.exit_code == 0, result.output
     assert result.output in ("2.0\n", '{"value": 2.0}\n')
 
@@ -554,9 +548,9 @@ def test_read_bounded_stops_at_the_bound_and_at_the_end():
 def test_the_node_limit_holds_for_jacobians_expressions_together():
     # found by the second review: 95 expressions of 10,000 nodes each took 6 s, each under the limit
     many = ["+".join(["x"] * 6) + f"+{i}" for i in range(4)]  # 8 nodes each: x once, 5 sums, the number, a sum
-    result = CliRunner().invoke(cli, ["jacobian", *many, "x=1"], env={"AUTODIFF_MAX_NODES": "30"})
+    result = run("jacobian", *many, "x=1", env={"AUTODIFF_MAX_NODES": "30"})
     assert result.exit_code == 2
     assert result.output.startswith("Error: the 4 expressions have 32 nodes in all; the limit is 30 nodes")
     assert "ask for fewer expressions at a time" in result.output
-    result = CliRunner().invoke(cli, ["jacobian", *many[:2], "x=1"], env={"AUTODIFF_MAX_NODES": "30"})
+    result = run("jacobian", *many[:2], "x=1", env={"AUTODIFF_MAX_NODES": "30"})
     assert result.exit_code == 0, result.output

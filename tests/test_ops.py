@@ -47,6 +47,28 @@ REFERENCE = {
     "step": (sp.Heaviside(X), [(0.3,), (-2.0,)]),
     "max": (sp.Max(X, Y), [(1.5, -0.25), (-3.0, 2.0)]),
     "min": (sp.Min(X, Y), [(1.5, -0.25), (-3.0, 2.0)]),
+    # added with issue 13: each one table entry, checked here like the others
+    "asinh": (sp.asinh(X), [(0.3,), (-4.0,)]),
+    "acosh": (sp.acosh(X), [(1.5,), (7.0,)]),
+    "atanh": (sp.atanh(X), [(0.3,), (-0.9,)]),
+    "atan2": (sp.atan2(X, Y), [(1.5, -0.25), (-3.0, 2.0), (0.5, 0.7)]),  # atan2(y, x): y first
+    "hypot": (sp.sqrt(X**2 + Y**2), [(1.5, -0.25), (-3.0, 2.0)]),
+    "log1p": (sp.log(1 + X), [(0.3,), (-0.5,)]),
+    "expm1": (sp.exp(X) - 1, [(0.3,), (-2.0,)]),
+    "erf": (sp.erf(X), [(0.3,), (-2.0,)]),
+    "erfc": (sp.erfc(X), [(0.3,), (-2.0,), (4.0,)]),
+    "cbrt": (sp.sign(X) * sp.Abs(X) ** sp.Rational(1, 3), [(0.3,), (-2.0,)]),
+    "silu": (X / (1 + sp.exp(-X)), [(0.3,), (-2.0,), (6.0,)]),
+    "gelu": (X * (1 + sp.erf(X / sp.sqrt(2))) / 2, [(0.3,), (-2.0,), (6.0,)]),
+    "softsign": (X / (1 + sp.Abs(X)), [(0.3,), (-2.0,)]),
+    "elu": (sp.Piecewise((X, X > 0), (sp.exp(X) - 1, True)), [(0.3,), (-2.0,)]),
+    "leaky_relu": (sp.Piecewise((X, X > 0), (Y * X, True)), [(1.5, 0.01), (-3.0, 0.2)]),
+    # SymPy cannot differentiate floor: by hand, the constant pieces around the points (derivative 0)
+    "floor": (sp.Piecewise((-3, X < -2), (0, X < 1), (1, True)), [(0.3,), (-2.5,), (0.99,)]),
+    "ceil": (sp.Piecewise((-2, X < -2), (1, X < 1), (2, True)), [(0.3,), (-2.5,), (0.99,)]),
+    "sec": (sp.sec(X), [(0.3,), (-2.0,)]),
+    "csc": (sp.csc(X), [(0.3,), (-2.0,)]),
+    "cot": (sp.cot(X), [(0.3,), (-2.0,)]),
 }
 
 CASES = [(name, point) for name, (_, points) in REFERENCE.items() for point in points]

@@ -9,19 +9,13 @@ infinite slope in its base, (-2)^y is undefined for y near 0, 0^-1 is undefined.
 import json
 
 import pytest
-from click.testing import CliRunner
+from helpers import run
 
 from autodiff_cli import Value
-from autodiff_cli.cli import cli
 from autodiff_cli.compile import compile_expression
 from autodiff_cli.dual import Dual
 from autodiff_cli.errors import MathError
 from autodiff_cli.parser import parse
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(cli, list(args), input=input)
-
 
 # (x, y) -> (value, d/dx, d/dy) by hand
 POINTS = [

@@ -1,9 +1,8 @@
 """Plain aligned text: columns line up by the width characters take on a terminal, not by their count."""
 
 import pytest
-from click.testing import CliRunner
+from helpers import run
 
-from autodiff_cli.cli import cli
 from autodiff_cli.render import aligned, width
 
 
@@ -26,7 +25,7 @@ def test_aligned_pads_by_display_width():
 
 
 def test_grad_table_with_wide_names_lines_up():
-    result = CliRunner().invoke(cli, ["grad", "变量^2 + y*ｘ", "变量=1", "y=2", "ｘ=3"])
+    result = run("grad", "变量^2 + y*ｘ", "变量=1", "y=2", "ｘ=3")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines == ["value     7.0", "∂/∂变量   2.0", "∂/∂y      3.0", "∂/∂ｘ     2.0"]

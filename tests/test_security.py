@@ -1,7 +1,7 @@
 """The security promises of SECURITY.md, each checked.
 
 - No user text reaches eval, exec, compile or a shell: the package's only calls of exec and
-  compile are in the three code generators, and what they run does not depend on any name
+  compile are in the four code generators (the op table's forwards too), and what they run does not depend on any name
   or text the user chose (the generated code is the same, string constants aside, whatever
   the variables are called).
 - Programs are started without a shell, and only Graphviz's dot.
@@ -21,11 +21,10 @@ import stat
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from helpers import run
 
 from autodiff_cli import compile as compiler
 from autodiff_cli import parse, parser
-from autodiff_cli.cli import cli
 from autodiff_cli.engine import Value
 
 PACKAGE = Path(__file__).resolve().parent.parent / "autodiff_cli"
@@ -51,14 +50,14 @@ def _calls(path: Path) -> list[tuple[str, int]]:
     return found
 
 
-def test_exec_and_compile_are_called_only_by_the_three_code_generators():
+def test_exec_and_compile_are_called_only_by_the_four_code_generators():
     sites = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         for callee, _line in _calls(path):
             if callee in ("exec", "eval", "compile", "__import__", "builtins.exec", "builtins.eval", "execfile"):
                 sites.setdefault(str(path.relative_to(PACKAGE)), set()).add(callee)
     assert sites == {"engine.py": {"exec", "compile"}, "dual.py": {"exec", "compile"},
-                     "compile.py": {"exec", "compile"}}
+                     "compile.py": {"exec", "compile"}, "ops.py": {"exec", "compile"}}
 
 
 def test_nothing_is_deserialised_by_pickle_marshal_or_shelve():
@@ -128,7 +127,7 @@ def test_a_variable_name_never_changes_the_generated_code(name, monkeypatch):
 def test_the_cli_compiles_hostile_names_to_code_that_runs_alone_and_agrees(tmp_path):
     names = ["lambda", "__import__", "math", "v1", "\u0430", "\ufb01", "fi"]
     text = " + ".join(f"{n}*sin({n})" for n in names)
-    result = CliRunner().invoke(cli, ["compile", text])
+    result = run("compile", text)
     assert result.exit_code == 0, result.output
     namespace: dict = {}
     exec(compile(result.output, "<printed>", "exec"), namespace)  # the user's own step: run what was printed
@@ -157,15 +156,15 @@ def test_hostile_csv_column_names_and_json_keys_are_data(tmp_path, monkeypatch):
     writer = csv.writer(buffer)
     writer.writerow(["x", *INJECTIONS, "y"])
     writer.writerow(["2", *["1"] * len(INJECTIONS), "3"])
-    result = CliRunner().invoke(cli, ["grad", "x*y", "--input", "-", "--input-format", "csv", "--output-format",
-                                      "csv", "--keep"], input=buffer.getvalue())
+    result = run("grad", "x*y", "--input", "-", "--input-format", "csv", "--output-format",
+                 "csv", "--keep", input=buffer.getvalue())
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.output)))
     assert rows[0][: len(INJECTIONS) + 2] == ["x", *INJECTIONS, "y"]
     assert rows[1][-4:-1] == ["6.0", "3.0", "2.0"]
 
     record = {name: 1 for name in INJECTIONS} | {"x": 2, "y": 3}
-    result = CliRunner().invoke(cli, ["grad", "x*y", "--input", "-", "--keep"], input=json.dumps(record) + "\n")
+    result = run("grad", "x*y", "--input", "-", "--keep", input=json.dumps(record) + "\n")
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["value"] == 6.0 and out["gradient"] == {"x": 3.0, "y": 2.0}
@@ -184,7 +183,7 @@ def test_a_pickle_is_not_a_model(tmp_path):
     model.write_bytes(pickle.dumps(Boom()))
     data = tmp_path / "data.csv"
     data.write_text("a,b\n1,2\n")
-    result = CliRunner().invoke(cli, ["predict", str(model), str(data)])
+    result = run("predict", str(model), str(data))
     assert result.exit_code == 2
     assert result.output.startswith("Error: ") and "Traceback" not in result.output
     assert not (tmp_path / "PWNED").exists() and not Path("PWNED").exists()
@@ -232,7 +231,7 @@ CONTROLS = ["\x1b[2J", "\x07", "\r", "\x1b]0;title\x07", "\x9b31m", "\u202e", "\
     ["eval", "x", "x=1", "--input", "\x1b[2Jmissing"],
 ], ids=repr)
 def test_control_characters_never_reach_the_terminal(args):
-    result = CliRunner().invoke(cli, args)
+    result = run(*args)
     shown = result.output
     if "\r" in "".join(args):  # white space, like a tab: may be accepted
         assert result.exit_code in (0, 2)
@@ -268,7 +267,7 @@ def test_an_output_file_keeps_its_permissions(tmp_path):
     private = tmp_path / "private.dot"
     private.write_text("secret\n")
     private.chmod(0o600)
-    result = CliRunner().invoke(cli, ["graph", "x*y", "x=1", "y=2", "--format", "dot", "-o", str(private)])
+    result = run("graph", "x*y", "x=1", "y=2", "--format", "dot", "-o", str(private))
     assert result.exit_code == 0, result.output
     assert private.read_text().startswith("digraph")
     assert stat.S_IMODE(private.stat().st_mode) == 0o600  # not widened to 0644
@@ -279,7 +278,7 @@ def test_a_read_only_output_file_is_not_replaced(tmp_path):
     kept = tmp_path / "kept.dot"
     kept.write_text("keep me\n")
     kept.chmod(0o444)
-    result = CliRunner().invoke(cli, ["graph", "x", "x=1", "--format", "dot", "-o", str(kept)])
+    result = run("graph", "x", "x=1", "--format", "dot", "-o", str(kept))
     assert result.exit_code != 0 and result.output.startswith("Error: cannot write")
     assert kept.read_text() == "keep me\n"
 
@@ -287,7 +286,7 @@ def test_a_read_only_output_file_is_not_replaced(tmp_path):
 def test_a_file_name_cannot_forge_a_line_of_output(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     forged = "evil\nError: everything is fine\x1b[2J.csv"
-    result = CliRunner().invoke(cli, ["train", forged, "--target", "y"])
+    result = run("train", forged, "--target", "y")
     assert result.exit_code == 2
     assert result.output.count("\n") == 1 and result.output.startswith("Error: ")
     assert "\\n" in result.output and "\x1b" not in result.output
@@ -301,15 +300,15 @@ def test_a_file_name_cannot_forge_a_line_of_output(tmp_path, monkeypatch):
     ("x\uffa0*2", "U+FFA0 (halfwidth hangul filler), a letter that shows as nothing"),
 ])
 def test_characters_that_cannot_be_seen_are_named_in_messages(text, shown):
-    result = CliRunner().invoke(cli, ["eval", text, "x=1"])
+    result = run("eval", text, "x=1")
     assert result.exit_code == 2
     assert shown in result.output.splitlines()[0]
 
 
 def test_small_messages_read_right():
-    result = CliRunner().invoke(cli, ["eval", "x", "x=1", "-o", "f"])
+    result = run("eval", "x", "x=1", "-o", "f")
     assert result.output.startswith("Error: unexpected argument '-o':")  # no stray space
-    result = CliRunner().invoke(cli, ["graph", "x", "x=1", "-o", ""])
+    result = run("graph", "x", "x=1", "-o", "")
     assert result.exit_code == 2 and "needs a file name" in result.output
 
 
@@ -320,33 +319,33 @@ def test_small_messages_read_right():
 ])
 def test_a_binding_that_is_not_utf8_says_so(args, message):
     """Bytes that are not UTF-8 reach Python as lone surrogates (\\udcff for the byte 0xff)."""
-    result = CliRunner().invoke(cli, args)
+    result = run(*args)
     assert result.exit_code == 2 and result.output.splitlines()[0] == message
 
 
 def test_the_caret_stays_under_a_combining_mark():
-    result = CliRunner().invoke(cli, ["eval", "xe\u0301", "x=1"])
+    result = run("eval", "xe\u0301", "x=1")
     assert result.output.splitlines()[1:] == ["  xe?", "    ^"]  # one column per character shown
 
 
 def test_a_huge_binding_is_quoted_short():
-    result = CliRunner().invoke(cli, ["eval", "x", "x=" + "9" * 5000])
+    result = run("eval", "x", "x=" + "9" * 5000)
     assert result.exit_code == 2
     quoted = "'999999999999999999...999999999999999999 (5,000 characters)'"
     assert result.output == f"Error: the value of x must be a finite number, not {quoted}\n"
 
 
 def test_a_huge_name_is_quoted_short():
-    result = CliRunner().invoke(cli, ["eval", "b" * 100_000])
+    result = run("eval", "b" * 100_000)
     assert result.exit_code == 2
     first = result.output.splitlines()[0]
     assert first.startswith("Error: no value for variable bbbbbbbbbbbbbbbbbb...bbbbbbbbbbbbbbbbbb (100,000 characters)")
     assert len(first) < 300
-    result = CliRunner().invoke(cli, ["eval", "a" * 100_000 + "(x)", "x=1"])
+    result = run("eval", "a" * 100_000 + "(x)", "x=1")
     assert result.output.startswith("Error: unknown function aaaaaaaaaaaaaaaaaa...") and len(result.output) < 500
 
 
 def test_check_says_when_the_step_overflows_not_that_the_value_is_infinite():
-    result = CliRunner().invoke(cli, ["check", "x", "x=1e308", "--eps", "1"])
+    result = run("check", "x", "x=1e308", "--eps", "1")
     assert result.exit_code == 2
     assert result.output.startswith("Error: --eps is too large for x = 1e+308: x + h overflows")

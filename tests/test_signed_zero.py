@@ -10,16 +10,11 @@ import json
 import math
 
 import pytest
-from click.testing import CliRunner
+from helpers import run
 
 from autodiff_cli import Value
-from autodiff_cli.cli import cli
 from autodiff_cli.dual import Dual, derivative
 from autodiff_cli.parser import parse
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(cli, list(args), input=input)
 
 
 def negative_zero(x: float) -> bool:

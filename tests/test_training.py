@@ -5,17 +5,12 @@ import math
 import random
 
 import pytest
-from click.testing import CliRunner
+from helpers import run
 
-from autodiff_cli.cli import cli
 from autodiff_cli.data import prepare, read_table
 from autodiff_cli.errors import DataError
 from autodiff_cli.modelfile import load_model, to_json
 from autodiff_cli.training import Settings, Trainer
-
-
-def run(*args, input=None):
-    return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
 
 
 def blobs(n=40, seed=0, classes=("a", "b")):

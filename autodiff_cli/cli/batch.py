@@ -76,7 +76,7 @@ def _open(path: str) -> Iterator[tuple[IO[bytes], int | None]]:
 
 @contextmanager
 def _progress(mode: str, total: int | None) -> Iterator[Callable[[int, int], None] | None]:
-    """A rich progress bar on stderr (rows, rows per second, ETA for a file), or nothing in a pipe."""
+    """A rich progress bar on stderr (rows, rows per second, time left for a file, time elapsed), or nothing."""
     show = mode == "always" or (mode == "auto" and sys.stderr.isatty())
     if not show:
         yield None
@@ -85,9 +85,9 @@ def _progress(mode: str, total: int | None) -> Iterator[Callable[[int, int], Non
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     columns: list[Any] = [TextColumn("{task.fields[rows]:,} rows"), TextColumn("{task.fields[rate]:,.0f} rows/s")]
-    if total is not None:
-        columns += [BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn()]
-    columns.append(TimeElapsedColumn())
+    if total is not None:  # a file: its size gives the share done and the time left
+        columns += [BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(), TextColumn("left")]
+    columns += [TimeElapsedColumn(), TextColumn("elapsed")]
     start = time.perf_counter()
     with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
         task = bar.add_task("rows", total=total, rows=0, rate=0.0)
@@ -115,7 +115,7 @@ def run(expr: Expression, bindings: dict[str, float], *, gradient: bool, wrt: li
         summary = batch.run(
             expr, source, out.write, input_format=input_format, output_format=output_format, constants=bindings,
             wrt=wrt, gradient=gradient, keep=bool(options.get("keep")), fail_fast=bool(options.get("fail_fast")),
-            progress=progress,
+            progress=progress, guessed=options.get("input_format") is None,
         )
     out.flush()
     if summary.failed:

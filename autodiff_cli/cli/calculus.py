@@ -20,7 +20,6 @@ from .common import (
     warn_unused,
     wrt_option,
 )
-from .views import print_steps
 
 
 @click.command("eval", context_settings=FREE_ARGS)
@@ -91,6 +90,8 @@ def grad_command(
     value, gradient = expr.gradient(bindings, names, mode=mode)
     warn_unused(expr, bindings)
     if steps:
+        from .views import print_steps  # the explanation's views load only when asked for
+
         print_steps(expr, text, value, gradient, json_)
     elif json_:
         print_json({"expression": text, "value": value, "gradient": gradient})

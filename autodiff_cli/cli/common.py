@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 import sys
@@ -256,6 +255,8 @@ def warn_unused(expr: Expression, bindings: dict[str, float]) -> None:
 
 def print_json(document: Any) -> None:
     """Strict JSON (never NaN or Infinity), pretty-printed, to stdout."""
+    import json  # here: a command that prints a number does not load it
+
     click.echo(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False))
 
 
@@ -285,14 +286,19 @@ def handles_errors(f: Callable) -> Callable:
     return wrapper
 
 
-def console(wide: bool = False) -> Any:
+def console(wide: bool = False, stderr: bool = False) -> Any:
     """A rich Console made when the command runs, so pipes, NO_COLOR and widths are seen then.
 
-    wide: in a pipe nothing should be cropped to the 80 columns rich assumes there.
+    wide: in a pipe nothing should be cropped to the 80 columns rich assumes there.  With NO_COLOR set
+    (and not empty) no escape code at all is written: rich alone would drop the colours but keep bold and dim.
     """
+    import os
+
     from rich.console import Console
 
-    return Console(highlight=False, width=100_000 if wide else None)
+    plain = os.environ.get("NO_COLOR", "") != ""
+    return Console(highlight=False, width=100_000 if wide else None, stderr=stderr,
+                   **({"color_system": None} if plain else {}))
 
 
 def is_terminal() -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -44,6 +43,8 @@ class AutodiffGroup(click.Group):
         def fail(message: str, code: int, kind: str, hint: str = "") -> None:
             click.echo(f"Error: {visible(message)}{hint}", err=True)
             if json_mode:  # errors too, as --json promises
+                import json
+
                 click.echo(json.dumps({"error": {"message": message, "type": kind}}, indent=2))
             sys.exit(code)
 
@@ -104,6 +105,20 @@ class AutodiffGroup(click.Group):
             protected.append(arg)
         return protected
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None,
+                                                                            list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as error:  # no such command: an expression given without one?
+            hint = eval_hint(args)
+            if hint:
+                raise click.UsageError(f"{error.message.rstrip('.')}; did you mean: {hint}?", ctx) from None
+            no_such_command = getattr(click.exceptions, "NoSuchCommand", None)  # click >= 8.4
+            if no_such_command is None or not isinstance(error, no_such_command):
+                raise
+            # click suggests among the commands loaded so far; here most are not loaded yet: all of them
+            raise no_such_command(args[0], possibilities=self.list_commands(ctx), ctx=ctx) from None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*FAMILIES, *self.commands})
 
@@ -135,6 +150,24 @@ class AutodiffGroup(click.Group):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise SystemExit(0) from None
+
+
+def eval_hint(args: list[str]) -> str:
+    """`autodiff eval 'x^2' ...` when the word in the command's place is an expression (not a bare name,
+    which is likelier a misspelt command), else ''."""
+    word = args[0] if args else ""
+    if not word or word.isidentifier() or word.startswith("-"):
+        return ""
+    from ..errors import AutodiffError
+    from ..parser import parse
+
+    try:
+        parse(word)
+    except AutodiffError:
+        return ""
+    import shlex
+
+    return " ".join(["autodiff", "eval", *(shlex.quote(a) for a in args)])
 
 
 class Terminated(BaseException):

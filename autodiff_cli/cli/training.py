@@ -60,6 +60,50 @@ def metrics_text(epoch: Epoch, task: str) -> str:
     return text
 
 
+def steady(value: float, task: str, metric: bool = False) -> str:
+    """A figure at a constant width, so that the progress line does not jitter: 4 significant digits."""
+    if metric and task == "classification":
+        return f"{value:>6.1%}"
+    return f"{value:>#9.4g}"  # '#' keeps trailing zeros: 0.3100, not 0.31
+
+
+def progress_text(epoch: Epoch, task: str) -> str:
+    """metrics_text at a steady width, for the live progress line."""
+    name = "accuracy" if task == "classification" else "rmse"
+    text = f"loss {steady(epoch.loss, task)}  {name} {steady(epoch.metric, task, metric=True)}"
+    if epoch.val_loss is not None and epoch.val_metric is not None:
+        text += f"  val_loss {steady(epoch.val_loss, task)}  val_{name} {steady(epoch.val_metric, task, True)}"
+    return text
+
+
+def progress_bar(out: Any, total: int, figures: int) -> Any:
+    """The live progress line: epoch k/N, a bar, the figures, the time taken and the time left (ETA).
+
+    figures: the width of progress_text.  On a narrow terminal the bar goes first, then the times: the
+    figures are never cut (they wrap between words if even they do not fit).
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.table import Column
+
+    counter = len("epoch ") + 2 * len(str(total)) + 1
+    times = len(" 0:00:00 ETA 0:00:00")
+    columns: list[Any] = [TextColumn("epoch"), MofNCompleteColumn()]
+    room = out.width - counter - 1 - figures
+    if room >= times + 12:
+        columns.append(BarColumn(bar_width=room - times - 2))
+    columns.append(TextColumn("{task.fields[metrics]}", table_column=Column(overflow="fold")))
+    if room >= times:
+        columns += [TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+    return Progress(*columns, console=out)
+
+
 def _progress(trainer: Trainer, quiet: bool) -> None:
     """Run the training: a live bar on a terminal's stderr, a line per tenth of the epochs otherwise."""
     task, total = trainer.data.task, trainer.settings.epochs
@@ -74,15 +118,11 @@ def _progress(trainer: Trainer, quiet: bool) -> None:
             if epoch.epoch % every == 0 or epoch.epoch in (1, total):
                 click.echo(f"epoch {epoch.epoch:>{width}}/{total}  {metrics_text(epoch, task)}", err=True)
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TextColumn("{task.fields[metrics]}"),
-               TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True)) as progress:
+    sample = Epoch(total, 0.0, 0.0, *((0.0, 0.0) if trainer.val_rows else ()))
+    with progress_bar(console(stderr=True), total, len(progress_text(sample, task))) as progress:
         bar = progress.add_task("train", total=total, metrics="")
         for epoch in trainer.run():
-            progress.update(bar, advance=1, metrics=metrics_text(epoch, task))
+            progress.update(bar, advance=1, metrics=progress_text(epoch, task))
 
 
 def summary_lines(trainer: Trainer) -> list[str]:
@@ -196,7 +236,18 @@ def train_command(data: str, target: str, inputs: str | None, task: str, hidden:
     settings = Settings(parse_hidden(hidden), activation, epochs, optimizer, lr, momentum, weight_decay, batch_size,
                         val_split, seed)
     trainer = Trainer(dataset, settings)
-    _progress(trainer, quiet or json_)
+    try:
+        _progress(trainer, quiet or json_)
+    except KeyboardInterrupt:  # Ctrl-C: with --save, keep what was learnt so far, then stop as interrupted
+        if save and trainer.history:
+            trainer.rewind()  # the weights of the last finished epoch, not half of a batch's update
+            write_model(trainer.result(interrupted=True), save)
+            done = len(trainer.history)
+            click.echo(f"Note: training was interrupted after epoch {done} of {epochs}; saved the model as it "
+                       f"stood then to {visible(save)}", err=True)
+        elif save:
+            click.echo("Note: training was interrupted before its first epoch ended; nothing was saved", err=True)
+        raise
     trained = trainer.result()
     if save:
         write_model(trained, save)
@@ -214,9 +265,10 @@ def train_command(data: str, target: str, inputs: str | None, task: str, hidden:
         })
         return
     lines = summary_lines(trainer)
-    curve = charts.loss_curve([e.loss for e in trainer.history], title="training loss")
     terminal = is_terminal()
     out = console()
+    curve = charts.loss_curve([e.loss for e in trainer.history], title="training loss",
+                              columns=out.width if terminal else None)
     width = min(60, max(20, out.width - 12)) if terminal else 60
     boundary = boundary_for(trainer, trained, width, 20)
     if save:

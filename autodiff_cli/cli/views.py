@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .. import limits, ops, render
-from ..errors import UsageError
+from ..errors import UsageError, shortened
 from ..expression import Expression
 from .common import (
     FREE_ARGS,
@@ -166,7 +166,7 @@ def tree_output(
     to_screen = output is None and is_terminal()
     out = console(wide=not to_screen)
     if max_depth is None:  # each level takes four columns of guides: stop before rich must crop
-        max_depth = 60 if not to_screen else max(8, (out.width - 30) // 4)
+        max_depth = 60 if not to_screen else max(3, (out.width - 30) // 4)  # 30 columns left for a label
     tree = render.graph_tree(expr.root, with_values, max_nodes=max_nodes, max_depth=max_depth)
     if output is None:
         out.print(tree)
@@ -178,9 +178,17 @@ def tree_output(
 
 @click.command("explain", context_settings=FREE_ARGS)
 @json_option
+@click.option(
+    "--html", "html", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE", callback=_a_file_name,
+    help="Write one self-contained web page to FILE that steps through both passes (- is stdout).",
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE.html", callback=_a_file_name,
+    help="The same as --html FILE, for a FILE ending in .html or .htm.",
+)
 @free_arguments
 @handles_errors
-def explain_command(args: tuple[str, ...], json_: bool) -> None:
+def explain_command(args: tuple[str, ...], json_: bool, html: Path | None, output: Path | None) -> None:
     """Show backpropagation step by step: the forward pass, then every edge of the backward pass.
 
     The forward pass lists every node after its inputs with its value.  The
@@ -194,12 +202,38 @@ def explain_command(args: tuple[str, ...], json_: bool) -> None:
       autodiff explain "tanh(w*x+b)" --x 2 --w -3 --b 1
       autodiff explain "x*x" x=3
       autodiff explain "tanh(w*x+b)" x=2 w=-3 b=1 --json | jq '.backward[0]'
+      autodiff explain "x*x + x" x=3 --html backprop.html
     """
+    page = _page_file(html, output, json_)
     text, bindings = read_call(args)
     expr = load(text)
     value, gradient = expr.gradient(bindings)
     warn_unused(expr, bindings)
-    print_steps(expr, text, value, gradient, json_)
+    if page is None:
+        print_steps(expr, text, value, gradient, json_)
+        return
+    from .. import html_explain
+
+    document = html_explain.page(expr.root, text, [expr.variables[name] for name in gradient],
+                                 file_name="" if str(page) == "-" else page.name)
+    if str(page) == "-":
+        click.echo(document, nl=False)
+    else:
+        html_explain.write(page, document)
+
+
+def _page_file(html: Path | None, output: Path | None, json_: bool) -> Path | None:
+    """Where explain writes its web page (--html FILE or -o FILE.html), or None to print the steps."""
+    if output is not None:
+        if html is not None:
+            raise UsageError("--html and --output both name the page: give one")
+        if str(output) != "-" and output.suffix.lower() not in (".html", ".htm"):
+            raise UsageError(f"--output {output.name}: explain writes a web page (.html); "
+                             "for the tables or --json, redirect stdout")
+        html = output
+    if html is not None and json_:
+        raise UsageError("--json prints the steps as JSON and --html writes them as a page: give one")
+    return html
 
 
 def print_steps(expr: Expression, text: str, value: float, gradient: dict[str, float], json_: bool) -> None:
@@ -228,7 +262,9 @@ RESULT_TITLE = "Result, at full precision"
 
 @click.command("functions")
 @json_option
-def functions_command(json_: bool) -> None:
+@click.option("--code", "code", metavar="NAME", help="Print the Python the engine runs for one operation.")
+@click.option("--markdown", is_flag=True, help="Print the table as Markdown (docs/functions.md).")
+def functions_command(json_: bool, code: str | None, markdown: bool) -> None:
     """List every operator and function with its derivative rule.
 
     The rules are the op table's own formulas: the same text the engine
@@ -238,7 +274,22 @@ def functions_command(json_: bool) -> None:
     Examples:
       autodiff functions
       autodiff functions --json | jq '.[] | select(.name == "tanh")'
+      autodiff functions --code mul
     """
+    if code is not None:
+        from ..engine import backward_source
+
+        op = ops.lookup(code)
+        if op is None:
+            raise click.BadParameter(f"no operation called {shortened(code)} (autodiff functions lists them)",
+                                     param_hint="--code")
+        click.echo(f"# forward, on floats (domain checks aside)\n{op.forward_python}\n\n"
+                   f"# backward: one node's local derivatives, times its gradient, added to its parents'\n"
+                   f"{backward_source(op)}", nl=False)
+        return
+    if markdown:
+        click.echo(render.functions_markdown(), nl=False)
+        return
     if json_:
         document = [
             {

@@ -1,0 +1,148 @@
+"""The import graph follows the house plan (/work/shared/ARCHITECTURE.md, 'Rooms'): arrows point down.
+
+Read from the source with ast (nothing is imported): every `from .x import ...` and `from . import x`,
+at the top or inside a function.  Rules: no cycles (the op table's two files, ops.py and the entries in
+table.py, are one room); the rooms the plan names import only what it allows; nothing imports the
+command line; and no module reaches into another's private names (`from .engine import _compute`,
+`node._prev` outside the engine).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "autodiff_cli"
+
+# What each room may import from the package, as ARCHITECTURE.md's table says (errors is everyone's;
+# formulas is the op table's little language, labels the views' naming helper, limits the shared limits).
+ALLOWED = {
+    "formulas": set(),
+    "ops": {"errors", "formulas", "table"},
+    "table": {"ops"},
+    "engine": {"ops", "errors", "formulas"},
+    "dual": {"ops", "formulas", "engine"},
+    "symbolic": {"simplify", "derivatives", "printer"},  # gathers the three rooms' public names
+    "simplify": {"engine", "ops", "limits", "signs"},
+    "signs": {"engine", "ops"},
+    "derivatives": {"engine", "ops", "errors", "limits", "simplify"},
+    "printer": {"engine", "ops", "errors", "limits"},
+    "compile": {"engine", "compile_writer", "expression"},
+    "compile_writer": {"engine", "ops", "compile_rules", "peephole"},
+    "compile_rules": {"ops", "peephole"},
+    "peephole": set(),
+    "labels": {"engine", "formulas"},
+    "explain": {"engine", "ops", "labels"},
+    "export": {"engine", "ops", "errors", "labels", "limits"},
+    "render": {"engine", "ops", "explain", "export", "labels", "limits"},
+    "nn": {"engine"},
+    "optim": {"engine"},
+    "losses": {"engine"},
+    "errors": set(),
+}
+ONE_ROOM = {("ops", "table"), ("table", "ops")}  # the op table: machinery and entries
+
+
+def _module(path: Path) -> str:
+    return ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """The package modules a file imports, by dotted name relative to the package."""
+    found = set()
+    here = list(path.relative_to(PACKAGE).parent.parts)
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            base = here[: len(here) - (node.level - 1)]
+            if node.module:
+                found.add(".".join([*base, *node.module.split(".")]))
+            else:
+                found |= {".".join([*base, a.name]) for a in node.names}
+    return {m for m in found if (PACKAGE / (m.replace(".", "/") + ".py")).exists() or
+            (PACKAGE / m.replace(".", "/")).is_dir()}
+
+
+def _graph() -> dict[str, set[str]]:
+    return {_module(p): _imports(p) for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def test_rooms_import_only_what_the_plan_allows():
+    graph = _graph()
+    for room, allowed in ALLOWED.items():
+        assert room in graph, room
+        extra = graph[room] - allowed
+        assert not extra, f"{room} imports {sorted(extra)}"
+
+
+def test_no_import_cycles():
+    graph = _graph()
+    state: dict[str, int] = {}  # 1 on the path, 2 done
+
+    def visit(start: str) -> None:
+        stack = [(start, iter(sorted(graph.get(start, ()))))]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            for child in children:
+                if (node, child) in ONE_ROOM:
+                    continue
+                assert state.get(child) != 1, f"import cycle through {node} -> {child}"
+                if child not in state:
+                    state[child] = 1
+                    stack.append((child, iter(sorted(graph.get(child, ())))))
+                    break
+            else:
+                state[node] = 2
+                stack.pop()
+
+    for module in graph:
+        if module not in state:
+            visit(module)
+
+
+def test_nothing_imports_the_command_line():
+    for module, imports in _graph().items():
+        if module.startswith("cli") or module == "__main__":
+            continue
+        assert not {m for m in imports if m == "cli" or m.startswith("cli.")}, module
+
+
+def _private_definitions(tree: ast.AST) -> set[str]:
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+            names.add(node.value)  # __slots__ entries
+    return {n for n in names if n.startswith("_")}
+
+
+def _is_private(name: str) -> bool:
+    dunder = name.startswith("__") and name.endswith("__")
+    ipython = name.startswith("_repr_") and name.endswith("_")  # Jupyter's display protocol
+    return name.startswith("_") and not dunder and not ipython
+
+
+def test_no_module_reaches_into_another_modules_private_names():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        own = _private_definitions(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level > 0:
+                private = [a.name for a in node.names if _is_private(a.name)]
+                assert not private, f"{_module(path)} imports {private} from .{node.module or ''}"
+            if isinstance(node, ast.Attribute) and _is_private(node.attr):
+                assert node.attr in own, f"{_module(path)}:{node.lineno} reads .{node.attr}, private elsewhere"
+
+
+def test_the_engine_backward_fits_on_one_screen():
+    import inspect
+
+    from autodiff_cli.engine import Value
+
+    lines = inspect.getsource(Value.backward).splitlines()
+    assert len(lines) <= 60, len(lines)
