@@ -44,7 +44,7 @@ def blocks(path: Path, language: str) -> list[tuple[int, str]]:
 def languages(path: Path) -> set[str]:
     """The language of every fenced block that opens in the document ('' for none)."""
     text = path.read_text(encoding="utf-8")
-    return {m.group(1) for m in re.finditer(r"^```(\w*)\n.*?^```", text, flags=re.S | re.M)}
+    return {m.group(1) for m in re.finditer(r"^```([\w-]*)\n.*?^```", text, flags=re.S | re.M)}
 
 
 def console_examples(path: Path) -> list[tuple[str, str]]:

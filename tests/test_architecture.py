@@ -33,14 +33,18 @@ ALLOWED = {
     "peephole": set(),
     "labels": {"engine", "formulas"},
     "explain": {"engine", "ops", "labels"},
-    "export": {"engine", "ops", "errors", "labels", "limits"},
+    "export": {"engine", "ops", "errors", "files", "labels", "limits"},
+    "files": {"errors"},
     "render": {"engine", "ops", "explain", "export", "labels", "limits"},
     "nn": {"engine"},
     "optim": {"engine"},
     "losses": {"engine"},
     "errors": set(),
 }
-ONE_ROOM = {("ops", "table"), ("table", "ops")}  # the op table: machinery and entries
+# The op table (machinery and entries), and the parser with the generator of its LALR tables
+# (tablegen reads the grammar through the parser; the parser falls back on tablegen when the
+# grammar changed since the tables were made).
+ONE_ROOM = {("ops", "table"), ("table", "ops"), ("parser", "tablegen"), ("tablegen", "parser")}
 
 
 def _module(path: Path) -> str:

@@ -388,3 +388,22 @@ def test_a_lone_surrogate_that_is_no_escaped_byte_is_a_usage_error():
     result = run("eval", "\ud800")
     assert result.exit_code == 2
     assert result.stderr == "Error: the expression is not valid text (a lone surrogate at character 1)\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["predict", "\udd00", "x=0"], "Error: cannot read \\udd00: not a file name this system can encode\n"),
+        (["train", "\udd00", "--target", "y"], "Error: cannot read \\udd00: not a file name this system can encode\n"),
+        (["eval", "x", "--input", "\udd00"], "Error: argument 4 is not valid text (a lone surrogate at character 1)\n"),
+        (["graph", "x", "x=1", "-o", "g\ud800.svg"],
+         "Error: argument 5 is not valid text (a lone surrogate at character 2)\n"),
+    ],
+)
+def test_a_file_name_no_system_can_hold_is_a_usage_error(args, message, tmp_path, monkeypatch):
+    """A Python caller can pass a lone surrogate as a file name (found by the CLI property run:
+    predict '\\udd00' was an internal error); refused before any work, nothing written."""
+    monkeypatch.chdir(tmp_path)
+    result = run(*args)
+    assert (result.exit_code, result.stderr) == (2, message)
+    assert list(tmp_path.iterdir()) == []

@@ -1,9 +1,8 @@
-"""docs/numbers.md is executed: its commands with their output, and its stacked table as drawn at 60 columns."""
+"""docs/numbers.md, beyond what tests/test_docs.py runs on every page: its stacked table as drawn at 60 columns."""
 
 import io
 
-import pytest
-from markdown_examples import ROOT, blocks, console_examples, run
+from markdown_examples import ROOT, blocks, console_examples
 from rich.console import Console
 
 from autodiff_cli.cli import cli
@@ -15,11 +14,6 @@ EXAMPLES = console_examples(PAGE)
 def test_the_page_has_its_examples():
     assert len(EXAMPLES) >= 6
     assert len(blocks(PAGE, "text")) == 1
-
-
-@pytest.mark.parametrize(("command", "expected"), EXAMPLES, ids=[c for c, _ in EXAMPLES])
-def test_numbers_page_command(command, expected):
-    assert run(command).rstrip("\n") == expected.rstrip("\n")
 
 
 def test_the_stacked_jacobian_is_what_a_60_column_terminal_shows(monkeypatch):

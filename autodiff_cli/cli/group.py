@@ -48,6 +48,14 @@ class AutodiffGroup(click.Group):
                 click.echo(json.dumps({"error": {"message": message, "type": kind}}, indent=2))
             sys.exit(code)
 
+        for i, arg in enumerate(args):
+            # A Python caller can pass a lone surrogate, which no file name and no text can hold (a shell
+            # cannot: its bad bytes arrive as escapes).  The command's first argument says it in its own
+            # words (the expression's message, or the file that cannot be read); any other is refused
+            # here, before anything runs, so that no command does its work and then fails to save it.
+            if i != 1 and (where := _lone_surrogate(arg)):
+                fail(f"argument {i + 1} is not valid text (a lone surrogate at character {where})", 2, "UsageError")
+
         previous = _on_sigterm(_terminate)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
@@ -150,6 +158,17 @@ class AutodiffGroup(click.Group):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             raise SystemExit(0) from None
+
+
+def _lone_surrogate(arg: object) -> int:
+    """1 + the position of a surrogate that is no escaped byte (so no file name can hold it), else 0."""
+    if not isinstance(arg, str):
+        return 0
+    try:
+        arg.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as bad:
+        return bad.start + 1
+    return 0
 
 
 def eval_hint(args: list[str]) -> str:

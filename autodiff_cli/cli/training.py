@@ -41,6 +41,8 @@ def read_file(path: str) -> str:
                 data = limits.read_bounded(f.read, limit + 1)
         except OSError as exc:
             raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+        except UnicodeEncodeError:  # a lone surrogate from a Python caller: no file can have that name
+            raise DataError(f"cannot read {path}: not a file name this system can encode") from None
     if len(data) > limit:
         raise limits.error("file", f"{where} holds more than {limit:,} bytes", limit)
     try:
