@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import TYPE_CHECKING
 
-from . import notation
+from . import notation, ops
 from .errors import ParseError, shortened
 
 if TYPE_CHECKING:
@@ -92,14 +92,10 @@ def _balanced(text: str) -> bool:
 
 
 def _only_variable(text: str, name: str) -> bool:
-    from .parser import parse  # the text of the derivative's operand, parsed to see its variables
-
-    try:
-        return list(parse(text).variables) == [name]
-    except ParseError:
-        return True
-    except Exception:  # a limit, say: no --wrt advice then
-        return True
+    """Whether `name` is the only variable in text (the names in it that are no function and no constant)."""
+    names = {n for n in notation.NAME.findall(text)
+             if notation.function_name(n) is None and n not in ops.CONSTANTS and n not in notation.CONSTANT_SPELLINGS}
+    return names <= {name}
 
 
 def _character(char: str) -> str:
