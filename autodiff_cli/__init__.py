@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from .engine import Value
 
-if "IPython" in sys.modules:  # a notebook: Values display as their graphs (render attaches the views)
-    from . import render  # noqa: F401
+if "IPython" in sys.modules:  # a notebook: Values display as their graphs (notebook.py attaches the views)
+    from . import notebook  # noqa: F401
 
 __version__ = "0.1.0"
 __all__ = ["Value", "__version__", "parse"]

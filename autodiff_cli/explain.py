@@ -5,7 +5,8 @@
 value, then each edge in the order the engine's `backward()` visits them, with the
 local derivative (the op table's rule, written over the nodes' labels, and its
 value), the gradient arriving from above, their product and the running sum at
-the input.  Standard library only; render.py draws it, the CLI prints it as JSON.
+the input.  Standard library only; explain_tables.py lays it out as tables,
+html_explain.py as a page, the CLI prints it as JSON.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from . import careful, limits, ops
 from .engine import Value, constants_for_now, forward, topological_order
 from .errors import BindingError, MathError, UsageError, listing, shortened
+from .ops import number_text
 
 
 def require_values(names: Iterable[str], bindings: Mapping[str, float]) -> None:
@@ -19,7 +20,14 @@ def require_values(names: Iterable[str], bindings: Mapping[str, float]) -> None:
         listed = listing(missing)
         example = " ".join(f"{shortened(n)}=1" for n in missing[:5]) + (" ..." if len(missing) > 5 else "")
         noun = "variable" if len(missing) == 1 else "variables"
-        raise BindingError(f"no value for {noun} {listed} (give one as --{shortened(missing[0])} 1 or {example})")
+        for name in missing:  # --X 2 for a variable x
+            given = [b for b in bindings if b.casefold() == name.casefold()]
+            if given:
+                raise BindingError(f"no value for {noun} {listed}: {shortened(given[0])} was given, and names are "
+                                   f"case-sensitive (write --{shortened(name)} {number_text(bindings[given[0]])})")
+        pi = [n for n in missing if n.casefold() in ops.CONSTANTS]  # PI: the constant is pi
+        hint = f"; for the constant write {pi[0].casefold()}" if pi else ""
+        raise BindingError(f"no value for {noun} {listed} (give one as --{shortened(missing[0])} 1 or {example}){hint}")
 
 
 @dataclass

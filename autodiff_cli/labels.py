@@ -1,6 +1,6 @@
 """How nodes are called in explanations and drawings: x, 2, var#1, #3.
 
-Shared by explain, render and export (each a reader of graphs), so it lives below them all.
+Shared by explain, tree_view and export (each a reader of graphs), so it lives below them all.
 """
 
 from __future__ import annotations

@@ -8,54 +8,26 @@ for the same structure (hash-consing), so no work is done twice:
 * products as a coefficient times distinct bases with exponents
   (x*x is x^2, 3*(2*x) is 6*x, x*1 is x, 0*x is 0, x^1 is x, x^0 is 1);
   x/x cancels only where x cannot be 0;
-* numbers fold only when the result is exact (2*3 is 6, 1/3 stays 1/3, log(2) stays).
+* numbers fold only when the result is exact (2*3 is 6, 1/3 stays 1/3, log(2) stays: exact.py).
 
 Standard library only.
 """
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
-from . import limits, ops
+from . import limits
 from .engine import Value, topological_order
+from .exact import fold, parts, writable
 from .signs import fact, nonzero
 from .signs import number as _number
 
 __all__ = ["MAX_FACTORS", "MAX_TERMS", "Builder", "simplify"]
 
 Coef = Fraction
-_EXACT = 2**53  # integers up to this are exact doubles
 MAX_TERMS = 64  # a sum (or product) with more distinct parts is kept as it is: collecting
 MAX_FACTORS = 32  # like parts across thousands of them would cost quadratic time
-
-
-def _exact(c: Fraction) -> bool:
-    return abs(c.numerator) <= _EXACT and c.denominator <= _EXACT
-
-
-def _writable(c: Fraction) -> bool:
-    """c can be written exactly: as a double, or as p/q of two whole doubles.
-
-    Anything else (1e16 + 1, 0.1 + 0.2, 1e308 * 10) is left as the operations that
-    make it, so the printed expression computes what the graph computes.
-    """
-    if _exact(c):
-        return True
-    try:
-        return float(c) == c
-    except OverflowError:
-        return False
-
-
-def _parts(c: Fraction) -> tuple[float, float]:
-    """A positive coefficient as numerator and denominator: 3/4 as (3, 4), 0.7 as (0.7, 1)."""
-    if c.denominator <= 1024 and c.numerator <= _EXACT:
-        return float(c.numerator), float(c.denominator)  # x/2, 3*x/4: as people write them
-    if float(c) == c:
-        return float(c), 1.0  # 0.7, 1e-300: the double itself
-    return float(c.numerator), float(c.denominator)  # 1/3 * 0.7: an exact quotient
 
 
 class Builder:
@@ -137,7 +109,7 @@ class Builder:
             c1, t1 = self._sum(args[0])
             c2, t2 = self._sum(args[1])
             const, terms = self._merge_terms(c1, t1, sign * c2, [(t, sign * c) for t, c in t2])
-            if len(terms) > MAX_TERMS or not all(_writable(c) for c in (const, *(c for _, c in terms))):
+            if len(terms) > MAX_TERMS or not all(writable(c) for c in (const, *(c for _, c in terms))):
                 return self._opaque(op, args)
             return self._build_sum(const, terms)
         if op in ("mul", "div"):
@@ -148,7 +120,7 @@ class Builder:
                     return self._make(op, args)
                 c2, f2 = 1 / c2, [(b, -k) for b, k in f2]
             factors = self._merge_factors(f1, f2)
-            if len(factors) > MAX_FACTORS or not _writable(c1 * c2):
+            if len(factors) > MAX_FACTORS or not writable(c1 * c2):
                 return self._opaque(op, args)
             return self._build_product(c1 * c2, factors)
         if op == "pow":
@@ -166,36 +138,8 @@ class Builder:
 
     def _fold(self, op: str, numbers: list[float]) -> Value | None:
         """A constant result when it is exact, else None (log(2) stays log(2))."""
-        spec = ops.OPS[op]
-        try:
-            r = spec.fn(*numbers)
-        except (ArithmeticError, ValueError):
-            return None
-        if not math.isfinite(r):
-            return None
-        q = [Fraction(n) for n in numbers]
-        exact: Fraction | None
-        if op == "add":
-            exact = q[0] + q[1]
-        elif op == "sub":
-            exact = q[0] - q[1]
-        elif op == "mul":
-            exact = q[0] * q[1]
-        elif op == "div":
-            exact = q[0] / q[1]
-        elif op == "neg":
-            exact = -q[0]
-        elif op == "pow":
-            exact = q[0] ** int(q[1]) if q[1].denominator == 1 and abs(q[1]) < 1100 else None
-        elif spec.exact:  # abs, sign, relu, max, floor: the float result is the exact one
-            exact = Fraction(r)
-        else:  # sqrt(4), exp(0), log(1), cos(0): whole numbers in, whole number out
-            whole = all(n.is_integer() for n in numbers) and r.is_integer()
-            # sqrt is checked by squaring back: sqrt of a huge whole number is whole but rounded
-            exact = Fraction(r) if whole and (op != "sqrt" or r * r == numbers[0]) else None
-        if exact is None or Fraction(r) != exact:
-            return None
-        return self.const(r)
+        r = fold(op, numbers)
+        return None if r is None else self.const(r)
 
     # sums: constant + sum of coefficient * term
 
@@ -327,7 +271,7 @@ class Builder:
             return self.const(0.0)
         if not factors:
             return self._coefficient(coef)
-        coef_num, coef_den = _parts(abs(coef))
+        coef_num, coef_den = parts(abs(coef))
         # one order for the same factors however they came (so sin*cos and cos*sin are one term):
         # variables (and their powers) first, then the rest, as first seen
         ordered = sorted(factors, key=lambda f: self._rank(f[0]))
@@ -367,7 +311,7 @@ class Builder:
             kk = int(k)
             if factors and coef != 0 and all(e.denominator == 1 for _, e in factors) and abs(kk) < 64:
                 c = coef**kk
-                if _writable(c):
+                if writable(c):
                     return self._build_product(c, [(b, e * kk) for b, e in factors])
         return self._make("pow", (base, exponent))
 

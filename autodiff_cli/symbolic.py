@@ -2,7 +2,8 @@
 
 This module gathers their public names, so `from autodiff_cli.symbolic import grad, to_text` works:
 
-* simplify.py: the Builder, which simplifies as it builds and shares equal nodes;
+* simplify.py: the Builder, which simplifies as it builds and shares equal nodes (exact.py: which
+  numbers it may fold);
 * derivatives.py: gradients as graphs (reverse mode on Values), partials of any order, the Hessian;
 * printer.py: a graph printed back as an expression with minimal parentheses.
 """

@@ -38,7 +38,7 @@ from typing import Any
 
 from machine import describe  # benchmarks/machine.py, beside this script
 
-from autodiff_cli import parse, render
+from autodiff_cli import explain_tables, parse
 from autodiff_cli.engine import Value, topological_order
 from autodiff_cli.explain import explain
 from autodiff_cli.export import dot_lines, json_lines, mermaid_lines, write_lines
@@ -97,11 +97,11 @@ def bench_explain(repeat: int) -> dict[str, Any]:
         "rich_tables": best(lambda: explanation_tables(terminal(), explain(expr.root)), repeat),
     }
     # the peer that explains the styled columns: rich's Table for every row
-    saved, render.TABLE_ROWS = render.TABLE_ROWS, 10**9
+    saved, explain_tables.TABLE_ROWS = explain_tables.TABLE_ROWS, 10**9
     try:
         figures["rich_table_every_row"] = best(lambda: explanation_tables(terminal(), explain(expr.root)), repeat)
     finally:
-        render.TABLE_ROWS = saved
+        explain_tables.TABLE_ROWS = saved
     args = [f"{k}={v!r}" for k, v in bindings.items()]
     exe = Path(sys.executable).with_name("autodiff")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "autodiff_cli"]

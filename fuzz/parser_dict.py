@@ -18,6 +18,10 @@ from autodiff_cli import ops
 FIXED = [
     "(", ")", ",", "^", "**", "+", "-", "*", "/", "e+", "e-", "E", ".", "1e308", "4.9e-324", "0.0", "-0.0",
     "9^9^9", "\\xff", "\\x00", "\\xef\\xbb\\xbf", "\\x0d\\x0a", "\\x09", "\\xce\\xb8",
+    # the notation people type (docs/notation.md): ² ³ ⁻¹ ⁰ ₁ √ | π − × · ⋅ ÷ = and implicit products
+    "\\xc2\\xb2", "\\xc2\\xb3", "\\xe2\\x81\\xbb\\xc2\\xb9", "\\xe2\\x81\\xb0", "\\xe2\\x82\\x81",
+    "\\xe2\\x88\\x9a", "|", "\\xcf\\x80", "\\xe2\\x88\\x92", "\\xc3\\x97", "\\xc2\\xb7", "\\xe2\\x8b\\x85",
+    "\\xc3\\xb7", "=", "2x", "3(",
 ]
 
 

@@ -24,7 +24,8 @@ ALLOWED = {
     "engine": {"ops", "errors", "formulas", "careful"},
     "dual": {"ops", "formulas", "engine", "careful"},
     "symbolic": {"simplify", "derivatives", "printer"},  # gathers the three rooms' public names
-    "simplify": {"engine", "ops", "limits", "signs"},
+    "simplify": {"engine", "exact", "limits", "signs"},
+    "exact": {"ops"},
     "signs": {"engine", "ops"},
     "derivatives": {"engine", "ops", "errors", "limits", "simplify"},
     "printer": {"engine", "ops", "errors", "limits"},
@@ -36,7 +37,14 @@ ALLOWED = {
     "explain": {"engine", "ops", "labels"},
     "export": {"engine", "ops", "errors", "files", "labels", "limits"},
     "files": {"errors"},
-    "render": {"engine", "ops", "explain", "export", "labels", "limits"},
+    "html_explain": {"engine", "ops", "errors", "explain", "html_layout", "limits", "columns", "export"},
+    "html_layout": {"errors", "explain", "columns", "export"},
+    "render": {"columns", "tree_view", "functions_view", "explain_tables", "notebook"},  # gathers the views
+    "columns": set(),
+    "tree_view": {"engine", "columns", "labels"},
+    "functions_view": {"ops", "columns"},
+    "explain_tables": {"explain", "columns"},
+    "notebook": {"engine", "export", "limits", "tree_view"},
     "nn": {"engine"},
     "optim": {"engine"},
     "losses": {"engine"},
@@ -151,3 +159,19 @@ def test_the_engine_backward_fits_on_one_screen():
 
     lines = inspect.getsource(Value.backward).splitlines()
     assert len(lines) <= 60, len(lines)
+
+
+# A room a newcomer can hold in mind: about 400 lines at most (teenygrad asserts its size the same way).
+ROOM_LINES = 400
+# Rooms still over the budget while other work on them is under way (issue 13): each leaves this list when split.
+STILL_OVER = {"engine.py", "parser.py", "cli/derivatives.py"}
+
+
+def test_every_room_fits_in_a_newcomer_s_head():
+    over = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = path.relative_to(PACKAGE).as_posix()
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > ROOM_LINES and name not in STILL_OVER:
+            over[name] = lines
+    assert not over, f"split these rooms along their seams: {over}"

@@ -67,12 +67,10 @@ def test_diff_order_three_of_one_variable():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["diff", "x^2", "--wrt", "y"], "has no variable y"),
         (["diff", "x^2", "--order", "0"], "--order"),
         (["diff", "x^2", "--order", "-1"], "--order"),
         (["diff", "x^2", "--order", "100000"], "--order"),
         (["diff", "x^2", "--order", "two"], "--order"),
-        (["diff", "2 + 3"], "no variables"),
         (["diff", "x^2", "x=1"], "takes no values"),
         (["diff", "x^"], "Error:"),
     ],

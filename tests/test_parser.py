@@ -84,7 +84,7 @@ def test_every_function_of_the_table_parses_by_name():
         ("x +", "end of expression", 4),
         ("(x + 1", "'(' not closed", 7),
         ("x + 1)", "no '(' to close", 6),
-        ("2x", "missing operator", 2),
+        ("x y", "missing operator", 3),
         ("x $ y", "unexpected character '$'", 3),
         ("sinn(x)", "did you mean sin?", 1),
         ("tanh(x, y)", "tanh takes 1 argument, got 2", 1),

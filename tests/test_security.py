@@ -78,7 +78,7 @@ def test_programs_start_without_a_shell_and_only_graphviz():
             callee = ast.unparse(node.func)
             assert not callee.startswith(("os.system", "os.popen", "os.exec", "os.spawn", "pty.")), path.name
             if callee.startswith("subprocess."):
-                assert path.name in ("export.py", "render.py"), f"{path.name} starts a program"
+                assert path.name in ("export.py", "notebook.py"), f"{path.name} starts a program"
                 assert all(k.arg != "shell" for k in node.keywords), f"{path.name}:{node.lineno} uses a shell"
                 argv = node.args[0]
                 assert isinstance(argv, ast.List), f"{path.name}:{node.lineno}: argv is not a list"

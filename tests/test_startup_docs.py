@@ -1,4 +1,4 @@
-"""docs/startup.md, beyond what tests/test_docs.py runs on every page: its examples and the regenerate command are there."""
+"""docs/startup.md, beyond what tests/test_docs.py runs on every page: the regenerate command is there."""
 
 from markdown_examples import ROOT, console_examples
 

@@ -120,9 +120,9 @@ def test_explain_rules_stay_on_one_line(monkeypatch, width):
 
 def test_a_long_explanation_is_stacked_when_its_columns_do_not_fit(monkeypatch):
     # past TABLE_ROWS rows the explanation is drawn as aligned columns: too wide, it is stacked as well
-    import autodiff_cli.render as render
+    import autodiff_cli.explain_tables as explain_tables
 
-    monkeypatch.setattr(render, "TABLE_ROWS", 2)
+    monkeypatch.setattr(explain_tables, "TABLE_ROWS", 2)
     args = ("explain", "tanh(w*x+b)*1e-3", "--x", "2", "--w", "-3", "--b", "1")
     document = json_of(*args)
     screen = on_a_terminal(monkeypatch, 40, *args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -12,6 +13,7 @@ import click
 
 from ..errors import AutodiffError, BindingError, MathError, ParseError, UsageError, shortened, visible
 from ..expression import Expression
+from ..notation import CONSTANT_SPELLINGS, is_name
 
 # Commands take their expression and bindings as free arguments, so that --x 2,
 # --x=2 and x=2 all work next to the command's own options, and -3 is a value.
@@ -41,16 +43,30 @@ def mode_option(f: Callable) -> Callable:
     )(f)
 
 
-def split_names(values: Sequence[str]) -> list[str]:
+def split_names(values: Sequence[str], option: str = "--wrt") -> list[str]:
+    """The names of --wrt x,y (or --wrt x --wrt y); a name given twice is an error that says what to write."""
     names: list[str] = []
     for value in values:
         for name in value.split(","):
             name = name.strip()
             if not name:
-                raise UsageError(f"--wrt {value!r}: empty variable name")
-            if name not in names:
-                names.append(name)
+                raise UsageError(f"{option} {value!r}: empty variable name")
+            if name in names:
+                raise UsageError(f"{option} names {shortened(name)} twice; {_twice_advice(name)}")
+            names.append(name)
     return names
+
+
+def _twice_advice(name: str) -> str:
+    """How to get what `--wrt x,x` probably meant, in the terms of the command it was given to."""
+    ctx = click.get_current_context(silent=True)
+    command = ctx.info_name if ctx is not None else ""
+    if command == "diff":
+        return (f"for the second derivative write --partial {name},{name} (or --order 2); "
+                f"for the first, --wrt {name}")
+    if command == "hessian":
+        return f"the Hessian in {name} alone is --wrt {name} (its one entry is the second derivative)"
+    return f"write --wrt {name} (hessian and diff --partial {name},{name} give second derivatives)"
 
 
 def read_call(args: Sequence[str], stdin_taken_by: str | None = None) -> tuple[str, dict[str, float]]:
@@ -71,9 +87,9 @@ def read_calls(args: Sequence[str], many: bool = True,
     while i < len(args):
         arg = args[i]
         # --x 2 and --x=2 bind x; before the expression, '--' and no name (--(x), --2, --x^2) is the expression
-        if arg.startswith("--") and len(arg) > 2 and (expressions or arg[2:].partition("=")[0].strip().isidentifier()):
+        if arg.startswith("--") and len(arg) > 2 and (expressions or is_name(arg[2:].partition("=")[0].strip())):
             name, eq, text = arg[2:].partition("=")
-            if not name.strip().isidentifier():
+            if not is_name(name.strip()):
                 raise UsageError(f"{name.strip()!r} is not a variable name (bindings look like x=2 or --x 2)")
             if not eq:
                 if i + 1 >= len(args):
@@ -82,7 +98,7 @@ def read_calls(args: Sequence[str], many: bool = True,
                     raise UsageError(f"{arg} needs a value, as in {arg} 2 or {name}=2")
                 i += 1
                 text = args[i]
-        elif "=" in arg and (expressions or arg.partition("=")[0].strip().isidentifier()):
+        elif "=" in arg and (expressions or is_name(arg.partition("=")[0].strip())):
             name, _, text = arg.partition("=")
         elif not expressions or many:
             # the group put a space before an expression starting with '-' (see protect_expressions)
@@ -94,13 +110,16 @@ def read_calls(args: Sequence[str], many: bool = True,
             raise UsageError(f"unexpected argument {shown!r}: give one expression, then bindings like x=2 or --x 2")
         name = _utf8(name, "a binding's name").strip()
         text = _utf8(text, f"the value of {name}")
-        if not name.isidentifier():
+        if not is_name(name):
             raise UsageError(f"{name!r} is not a variable name (bindings look like x=2 or --x 2)")
         if name in bindings:
             raise UsageError(f"{name} is given twice")
         try:
             bindings[name] = parse_number(name, text)
         except BindingError:
+            if not expressions and not _expression_follows(args[i + 1 :]):  # y = x^2: an equation
+                raise UsageError(f"an expression has no '='; give the right-hand side: {shortened(text.strip())}"
+                                 ) from None
             if name in _option_names():  # e.g. eval --wrt y: an option of another command
                 raise UsageError(f"{_not_here(name)}; as a binding, its value must be a number, "
                                  f"not {shortened(text)!r}") from None
@@ -115,6 +134,20 @@ def read_calls(args: Sequence[str], many: bool = True,
                          "give the expression on the command line, or the rows in a file")
     expressions = [read_stdin() if e == "-" else _utf8(e) for e in expressions]
     return expressions, bindings
+
+
+def _expression_follows(rest: Sequence[str]) -> bool:
+    """Whether an expression is among the arguments left (not only bindings like x=2 and --x 2)."""
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg.startswith("--") and is_name(arg[2:].partition("=")[0].strip()):
+            i += 1 if "=" in arg else 2
+        elif "=" in arg and is_name(arg.partition("=")[0].strip()):
+            i += 1
+        else:
+            return True
+    return False
 
 
 def _utf8(text: str, what: str = "the expression") -> str:
@@ -162,6 +195,11 @@ def parse_number(name: str, text: str) -> float:
         value = _constant_expression(name, text)
     if not math.isfinite(value):
         raise BindingError(f"the value of {name} must be a finite number, not {shortened(text)!r}")
+    if value == 0.0 and re.match(r"[^eE]*[1-9]", text):  # 1e-400, refused as 1e999 is: never a silent 0
+        raise BindingError(f"the value of {name} is too small for a double: {shortened(text)} would be 0")
+    if name in CONSTANT_SPELLINGS:
+        constant = CONSTANT_SPELLINGS[name]
+        raise BindingError(f"{name} is the constant {constant} ({getattr(math, constant)!r}) and cannot be bound")
     return value
 
 

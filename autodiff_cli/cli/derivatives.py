@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
 import click
 
-from .. import limits, render, symbolic
-from ..errors import AutodiffError, MathError, UsageError
+from .. import limits, ops, render, symbolic
+from ..engine import Value
+from ..errors import AutodiffError, MathError, UsageError, shortened, visible
 from ..expression import Expression, require_values
 from ..limits import LIMITS
+from ..notation import is_name
 from .common import (
     FREE_ARGS,
     console,
@@ -44,34 +47,47 @@ def _names(expr: Expression, wrt: tuple[str, ...]) -> list[str]:
     "--order", default=1, show_default=True, type=click.IntRange(min=1),
     help=f"Differentiate this many times (1 to {LIMITS['order'].default}; {LIMITS['order'].env} raises it).",
 )
+@click.option(
+    "--partial", "partial", multiple=True, metavar="NAMES",
+    help="One higher partial derivative, in this order: x,y is d2f/dxdy, x,x,x the third derivative in x.",
+)
 @json_option
 @free_arguments
 @handles_errors
-def diff_command(args: tuple[str, ...], wrt: tuple[str, ...], order: int, json_: bool) -> None:
+def diff_command(args: tuple[str, ...], wrt: tuple[str, ...], order: int, partial: tuple[str, ...],
+                 json_: bool) -> None:
     """Print the derivative of EXPR as an expression, simplified.
 
     With one variable (one --wrt, or an expression of one variable) the output is
     the expression alone, so $(autodiff diff ...) can be evaluated.  With several,
     one line each, "x: ...".  --order N with several variables prints every
-    distinct N-th partial derivative, "x,y: ..." for d2/dxdy (= d2/dydx).
+    distinct N-th partial derivative, "x,y: ..." for d2/dxdy (= d2/dydx);
+    --partial x,y prints that one.  A variable the expression lacks has
+    derivative 0 (with a warning): diff "5" prints 0.
 
     \b
     Examples:
       autodiff diff "x^3*sin(x)"                     # x^3*cos(x) + 3*x^2*sin(x)
       autodiff diff "tanh(w*x+b)" --wrt w,b
       autodiff diff "x^2*y^3" --order 2              # x,x  x,y  y,y
+      autodiff diff "x^2*y^3" --partial x,y          # 6*x*y^2
       autodiff eval "$(autodiff diff 'x^3*sin(x)')" --x 2
     """
     text, bindings = read_call(args)
     if bindings:
         raise UsageError("diff prints the derivative as an expression and takes no values; "
                          "for numbers at a point use grad or hessian")
+    if partial and (wrt or order != 1):
+        raise UsageError("--partial names the derivative itself: leave out --wrt and --order")
     expr = load(text)
-    if not expr.variables:
-        raise UsageError(f"{text!r} has no variables to differentiate with respect to")
-    names = _names(expr, wrt)
-    limits.check("order", order, "--order is {size}")
-    found = symbolic.partials(expr.root, expr.variables, names, order)
+    if partial:
+        names = _partial_names(partial)
+        limits.check("order", len(names), "--partial asks for a derivative of order {size}")
+        found = {tuple(names): _partial(expr, names)}
+    else:
+        names = split_names(wrt) if wrt else list(expr.variables)
+        limits.check("order", order, "--order is {size}")
+        found = _partials(expr, names, order)
     labels = [",".join(key) for key in found]
     # the printed length: the texts, "key: " before each when there are several, a newline between lines
     extra = (sum(len(label) + 2 for label in labels) if len(found) > 1 else 0) + len(found) - 1
@@ -82,12 +98,58 @@ def diff_command(args: tuple[str, ...], wrt: tuple[str, ...], order: int, json_:
     results = {label: symbolic.to_text(graph, budget) for label, graph in zip(labels, found.values(), strict=True)}
     limits.check("output", sum(len(t) for t in results.values()) + extra, "diff would print {size} characters", advice)
     if json_:
-        print_json(results)
+        print_json({label: value for label, value in results.items() if label})  # no variables: {}
     elif len(results) == 1:
         click.echo(next(iter(results.values())))
     else:
         for key, value in results.items():
             click.echo(f"{key}: {value}")
+
+
+def _absent(expr: Expression, names: list[str]) -> list[str]:
+    """The names the expression does not have (their derivatives are 0: a warning says so); a constant
+    named is an error."""
+    absent = [n for n in dict.fromkeys(names) if n not in expr.variables]
+    for name in absent:
+        if name in ops.CONSTANTS or not is_name(name):
+            expr.check_wrt([name])  # a constant, or no name at all: the error of any other command
+    for name in absent:
+        click.echo(f"Warning: {visible(shortened(name))} does not occur in the expression; "
+                   "the derivative with respect to it is 0", err=True)
+    return absent
+
+
+def _partials(expr: Expression, names: list[str], order: int) -> dict[tuple[str, ...], Value]:
+    """Every distinct partial derivative of this order over names, 0 where a name does not occur."""
+    zero = Value.constant(0.0)
+    if not names:  # an expression without variables: its derivative (by anything) is 0
+        return {(): zero}
+    absent = _absent(expr, names)
+    present = [n for n in names if n not in absent]
+    found = symbolic.partials(expr.root, expr.variables, present, order) if present else {}
+    if not absent:
+        return found
+    return {key: found.get(key, zero) for key in (tuple(names[i] for i in index)
+            for index in itertools.combinations_with_replacement(range(len(names)), order))}
+
+
+def _partial_names(values: tuple[str, ...]) -> list[str]:
+    names = [n.strip() for value in values for n in value.split(",")]
+    if not all(names):
+        raise UsageError(f"--partial {','.join(values)!r}: empty variable name")
+    return names
+
+
+def _partial(expr: Expression, names: list[str]) -> Value:
+    """One partial derivative: by names[0], then names[1], ... (x,y: d2f/dxdy)."""
+    if _absent(expr, names):
+        return Value.constant(0.0)
+    b = symbolic.Builder()
+    graph = b.rebuild(expr.root)
+    b.assume_defined(graph)
+    for name in names:
+        (graph,) = symbolic.gradients(graph, [expr.variables[name]], b)
+    return graph
 
 
 def _check_cells(cells: int, what: str) -> None:
