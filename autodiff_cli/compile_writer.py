@@ -217,7 +217,7 @@ class Writer:
         """
         tree = ast.parse(local, mode="eval").body
         if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div):
-            return times_python(g, local)
+            return times_python(g, local)  # g / d for 1 / d; g * (x / out) for a quotient of two numbers
         if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Mult) and isinstance(tree.left, ast.Name) \
                 and ast.unparse(tree.left) == ast.unparse(tree.right):
             return f"{g} * {local}"  # a square (tanh's sech(x)^2, written h * h): g * h * h, as the engine does

@@ -30,6 +30,10 @@ def require_values(names: Iterable[str], bindings: Mapping[str, float]) -> None:
         raise BindingError(f"no value for {noun} {listed} (give one as --{shortened(missing[0])} 1 or {example}){hint}")
 
 
+# The largest graph whose zero or subnormal derivatives are checked again in decimal numbers.
+CAREFUL_NODES = 5_000
+
+
 @dataclass
 class Expression:
     """The Value graph of one expression, with its variables in order of first appearance."""
@@ -119,9 +123,13 @@ class Expression:
             for name, g in zip(wild, careful.gradient(self.order, self.root, [self.variables[n] for n in wild]),
                                strict=True):
                 grads[name] = g
-        # Forward mode carries d node / d x, which can be below the doubles on the way (1e-600 in
-        # 1e300*atan(x) at x = 1e300) and come out 0 where the derivative is a double (1e-300)
-        faint = [n for n, g in grads.items() if abs(g) < sys.float_info.min] if mode == "forward" else []
+        # A product on the way can fall below the doubles where the derivative does not: forward mode
+        # carries d node / d x, 1e-600 in 1e300*atan(x) at x = 1e300 (the derivative is 1e-300), and
+        # reverse mode's y * x^(y-1) in 1e300*x^y is 0 at x = 1e155, y = 1e-310 (the derivative is
+        # 1e-165).  A derivative that comes out 0 or subnormal is checked carefully, on graphs small
+        # enough for decimal arithmetic to be quick (a command line's expression); a 0 stays as it was.
+        small = len(self.order) <= CAREFUL_NODES
+        faint = [n for n, g in grads.items() if abs(g) < sys.float_info.min] if small else []
         if faint:
             try:
                 again = careful.gradient(self.order, self.root, [self.variables[n] for n in faint])
