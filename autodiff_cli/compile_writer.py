@@ -220,7 +220,9 @@ class Writer:
             return times_python(g, local)  # g / d for 1 / d; g * (x / out) for a quotient of two numbers
         if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Mult) and isinstance(tree.left, ast.Name) \
                 and ast.unparse(tree.left) == ast.unparse(tree.right):
-            return f"{g} * {local}"  # a square (tanh's sech(x)^2, written h * h): g * h * h, as the engine does
+            # a square (tanh's sech(x)^2, written h * h): g * h * h, since h * h is 0 past |x| = 355 where
+            # 1e300 * h * h is not; grad checks a 0 again, batch mode keeps what it computes
+            return f"{g} * {local}"
         if is_atom(local):
             return self.temps.get(f"{g} * {local}") or self.temps.get(f"{local} * {g}") or f"{g} * {local}"
         return f"{g} * ({local})"

@@ -85,10 +85,6 @@ def backward_source(op: str | ops.Op) -> str:
             lines.append(f"    d{i} = {times_python('g', src)} if a{i}._op is not CONST else 0.0")
             updates.append(f"a{i}.grad += d{i}")
         else:
-            tree = ast.parse(src, mode="eval").body
-            if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Pow) and not isinstance(tree.left, ast.Name):
-                lines.append(f"    s{i} = {ast.unparse(tree.left)}")  # tanh's sech(x)^2 is g * s * s: computed once
-                src = f"s{i} ** {ast.unparse(tree.right)}"
             lines.append(f"    d{i} = {times_python('g', src)}")  # g / d where the rule divides
             updates.append(f"a{i}.grad += d{i}")
     # every local derivative first, then the updates: a rule that fails changes nothing

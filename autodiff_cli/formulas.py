@@ -139,9 +139,6 @@ def times(g: ast.expr, rule: ast.expr) -> ast.expr:
     """
     if isinstance(rule, ast.BinOp) and isinstance(rule.op, ast.Div) and _reciprocal(rule):
         return ast.BinOp(left=times(g, rule.left), op=ast.Div(), right=rule.right)
-    if isinstance(rule, ast.BinOp) and isinstance(rule.op, ast.Pow) and _is_two(rule.right):
-        # g * s * s, not g * s^2: sech(400)^2 is 0 in doubles, 1e300 * sech(400) * sech(400) is 1.5e-47
-        return ast.BinOp(left=ast.BinOp(left=g, op=ast.Mult(), right=rule.left), op=ast.Mult(), right=rule.left)
     if isinstance(rule, ast.Constant) and rule.value == 1:
         return g
     if (isinstance(rule, ast.UnaryOp) and isinstance(rule.op, ast.USub) and isinstance(rule.operand, ast.Constant)
@@ -153,14 +150,9 @@ def times(g: ast.expr, rule: ast.expr) -> ast.expr:
 def times_python(g: str, rule: str) -> str:
     """times() on Python source: times_python("g", "1.0 / x / 2.0") is 'g / x / 2.0', and 'g * (y)' for "y"."""
     tree = ast.parse(rule, mode="eval").body
-    if isinstance(tree, ast.BinOp) and ((isinstance(tree.op, ast.Div) and _reciprocal(tree))
-                                        or (isinstance(tree.op, ast.Pow) and _is_two(tree.right))):
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div) and _reciprocal(tree):
         return ast.unparse(times(ast.parse(g, mode="eval").body, tree))
     return f"{g} * ({rule})"
-
-
-def _is_two(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value == 2
 
 
 def _reciprocal(rule: ast.expr) -> bool:
