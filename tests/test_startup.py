@@ -91,7 +91,7 @@ CODE = textwrap.dedent(
     heavy = ("lark", "rich", "sympy", "autodiff_cli.compile", "autodiff_cli.symbolic",
              "autodiff_cli.batch", "autodiff_cli.training", "autodiff_cli.nn", "autodiff_cli.explain",
              "autodiff_cli.export", "autodiff_cli.cli.views", "autodiff_cli.cli.training",
-             "autodiff_cli.cli.derivatives", "autodiff_cli.dual", "autodiff_cli.tablegen")
+             "autodiff_cli.cli.derivatives", "autodiff_cli.cli.check", "autodiff_cli.dual", "autodiff_cli.tablegen")
     if "--json" not in sys.argv:
         heavy += ("json",)
     print(sorted(m for m in heavy if m in sys.modules), code, file=sys.stderr)

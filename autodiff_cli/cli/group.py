@@ -16,7 +16,7 @@ from ..errors import visible
 # that `autodiff grad` does not load the compiler, the trainer or the symbolic rooms.
 FAMILIES = {
     "eval": "calculus", "grad": "calculus",
-    "diff": "derivatives", "hessian": "derivatives", "jacobian": "derivatives", "check": "derivatives",
+    "diff": "derivatives", "hessian": "derivatives", "jacobian": "derivatives", "check": "check",
     "graph": "views", "explain": "views", "functions": "views",
     "compile": "batch",
     "train": "training", "predict": "training",
