@@ -25,45 +25,21 @@ Nothing runs on import.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import shutil
-import statistics
-import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench_views import best, log  # beside this script: the same timing and the same graph
+from bench_views import explain_expression as expression
 from machine import describe  # benchmarks/machine.py, beside this script
 
 from autodiff_cli import html_explain, parse
 from autodiff_cli.explain import explain
 from autodiff_cli.export import json_lines, write_atomic
 from autodiff_cli.render import explanation_text
-
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def best(f: Callable[[], Any], repeat: int) -> tuple[float, float]:
-    """Best and median wall time of f over `repeat` runs."""
-    times = []
-    for _ in range(repeat):
-        gc.collect()
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times), statistics.median(times)
-
-
-def expression(terms: int) -> str:
-    """bench_views.py's graph: neuron-like terms over shared variables, many nodes with several consumers."""
-    parts = [f"tanh(w{i % 7}*x + b{i % 5}) * sigmoid(y - {i % 3 + 1}) + x^2*w{i % 7}" for i in range(terms)]
-    return " + ".join(parts)
 
 
 def measure(terms: int, layouts: list[str], repeat: int, folder: Path) -> dict[str, Any]:

@@ -164,7 +164,9 @@ def test_the_engine_backward_fits_on_one_screen():
 # A room a newcomer can hold in mind: about 400 lines at most (teenygrad asserts its size the same way).
 ROOM_LINES = 400
 # Rooms still over the budget while other work on them is under way (issue 13): each leaves this list when split.
-STILL_OVER = {"engine.py", "parser.py", "cli/derivatives.py"}
+STILL_OVER = {"engine.py"}
+# Written by a program, read by none: the parser's LALR tables (python -m autodiff_cli.tablegen).
+GENERATED = {"grammar_tables.py"}
 
 
 def test_every_room_fits_in_a_newcomer_s_head():
@@ -172,6 +174,6 @@ def test_every_room_fits_in_a_newcomer_s_head():
     for path in sorted(PACKAGE.rglob("*.py")):
         name = path.relative_to(PACKAGE).as_posix()
         lines = len(path.read_text(encoding="utf-8").splitlines())
-        if lines > ROOM_LINES and name not in STILL_OVER:
+        if lines > ROOM_LINES and name not in STILL_OVER | GENERATED:
             over[name] = lines
     assert not over, f"split these rooms along their seams: {over}"

@@ -91,7 +91,7 @@ CODE = textwrap.dedent(
     heavy = ("lark", "rich", "sympy", "autodiff_cli.compile", "autodiff_cli.symbolic",
              "autodiff_cli.batch", "autodiff_cli.training", "autodiff_cli.nn", "autodiff_cli.explain",
              "autodiff_cli.export", "autodiff_cli.cli.views", "autodiff_cli.cli.training",
-             "autodiff_cli.cli.derivatives", "autodiff_cli.dual", "autodiff_cli.tablegen")
+             "autodiff_cli.cli.derivatives", "autodiff_cli.cli.check", "autodiff_cli.dual", "autodiff_cli.tablegen")
     if "--json" not in sys.argv:
         heavy += ("json",)
     print(sorted(m for m in heavy if m in sys.modules), code, file=sys.stderr)
@@ -124,6 +124,8 @@ def test_a_parse_error_still_comes_from_lark_with_its_caret():
     (["sin(x)", "x=1"], "autodiff eval 'sin(x)' x=1"),
     (["2*x", "--x", "3"], "autodiff eval '2*x' --x 3"),
     (["2"], "autodiff eval 2"),
+    (["d/dx x^2"], "autodiff diff 'x^2'"),  # no expression, but the parser says what was meant (issue 12)
+    (["d/dx(x^2+y)"], "autodiff diff 'x^2+y' --wrt x"),
 ])
 def test_an_expression_in_place_of_a_command_gets_the_eval_it_meant(args, suggestion):
     result = CliRunner().invoke(cli, args)
@@ -133,7 +135,7 @@ def test_an_expression_in_place_of_a_command_gets_the_eval_it_meant(args, sugges
     # and the suggestion, run, works
     import shlex
 
-    bound = "x" not in suggestion or "x=" in suggestion or "--x" in suggestion
+    bound = "x" not in suggestion or "x=" in suggestion or "--x" in suggestion or " diff " in suggestion
     followed = CliRunner().invoke(cli, shlex.split(suggestion)[1:] + ([] if bound else ["x=3"]))
     assert followed.exit_code == 0, followed.output
 

@@ -16,7 +16,7 @@ from ..errors import visible
 # that `autodiff grad` does not load the compiler, the trainer or the symbolic rooms.
 FAMILIES = {
     "eval": "calculus", "grad": "calculus",
-    "diff": "derivatives", "hessian": "derivatives", "jacobian": "derivatives", "check": "derivatives",
+    "diff": "derivatives", "hessian": "derivatives", "jacobian": "derivatives", "check": "check",
     "graph": "views", "explain": "views", "functions": "views",
     "compile": "batch",
     "train": "training", "predict": "training",
@@ -182,8 +182,9 @@ def eval_hint(args: list[str]) -> str:
 
     try:
         parse(word)
-    except AutodiffError:
-        return ""
+    except AutodiffError as error:  # d/dx x^2 is no expression, but the parser knows what was meant
+        meant = str(error).partition("use autodiff diff ")[2].split("\n")[0]
+        return f"autodiff diff {meant}" if meant else ""
     import shlex
 
     return " ".join(["autodiff", "eval", *(shlex.quote(a) for a in args)])
