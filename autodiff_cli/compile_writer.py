@@ -29,6 +29,7 @@ from .compile_rules import (
     template,
 )
 from .engine import Value, topological_order
+from .formulas import times_python
 from .peephole import inline_single_uses, number
 
 __all__ = ["Writer"]
@@ -210,12 +211,18 @@ class Writer:
     def _product(self, g: str, local: str) -> str:
         """The adjoint g (an atom) times a local derivative, or the name of a value that is that product.
 
-        g * (1 / d) is g / d, one rounding instead of two (sqrt's 1 / (2 * out), log's 1 / x); a product
+        A rule that divides divides g, as the engine does (formulas.times): g * (1 / x / c) is g / x / c,
+        which neither overflows nor rounds a subnormal twice where the product is a double; a product
         the forward sweep has computed (exp's out times the adjoint of a factor) is read, not redone.
         """
         tree = ast.parse(local, mode="eval").body
-        if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div) and number(tree.left) == 1.0:
-            return ast.unparse(ast.BinOp(left=ast.parse(g, mode="eval").body, op=ast.Div(), right=tree.right))
+        if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div):
+            return times_python(g, local)  # g / d for 1 / d; g * (x / out) for a quotient of two numbers
+        if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Mult) and isinstance(tree.left, ast.Name) \
+                and ast.unparse(tree.left) == ast.unparse(tree.right):
+            # a square (tanh's sech(x)^2, written h * h): g * h * h, since h * h is 0 past |x| = 355 where
+            # 1e300 * h * h is not; grad checks a 0 again, batch mode keeps what it computes
+            return f"{g} * {local}"
         if is_atom(local):
             return self.temps.get(f"{g} * {local}") or self.temps.get(f"{local} * {g}") or f"{g} * {local}"
         return f"{g} * ({local})"

@@ -17,39 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from . import ops
+from . import careful, ops
+from .engine import products
 from .formulas import evaluate
 
 if TYPE_CHECKING:
     from .engine import Value
 
 __all__ = ["Dual", "derivative", "jvp"]
-
-
-def _compile_partials(spec: ops.Op) -> tuple[Callable[..., float], ...]:
-    """One float function per argument, d out / d arg_i (x, y, out) -> float."""
-    names = {n: n for n in (*ops.ARG_NAMES, ops.RESULT_NAME)}
-    params = ", ".join((*ops.ARG_NAMES[: spec.arity], ops.RESULT_NAME))
-    funcs = []
-    for i in range(spec.arity):
-        src = spec.rule_python(i, names, lambda f: f"_f_{f}")  # with the op's conventions (pow at 0)
-        source = f"def d({params}):\n    return {src}\n"
-        # Generated from the op table's own formulas, never from user text.
-        code = compile(source, f"<d {spec.name}/d arg {i}>", "exec")
-        local: dict = {}
-        exec(code, ops.float_namespace(source), local)
-        funcs.append(local["d"])
-    return tuple(funcs)
-
-
-_PARTIALS: dict[ops.Op, tuple[Callable[..., float], ...]] = {}  # by table entry, compiled on first use
-
-
-def _partials(spec: ops.Op) -> tuple[Callable[..., float], ...]:
-    found = _PARTIALS.get(spec)
-    if found is None:
-        found = _PARTIALS[spec] = _compile_partials(spec)
-    return found
 
 
 class Dual:
@@ -80,15 +55,15 @@ class Dual:
         data = spec.evaluate(*[a.data for a in duals])
         tangent = 0.0
         varies = False
-        for i, (arg, d) in enumerate(zip(duals, _partials(spec), strict=True)):
+        for i, (arg, d) in enumerate(zip(duals, products(spec), strict=True)):
             if not arg.varies:
                 continue  # nothing to carry (a constant, or an input off the direction)
             try:
-                local = d(*(a.data for a in duals), data)
-            except (ArithmeticError, ValueError):
-                raise spec.no_derivative([a.data for a in duals], i) from None
+                term = d(*(a.data for a in duals), data, arg.tangent)
+            except (ArithmeticError, ValueError):  # the error path: the careful rule says overflow or undefined
+                term = careful.times([a.data for a in duals], data, i, spec, arg.tangent)
             # the first term is taken as it is: a -0.0 keeps its sign, as in reverse mode
-            tangent = tangent + local * arg.tangent if varies else local * arg.tangent
+            tangent = tangent + term if varies else term
             varies = True
         return cls.__new__(cls)._set(data, tangent, varies)
 

@@ -14,12 +14,13 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
-from . import ops
+from . import careful, ops
 from .errors import MathError
-from .formulas import evaluate
+from .formulas import evaluate, times_python
 
 __all__ = [
-    "Value", "apply_formula", "backward_source", "constants_for_now", "forward", "local_derivative",
+    "Value", "apply_formula", "backward_source", "constants_for_now", "forward", "gradient_term", "local_derivative",
+    "products",
     "topological_order", "walk",
 ]
 
@@ -81,10 +82,10 @@ def backward_source(op: str | ops.Op) -> str:
         if src in ("1.0", "-1.0"):
             updates.append(f"a{i}.grad {src[0] if src[0] == '-' else '+'}= g")
         elif i in spec.lazy:  # only when the argument may need it (pow's exponent: log of the base)
-            lines.append(f"    d{i} = g * ({src}) if a{i}._op is not CONST else 0.0")
+            lines.append(f"    d{i} = {times_python('g', src)} if a{i}._op is not CONST else 0.0")
             updates.append(f"a{i}.grad += d{i}")
         else:
-            lines.append(f"    d{i} = g * ({src})")
+            lines.append(f"    d{i} = {times_python('g', src)}")  # g / d where the rule divides
             updates.append(f"a{i}.grad += d{i}")
     # every local derivative first, then the updates: a rule that fails changes nothing
     return "\n".join(lines + [f"    {u}" for u in updates]) + "\n"
@@ -97,6 +98,45 @@ def _compile_backward(spec: ops.Op) -> Callable:
     # The source is generated from the op table's own formulas, never from user text.
     exec(compile(source, f"<backward of {spec.name}>", "exec"), namespace)
     return namespace["backward"]
+
+
+def _compile_products(spec: ops.Op) -> tuple[Callable[..., float], ...]:
+    """One float function per argument: g times d out / d arg_i, (x, y, out, g) -> float, as backward multiplies."""
+    names = {n: n for n in (*ops.ARG_NAMES, ops.RESULT_NAME)}
+    params = ", ".join((*ops.ARG_NAMES[: spec.arity], ops.RESULT_NAME, "g"))
+    funcs = []
+    for i in range(spec.arity):
+        src = spec.rule_python(i, names, lambda f: f"_f_{f}")  # with the op's conventions (pow at 0)
+        source = f"def d({params}):\n    return {times_python('g', src)}\n"
+        # Generated from the op table's own formulas, never from user text.
+        local: dict = {}
+        exec(compile(source, f"<g * d {spec.name}/d arg {i}>", "exec"), ops.float_namespace(source), local)
+        funcs.append(local["d"])
+    return tuple(funcs)
+
+
+_PRODUCTS: dict[ops.Op, tuple[Callable[..., float], ...]] = {}  # by table entry, compiled on first use
+
+
+def products(spec: ops.Op) -> tuple[Callable[..., float], ...]:
+    """The functions (x, y, out, g) -> g * d out / d arg_i of an operation, multiplied as backward() does.
+
+    Forward mode (dual.py) and explain use them, so that every path rounds alike.
+    """
+    found = _PRODUCTS.get(spec)
+    if found is None:
+        found = _PRODUCTS[spec] = _compile_products(spec)
+    return found
+
+
+def gradient_term(node: Value, i: int, g: float) -> float:
+    """g times d node / d (argument i), rounded as the backward pass rounds it; the careful rule where that fails."""
+    spec = node._op.spec
+    args = [p.data for p in node._prev]
+    try:
+        return products(spec)[i](*args, node.data, g)
+    except (ArithmeticError, ValueError):
+        return careful.times(args, node.data, i, spec, g)
 
 
 # The engine's registry: one _Op per table operation (made on first use, so a table extended
@@ -330,13 +370,18 @@ def _backward_carefully(node: Value) -> None:
 
     A rule can fail for an argument that no variable depends on: the exponent of
     z^-1 is neg(1), whose derivative (a log of the base) nobody needs.  Such
-    arguments are skipped; a failure for any other argument is the user's error.
+    arguments are skipped.  For any other argument the rule runs again in decimal
+    numbers (careful.py): an intermediate that overflowed a double (x^(y-1) in
+    x^x at x = 1e-310) is then a number, and the product with the gradient is
+    rounded once (inf if it is too large, which Expression.gradient then redoes
+    carefully from the top); a rule without a value even there is the user's error.
     """
     updates = []
+    args = [p.data for p in node._prev]
     for i, parent in enumerate(node._prev):
         if parent._op is CONST or not _depends_on_a_variable(parent):
             continue
-        updates.append((parent, node.grad * local_derivative(node, i)))
+        updates.append((parent, careful.times(args, node.data, i, node._op.spec, node.grad)))
     for parent, d in updates:
         parent.grad += d
 
@@ -346,7 +391,8 @@ def local_derivative(node: Value, i: int) -> float:
 
     The slow, careful path (errors, explanations): the op's convention where one
     applies (pow's exponent at a zero base), else the rule; where the rule has no
-    value, a MathError 'no derivative: ...' names the operation and the argument.
+    value, a MathError 'no derivative: ...' names the operation and the argument,
+    and where the derivative is too large for a double, a MathError 'overflow: ...'.
     """
     spec = node._op.spec
     args = [p.data for p in node._prev]
@@ -356,8 +402,8 @@ def local_derivative(node: Value, i: int) -> float:
         return value
     try:
         return apply_formula(spec.grad_trees[i], env, Value.apply).data
-    except (ArithmeticError, ValueError):
-        raise spec.no_derivative(args, i) from None
+    except (ArithmeticError, ValueError):  # an overflow on the way, or no derivative: the careful rule says which
+        return careful.local_float(spec, args, node.data, i)
 
 
 def _depends_on_a_variable(root: Value) -> bool:

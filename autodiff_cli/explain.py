@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import ops
-from .engine import Value, local_derivative, topological_order, walk
+from .engine import Value, gradient_term, local_derivative, topological_order, walk
 from .labels import labels
 
 __all__ = ["BackwardEdge", "Explanation", "ForwardStep", "explain", "labels"]
@@ -163,7 +163,7 @@ def explain(root: Value, inputs: Iterable[Value] | None = None) -> Explanation:
             if id(p) not in varying:
                 continue
             local = local_derivative(node, i)  # the engine's own, with its error where there is none
-            product = upstream * local
+            product = gradient_term(node, i, upstream)  # multiplied as the backward pass multiplies
             total = grad.get(id(p), -0.0) + product  # -0.0: the first term keeps its sign
             grad[id(p)] = total
             seen[id(p)] = seen.get(id(p), 0) + 1

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from . import limits, ops
+from . import careful, limits, ops
 from .engine import Value, constants_for_now, forward, topological_order
 from .errors import BindingError, MathError, UsageError, listing, shortened
 from .ops import number_text
@@ -27,6 +28,10 @@ def require_values(names: Iterable[str], bindings: Mapping[str, float]) -> None:
         pi = [n for n in missing if n.casefold() in ops.CONSTANTS]  # PI: the constant is pi
         hint = f"; for the constant write {pi[0].casefold()}" if pi else ""
         raise BindingError(f"no value for {noun} {listed} (give one as --{shortened(missing[0])} 1 or {example}){hint}")
+
+
+# The largest graph whose zero or subnormal derivatives are checked again in decimal numbers.
+CAREFUL_NODES = 5_000
 
 
 @dataclass
@@ -113,6 +118,26 @@ class Expression:
             else:
                 self.root.backward()
             grads = {n: self.variables[n].grad for n in names}
+        wild = [n for n, g in grads.items() if not math.isfinite(g)]
+        if wild:  # an intermediate left the doubles: the careful path (decimal numbers) redoes these, in either mode
+            for name, g in zip(wild, careful.gradient(self.order, self.root, [self.variables[n] for n in wild]),
+                               strict=True):
+                grads[name] = g
+        # A product on the way can fall below the doubles where the derivative does not: forward mode
+        # carries d node / d x, 1e-600 in 1e300*atan(x) at x = 1e300 (the derivative is 1e-300), and
+        # reverse mode's y * x^(y-1) in 1e300*x^y is 0 at x = 1e155, y = 1e-310 (the derivative is
+        # 1e-165).  A derivative that comes out 0 or subnormal is checked carefully, on graphs small
+        # enough for decimal arithmetic to be quick (a command line's expression); a 0 stays as it was.
+        small = len(self.order) <= CAREFUL_NODES
+        faint = [n for n, g in grads.items() if abs(g) < sys.float_info.min] if small else []
+        if faint:
+            try:
+                again = careful.gradient(self.order, self.root, [self.variables[n] for n in faint])
+            except MathError:
+                again = [0.0] * len(faint)  # the fast pass had a value: keep it
+            for name, g in zip(faint, again, strict=True):
+                if g != 0.0 and math.isfinite(g):
+                    grads[name] = g
         for name, g in grads.items():
             if not math.isfinite(g):
                 message = f"overflow: the derivative with respect to {name} is too large for a double"

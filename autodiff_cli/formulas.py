@@ -130,6 +130,44 @@ def formula_to_python(tree: ast.expr, names: dict[str, str], call: Callable[[str
     return ast.unparse(Rename().visit(copy))
 
 
+def times(g: ast.expr, rule: ast.expr) -> ast.expr:
+    """The incoming gradient g times a derivative rule, written so that it overflows only where the product does.
+
+    A rule's divisions divide g itself: g * (1 / (x * c)) is g / x / c when the rule is
+    written 1 / x / c, so a huge x (or a tiny g) gives the true product, not 0 or inf
+    times 0.  Every fast path (the engine, forward mode, the compiler) multiplies this way.
+    """
+    if isinstance(rule, ast.BinOp) and isinstance(rule.op, ast.Div) and _reciprocal(rule):
+        return ast.BinOp(left=times(g, rule.left), op=ast.Div(), right=rule.right)
+    if isinstance(rule, ast.Constant) and rule.value == 1:
+        return g
+    if (isinstance(rule, ast.UnaryOp) and isinstance(rule.op, ast.USub) and isinstance(rule.operand, ast.Constant)
+            and rule.operand.value == 1):
+        return ast.UnaryOp(op=ast.USub(), operand=g)
+    return ast.BinOp(left=g, op=ast.Mult(), right=rule)
+
+
+def times_python(g: str, rule: str) -> str:
+    """times() on Python source: times_python("g", "1.0 / x / 2.0") is 'g / x / 2.0', and 'g * (y)' for "y"."""
+    tree = ast.parse(rule, mode="eval").body
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div) and _reciprocal(tree):
+        return ast.unparse(times(ast.parse(g, mode="eval").body, tree))
+    return f"{g} * ({rule})"
+
+
+def _reciprocal(rule: ast.expr) -> bool:
+    """Whether a rule is 1 / a / b ... (or -1 / ...): g takes the place of the 1.
+
+    A quotient of two numbers (hypot's x / out, at most 1) is better formed first and then
+    multiplied by g: g * x could underflow where g * (x / out) does not.
+    """
+    while isinstance(rule, ast.BinOp) and isinstance(rule.op, ast.Div):
+        rule = rule.left
+    if isinstance(rule, ast.UnaryOp) and isinstance(rule.op, ast.USub):
+        rule = rule.operand
+    return isinstance(rule, ast.Constant) and rule.value == 1
+
+
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 
 

@@ -49,11 +49,11 @@ TABLE: list[Op] = [
         domain=(("not x > 0", "{call} is undefined: log needs a positive number"),),
     ),
     Op(
-        "log2", 1, "math.log2(x)", ("1 / (x * log(2))",), "base-2 logarithm", log_like=True, keeps_inf=True,
+        "log2", 1, "math.log2(x)", ("1 / log(2) / x",), "base-2 logarithm", log_like=True, keeps_inf=True,
         domain=(("not x > 0", "{call} is undefined: log2 needs a positive number"),),
     ),
     Op(
-        "log10", 1, "math.log10(x)", ("1 / (x * log(10))",), "base-10 logarithm (also lg, as ISO 80000-2 writes it)",
+        "log10", 1, "math.log10(x)", ("1 / log(10) / x",), "base-10 logarithm (also lg, as ISO 80000-2 writes it)",
         aliases=("lg",), log_like=True, keeps_inf=True,
         domain=(("not x > 0", "{call} is undefined: log10 needs a positive number"),),
     ),
@@ -84,18 +84,20 @@ TABLE: list[Op] = [
         domain=(("x == 0", "{call} is undefined: cot needs tan(x) to be nonzero"),),
     ),
     Op(
-        "asin", 1, "math.asin(x)", ("1 / sqrt(1 - x * x)",), "inverse sine (also arcsin)",
+        "asin", 1, "math.asin(x)", ("1 / sqrt((1 - x) * (1 + x))",), "inverse sine (also arcsin)",
         note="no derivative at -1 and 1", aliases=("arcsin",), keeps_inf=True,
         domain=(("not -1 <= x <= 1", "{call} is undefined: asin needs a number in [-1, 1]"),),
     ),
     Op(
-        "acos", 1, "math.acos(x)", ("-1 / sqrt(1 - x * x)",), "inverse cosine (also arccos)",
+        "acos", 1, "math.acos(x)", ("-1 / sqrt((1 - x) * (1 + x))",), "inverse cosine (also arccos)",
         note="no derivative at -1 and 1", aliases=("arccos",), keeps_inf=True,
         domain=(("not -1 <= x <= 1", "{call} is undefined: acos needs a number in [-1, 1]"),),
     ),
-    Op("atan", 1, "math.atan(x)", ("1 / (1 + x * x)",), "inverse tangent (also arctan)", aliases=("arctan",)),
+    # 1 / (1 + x^2), each division by hypot(1, x), which never overflows: 1 + x * x would past |x| = 1.3e154
+    Op("atan", 1, "math.atan(x)", ("1 / hypot(1, x) / hypot(1, x)",), "inverse tangent (also arctan)",
+       aliases=("arctan",)),
     Op(
-        "atan2", 2, "math.atan2(x, y)", ("y / (x * x + y * y)", "-x / (x * x + y * y)"),
+        "atan2", 2, "math.atan2(x, y)", ("y / hypot(x, y) / hypot(x, y)", "-x / hypot(x, y) / hypot(x, y)"),
         "the angle of the point whose y coordinate is the first argument and x coordinate the second, "
         "in [-pi, pi], as C's atan2(y, x)",
         roles=("y coordinate", "x coordinate"), note="no derivative at (0, 0)",
@@ -121,7 +123,7 @@ TABLE: list[Op] = [
     Op("asinh", 1, "math.asinh(x)", ("1 / hypot(x, 1)",), "inverse hyperbolic sine (also arsinh)",
        aliases=("arsinh",), keeps_inf=True),
     Op(
-        "acosh", 1, "math.acosh(x)", ("1 / sqrt((x - 1) * (x + 1))",), "inverse hyperbolic cosine (also arcosh)",
+        "acosh", 1, "math.acosh(x)", ("1 / sqrt(x - 1) / sqrt(x + 1)",), "inverse hyperbolic cosine (also arcosh)",
         aliases=("arcosh",), note="no derivative at 1", nonnegative=True, keeps_inf=True,
         domain=(("not x >= 1", "{call} is undefined: acosh needs a number that is at least 1"),),
     ),
@@ -160,7 +162,8 @@ TABLE: list[Op] = [
         spellings=((1, "leaky_relu(x, 0.01)"),), roles=("argument", "slope"),
         note="the derivative at 0 is the slope, as in PyTorch",
     ),
-    Op("elu", 1, "x if x > 0.0 else math.expm1(x)", ("min(out, 0) + 1",), "x for x > 0, else e^x - 1 (alpha 1)",
+    # the derivative as e^min(x, 0): out + 1 would cancel to 0 past x = -37 (expm1(-40) + 1)
+    Op("elu", 1, "x if x > 0.0 else math.expm1(x)", ("exp(min(x, 0))",), "x for x > 0, else e^x - 1 (alpha 1)",
        note="elu'(0) = 1, as in PyTorch"),
     Op("silu", 1, "x * sigmoid(x)", ("sigmoid(x) * (1 + x * sigmoid(-x))",), "x * sigmoid(x) (also called swish)"),
     Op(
@@ -168,7 +171,7 @@ TABLE: list[Op] = [
         (f"0.5 * erfc(-x * {_SQRT1_2}) + {_ONE_OVER_SQRT_2PI} * x * exp(-0.5 * x * x)",),
         "x * Phi(x), Phi the normal distribution (PyTorch's exact form), through erfc to keep the left tail",
     ),
-    Op("softsign", 1, "x / (1.0 + abs(x))", ("(1 / (1 + abs(x))) ** 2",), "x / (1 + |x|)"),
+    Op("softsign", 1, "x / (1.0 + abs(x))", ("1 / (1 + abs(x)) / (1 + abs(x))",), "x / (1 + |x|)"),
     # piecewise functions
     Op("abs", 1, "math.fabs(x)", ("sign(x)",), "absolute value", note="abs'(0) = 0, as in PyTorch",
        nonnegative=True, exact=True, keeps_inf=True),

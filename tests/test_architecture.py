@@ -20,8 +20,9 @@ ALLOWED = {
     "formulas": set(),
     "ops": {"errors", "formulas", "table"},
     "table": {"ops"},
-    "engine": {"ops", "errors", "formulas"},
-    "dual": {"ops", "formulas", "engine"},
+    "careful": {"ops", "errors", "formulas"},  # the engine's error path: the rules in decimal numbers
+    "engine": {"ops", "errors", "formulas", "careful"},
+    "dual": {"ops", "formulas", "engine", "careful"},
     "symbolic": {"simplify", "derivatives", "printer"},  # gathers the three rooms' public names
     "simplify": {"engine", "exact", "limits", "signs"},
     "exact": {"ops"},
@@ -29,7 +30,7 @@ ALLOWED = {
     "derivatives": {"engine", "ops", "errors", "limits", "simplify"},
     "printer": {"engine", "ops", "errors", "limits"},
     "compile": {"engine", "compile_writer", "expression"},
-    "compile_writer": {"engine", "ops", "compile_rules", "peephole"},
+    "compile_writer": {"engine", "ops", "formulas", "compile_rules", "peephole"},
     "compile_rules": {"ops", "peephole"},
     "peephole": set(),
     "labels": {"engine", "formulas"},
