@@ -248,6 +248,14 @@ def test_json_lines_asked_for_by_name_or_broken_json_get_error_records_as_before
         assert records(result.stdout)[1] == {"value": 12.0}
 
 
+def test_a_first_line_with_a_lone_carriage_return_is_no_header_and_no_crash():
+    """Found by the CLI property run: the header check gave csv's 'new-line character seen' as an internal error."""
+    result = run("eval", "x", "--input", "-", input=b"\x00\r\x00")
+    assert result.exit_code == 1
+    assert records(result.stdout) == [{"line": 1, "error": {"message": "not JSON: Expecting value (column 1)",
+                                                            "type": "InputError"}}]
+
+
 def test_a_stream_of_bare_numbers_for_one_variable_gets_the_jq_recipe():
     result = run("grad", "x^2", "--input", "-", input="1\n2.5\n")
     assert result.exit_code == 1

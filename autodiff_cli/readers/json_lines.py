@@ -67,7 +67,10 @@ def _json_problem(text: str, exc: ValueError) -> str:
 
 def _csv_header(text: str, names: Sequence[str]) -> list[str] | None:
     """The names of `text` when it reads as a CSV header (names between commas, one of them ours), else None."""
-    cells = [c.strip() for c in next(csv.reader([text.strip()]), [])]
+    try:
+        cells = [c.strip() for c in next(csv.reader([text.strip()]), [])]
+    except csv.Error:  # a line break inside (a lone \r): no header of names
+        return None
     if cells and all(c.isidentifier() for c in cells) and (len(cells) > 1 or cells[0] in names):
         return cells
     return None
