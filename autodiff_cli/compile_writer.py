@@ -65,7 +65,7 @@ class Writer:
         self.wrt = list(wrt)
         self.temps: dict[str, str] = {}  # expression text -> temporary, within one function
         self.ntemps = 0
-        self.arithmetic: set[int] = set()  # nodes written as + - * /: they may turn inf without raising
+        self.arithmetic: set[int] = set()  # nodes that may turn inf without raising: + - * /, functions
 
     def _add(self, key: tuple) -> int:
         i = len(self.op)
@@ -202,6 +202,8 @@ class Writer:
                 return self._code(f"{args[0]} ** 2.0", prelude)
             if c is not None and c.is_integer():  # ** on floats is C pow, and cannot turn complex here
                 return f"{args[0]} ** {args[1]}"
+        # A table function may turn inf without raising too (math.hypot does; so may a forward written with /)
+        self.arithmetic.add(i)
         call = f"_f_{kind}({', '.join(args)})"
         if inline_form(kind) is None:
             return self.temps.get(call, call)

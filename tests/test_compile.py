@@ -390,3 +390,16 @@ def test_a_path_through_sign_or_step_still_fails_where_the_engine_has_no_derivat
     assert not all(math.isfinite(r) for r in result), result
     # away from the point both agree: d/dx step(sqrt(x)) * x is step(sqrt(x)) = 1 at 2
     assert compile_expression(parse("step(sqrt(x))*x")).gradient(2.0) == (2.0, 1.0)
+
+
+def test_a_function_that_overflows_without_raising_is_checked_before_it_is_absorbed():
+    """math.hypot returns inf where the engine says overflow; 1/inf would be a silent 0 (found by the property run)."""
+    big = "1.7976931348623157e+308"
+    expr = parse(f"x / hypot({big}, {big})")
+    with pytest.raises(MathError, match="overflow"):
+        expr.gradient({"x": 1.0})
+    compiled = compile_expression(expr)
+    with pytest.raises(OverflowError):
+        compiled.value(1.0)
+    with pytest.raises(OverflowError):
+        compiled.gradient(1.0)

@@ -85,8 +85,8 @@ def gradient_at(expr, env):
 def test_hessian_is_symmetric_and_agrees_with_differences_and_with_diff_order_2(generated, env):
     text, reference = generated
     expr = parse(text)
-    names = list(expr.variables)
-    assume(names)
+    names = list(expr.variables)  # none: an empty matrix, and diff prints no second partials (no filtering:
+    # assuming names away left hypothesis too few valid examples on a busy machine, a failed health check)
     document = ok_json(invoke(["hessian", text, *bound(text, env), "--json"]))
     matrix = document["hessian"]
     assert document["variables"] == names
@@ -100,7 +100,7 @@ def test_hessian_is_symmetric_and_agrees_with_differences_and_with_diff_order_2(
     except (ValueError, ZeroDivisionError, OverflowError):
         kinks = [0.0]
     smooth = not kinks or min(kinks) > 1e-2
-    scale = 1 + max(abs(v) for row in matrix for v in row)
+    scale = 1 + max((abs(v) for row in matrix for v in row), default=0.0)
     for j, name in enumerate(names):
         def column(h, name=name):
             up, down = dict(env), dict(env)
