@@ -202,7 +202,6 @@ class Writer:
                 return self._code(f"{args[0]} ** 2.0", prelude)
             if c is not None and c.is_integer():  # ** on floats is C pow, and cannot turn complex here
                 return f"{args[0]} ** {args[1]}"
-        # A table function may turn inf without raising too (math.hypot does; so may a forward written with /)
         self.arithmetic.add(i)
         call = f"_f_{kind}({', '.join(args)})"
         if inline_form(kind) is None:
@@ -252,8 +251,8 @@ class Writer:
                 self.temps.setdefault(code, self.expr[i])
                 line = f"{self.expr[i]} = {code}  # {kind}"
                 fwd += [*prelude, line]
-                # + - * / can make inf or nan without raising.  Carried on by + - * and a numerator,
-                # and by the functions that keep it (log(inf) is inf, sin(inf) raises), it reaches
+                # + - * / and functions (math.hypot) can make inf or nan without raising.  Carried on by + - *,
+                # a numerator, the functions that keep it (log(inf) is inf, sin(inf) raises), it reaches
                 # the results, which the caller checks; anything else could absorb it (tanh(inf)
                 # is 1, 1/inf is 0, exp(-inf) is 0): check it there
                 if i in self.arithmetic:
