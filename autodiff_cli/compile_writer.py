@@ -190,19 +190,16 @@ class Writer:
         # table's forward call: -x has no parentheses to keep, and a constant whole exponent is ** (x*x for
         # 2, correctly rounded), which math.pow would not give bit for bit; every other op is the table's.
         kind, args = self.op[i], [self.expr[a] for a in self.parents[i]]
-        if kind in INFIX:
-            self.arithmetic.add(i)
-            return f"{args[0]} {INFIX[kind]} {args[1]}"
         if kind == "neg":
             return f"-{args[0]}"
-        if kind == "pow":
-            c = self.const[self.parents[i][1]]
-            if c == 2.0:
-                self.arithmetic.add(i)
-                return self._code(f"{args[0]} ** 2.0", prelude)
-            if c is not None and c.is_integer():  # ** on floats is C pow, and cannot turn complex here
-                return f"{args[0]} ** {args[1]}"
-        self.arithmetic.add(i)
+        c = self.const[self.parents[i][1]] if kind == "pow" else None
+        if c is not None and c.is_integer() and c != 2.0:  # ** on floats is C pow: raises, never turns complex
+            return f"{args[0]} ** {args[1]}"
+        self.arithmetic.add(i)  # the rest may turn inf without raising: + - * /, x*x, functions (math.hypot)
+        if kind in INFIX:
+            return f"{args[0]} {INFIX[kind]} {args[1]}"
+        if c == 2.0:
+            return self._code(f"{args[0]} ** 2.0", prelude)
         call = f"_f_{kind}({', '.join(args)})"
         if inline_form(kind) is None:
             return self.temps.get(call, call)
@@ -251,8 +248,8 @@ class Writer:
                 self.temps.setdefault(code, self.expr[i])
                 line = f"{self.expr[i]} = {code}  # {kind}"
                 fwd += [*prelude, line]
-                # + - * / and functions (math.hypot) can make inf or nan without raising.  Carried on by + - *,
-                # a numerator, the functions that keep it (log(inf) is inf, sin(inf) raises), it reaches
+                # + - * / can make inf or nan without raising.  Carried on by + - * and a numerator,
+                # and by the functions that keep it (log(inf) is inf, sin(inf) raises), it reaches
                 # the results, which the caller checks; anything else could absorb it (tanh(inf)
                 # is 1, 1/inf is 0, exp(-inf) is 0): check it there
                 if i in self.arithmetic:
