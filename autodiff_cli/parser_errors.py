@@ -93,7 +93,7 @@ def _balanced(text: str) -> bool:
 
 def _only_variable(text: str, name: str) -> bool:
     """Whether `name` is the only variable in text (the names in it that are no function and no constant)."""
-    names = {n for n in notation.NAME.findall(text)
+    names = {n for n in notation.name_regex().findall(text)
              if notation.function_name(n) is None and n not in ops.CONSTANTS and n not in notation.CONSTANT_SPELLINGS}
     return names <= {name}
 
