@@ -120,6 +120,11 @@ class Op:
     @cached_property
     def math_name(self) -> str | None:
         """The math function the forward is, when it is one called on the arguments in order (log: 'log')."""
+        prefix, suffix = "math.", f"({', '.join(ARG_NAMES[: self.arity])})"
+        if self.forward.startswith(prefix) and self.forward.endswith(suffix):
+            called = self.forward[len(prefix) : -len(suffix)]
+            if called.isidentifier():
+                return called  # the usual spelling, math.tanh(x): read without parsing (start-up)
         body = self.forward_tree.body
         if len(body) != 1 or not isinstance(body[0], ast.Return) or not isinstance(call := body[0].value, ast.Call):
             return None
@@ -294,6 +299,8 @@ def _substitute_out(tree: ast.expr, op: Op) -> ast.expr:
 
 def float_namespace(source: str) -> dict[str, Callable[..., float]]:
     """The table's float functions that generated source calls as _f_<name>, and only those (lazy compiling)."""
+    if "_f_" not in source:  # most rules call no table function: no need to parse them
+        return {}
     names = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name) and n.id.startswith("_f_")}
     return {n: OPS[n[3:]].fn for n in names if n[3:] in OPS}
 
