@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
 from . import careful, limits, ops
 from .engine import Value, constants_for_now, forward, topological_order
@@ -34,14 +33,19 @@ def require_values(names: Iterable[str], bindings: Mapping[str, float]) -> None:
 CAREFUL_NODES = 5_000
 
 
-@dataclass
 class Expression:
     """The Value graph of one expression, with its variables in order of first appearance."""
 
-    text: str
-    root: Value
-    variables: dict[str, Value]  # name -> leaf, the same leaf wherever the name occurs
-    _order: list[Value] | None = field(default=None, repr=False)
+    __slots__ = ("_order", "root", "text", "variables")
+
+    def __init__(self, text: str, root: Value, variables: dict[str, Value]) -> None:
+        self.text = text
+        self.root = root
+        self.variables = variables  # name -> leaf, the same leaf wherever the name occurs
+        self._order: list[Value] | None = None
+
+    def __repr__(self) -> str:
+        return f"Expression(text={self.text!r}, root={self.root!r}, variables={self.variables!r})"
 
     @property
     def order(self) -> list[Value]:

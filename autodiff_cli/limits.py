@@ -16,22 +16,26 @@ import itertools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from .errors import LimitError, UsageError
 
 __all__ = ["LIMITS", "Limit", "check", "check_environment", "get", "raised", "set"]
 
 
-@dataclass(frozen=True)
 class Limit:
     """One limit: its name, default, the variable that raises it, its unit and what it bounds."""
 
-    name: str
-    default: int
-    env: str
-    unit: str
-    description: str
+    __slots__ = ("default", "description", "env", "name", "unit")
+
+    def __init__(self, name: str, default: int, env: str, unit: str, description: str) -> None:
+        self.name = name
+        self.default = default
+        self.env = env
+        self.unit = unit
+        self.description = description
+
+    def __repr__(self) -> str:
+        return f"Limit({self.name!r}, {self.default!r}, {self.env!r}, {self.unit!r}, {self.description!r})"
 
     def hint(self) -> str:
         if self.name in _overrides:

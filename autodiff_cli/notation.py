@@ -8,6 +8,7 @@ which name only the same function under another spelling or a plain typo of one.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from . import ops
@@ -20,15 +21,32 @@ SUPERSCRIPT_CHARACTERS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻"
 # A variable name, as the grammar's NAME reads it: a letter (Unicode letters too), then letters,
 # digits, subscript digits (x₁, θ₀) and underscores; never a superscript digit, which is a power.
 # Keep in step with NAME in grammars/expression.lark.
-NAME = re.compile(r"[^\W\d\u00b2\u00b3\u00b9\u2070-\u209f][^\W\u00b2\u00b3\u00b9\u2070-\u207e]*")
+NAME_PATTERN = r"[^\W\d\u00b2\u00b3\u00b9\u2070-\u209f][^\W\u00b2\u00b3\u00b9\u2070-\u207e]*"
+
+
+@functools.cache
+def name_regex() -> re.Pattern[str]:
+    """NAME_PATTERN compiled, on first use: its classes of non-Latin-1 characters cost a one-shot
+    command about a millisecond to compile, so is_name does without it."""
+    return re.compile(NAME_PATTERN)
+
+
+# is_name's character classes, the same sets as NAME_PATTERN's (\w is str.isalnum() or '_', \d
+# str.isdecimal(), as Python's re defines them for str patterns; test_notation checks every character)
+_NOT_FIRST = frozenset("\u00b2\u00b3\u00b9" + "".join(map(chr, range(0x2070, 0x20A0))))
+_NOT_NEXT = frozenset("\u00b2\u00b3\u00b9" + "".join(map(chr, range(0x2070, 0x207F))))
 
 # Other spellings of constants: π is pi (PI is not: names are case-sensitive, and PI may be a variable).
 CONSTANT_SPELLINGS: dict[str, str] = {"π": "pi"}
 
 
 def is_name(text: str) -> bool:
-    """Whether text is a variable name the grammar reads as one (so that it can be bound)."""
-    return NAME.fullmatch(text) is not None
+    """Whether text is a variable name the grammar reads as one (so that it can be bound).
+
+    The same answer as name_regex().fullmatch(text), without compiling it."""
+    if not text or text[0].isdecimal() or text[0] in _NOT_FIRST:
+        return False
+    return all((ch.isalnum() or ch == "_") and ch not in _NOT_NEXT for ch in text)
 
 
 def superscript_value(text: str) -> float:

@@ -21,7 +21,6 @@ import ast
 import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import cached_property
 
 from .errors import MathError
@@ -40,40 +39,71 @@ from .formulas import (
 __all__ = ["ARG_NAMES", "CONSTANTS", "OPS", "RESULT_NAME", "Op", "extended", "functions", "lookup", "number_text"]
 
 
-@dataclass(frozen=True, eq=False)
 class Op:
-    """One operation: how to compute it, differentiate it, print it and describe it."""
+    """One operation: how to compute it, differentiate it, print it and describe it (read-only once made).
 
-    name: str
-    arity: int
-    forward: str  # the value on floats, in Python over x, y (see the module docstring)
-    grads: tuple[str, ...]  # d out / d arg_i, one formula per argument
-    doc: str
-    symbol: str | None = None  # infix (or, for arity 1, prefix) operator; None: a function call
-    precedence: int = 9  # binding strength when printed: 1 + -, 2 * /, 3 unary -, 4 ^, 9 atoms
-    right_assoc: bool = False
-    note: str = ""  # conventions where the derivative does not exist (kinks)
-    lazy: tuple[int, ...] = ()  # arguments whose derivative is computed only when they need one
-    variadic: bool = False  # a call takes 2 or more arguments, folded from the left
-    roles: tuple[str, ...] = ()  # what the arguments are called in messages ("base", "exponent")
-    aliases: tuple[str, ...] = ()  # other names the parser accepts: ln for log
-    # Calls with another number of arguments, rewritten in terms of the table: log(x, b) is log(x) / log(b)
-    spellings: tuple[tuple[int, str], ...] = ()
-    # Where the operation is undefined: (condition over x and y, message).  The message may name {call}
-    # (the operation applied to the numbers), {x} and {y} (the numbers), {yw} (y in parentheses if negative).
-    domain: tuple[tuple[str, str], ...] = ()
-    # Where a derivative rule has no value but a limit gives the derivative (as PyTorch has it):
-    # (argument, condition over x and y, the derivative there).  pow's exponent rule out * log(x) at x = 0.
-    conventions: tuple[tuple[int, str, float], ...] = ()
-    # Facts the simplifier may use, true wherever the operation is defined
-    positive: bool = False  # the result is > 0
-    nonnegative: bool = False  # the result is >= 0
-    log_like: bool = False  # the argument is not 0 (it is > 0)
-    exact: bool = False  # the float result is exact for exact arguments (piecewise linear, rounding)
-    # For the compiler's overflow checks: an inf or nan argument gives inf, nan or an exception, never a number
-    keeps_inf: bool = False
-    # A cheaper Python form for derivative code only, and its fallback where that overflows (over __x__)
-    derivative_form: tuple[str, str] | None = None
+    A plain class rather than a dataclass: importing dataclasses would cost every one-shot command
+    its start-up time.  The arguments after `doc` are keywords in table.py.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        arity: int,
+        forward: str,  # the value on floats, in Python over x, y (see the module docstring)
+        grads: tuple[str, ...],  # d out / d arg_i, one formula per argument
+        doc: str,
+        symbol: str | None = None,  # infix (or, for arity 1, prefix) operator; None: a function call
+        precedence: int = 9,  # binding strength when printed: 1 + -, 2 * /, 3 unary -, 4 ^, 9 atoms
+        right_assoc: bool = False,
+        note: str = "",  # conventions where the derivative does not exist (kinks)
+        lazy: tuple[int, ...] = (),  # arguments whose derivative is computed only when they need one
+        variadic: bool = False,  # a call takes 2 or more arguments, folded from the left
+        roles: tuple[str, ...] = (),  # what the arguments are called in messages ("base", "exponent")
+        aliases: tuple[str, ...] = (),  # other names the parser accepts: ln for log
+        # Calls with another number of arguments, rewritten in terms of the table: log(x, b) is log(x) / log(b)
+        spellings: tuple[tuple[int, str], ...] = (),
+        # Where the operation is undefined: (condition over x and y, message).  The message may name {call}
+        # (the operation applied to the numbers), {x} and {y} (the numbers), {yw} (y in parentheses if negative).
+        domain: tuple[tuple[str, str], ...] = (),
+        # Where a derivative rule has no value but a limit gives the derivative (as PyTorch has it):
+        # (argument, condition over x and y, the derivative there).  pow's exponent rule out * log(x) at x = 0.
+        conventions: tuple[tuple[int, str, float], ...] = (),
+        # Facts the simplifier may use, true wherever the operation is defined
+        positive: bool = False,  # the result is > 0
+        nonnegative: bool = False,  # the result is >= 0
+        log_like: bool = False,  # the argument is not 0 (it is > 0)
+        exact: bool = False,  # the float result is exact for exact arguments (piecewise linear, rounding)
+        # For the compiler's overflow checks: an inf or nan argument gives inf, nan or an exception, never a number
+        keeps_inf: bool = False,
+        # A cheaper Python form for derivative code only, and its fallback where that overflows (over __x__)
+        derivative_form: tuple[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.arity = arity
+        self.forward = forward
+        self.grads = grads
+        self.doc = doc
+        self.symbol = symbol
+        self.precedence = precedence
+        self.right_assoc = right_assoc
+        self.note = note
+        self.lazy = lazy
+        self.variadic = variadic
+        self.roles = roles
+        self.aliases = aliases
+        self.spellings = spellings
+        self.domain = domain
+        self.conventions = conventions
+        self.positive = positive
+        self.nonnegative = nonnegative
+        self.log_like = log_like
+        self.exact = exact
+        self.keeps_inf = keeps_inf
+        self.derivative_form = derivative_form
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, arity={self.arity})"
 
     # -- the forward ------------------------------------------------------
 
@@ -90,6 +120,11 @@ class Op:
     @cached_property
     def math_name(self) -> str | None:
         """The math function the forward is, when it is one called on the arguments in order (log: 'log')."""
+        prefix, suffix = "math.", f"({', '.join(ARG_NAMES[: self.arity])})"
+        if self.forward.startswith(prefix) and self.forward.endswith(suffix):
+            called = self.forward[len(prefix) : -len(suffix)]
+            if called.isidentifier():
+                return called  # the usual spelling, math.tanh(x): read without parsing (start-up)
         body = self.forward_tree.body
         if len(body) != 1 or not isinstance(body[0], ast.Return) or not isinstance(call := body[0].value, ast.Call):
             return None
@@ -264,6 +299,8 @@ def _substitute_out(tree: ast.expr, op: Op) -> ast.expr:
 
 def float_namespace(source: str) -> dict[str, Callable[..., float]]:
     """The table's float functions that generated source calls as _f_<name>, and only those (lazy compiling)."""
+    if "_f_" not in source:  # most rules call no table function: no need to parse them
+        return {}
     names = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name) and n.id.startswith("_f_")}
     return {n: OPS[n[3:]].fn for n in names if n[3:] in OPS}
 

@@ -23,10 +23,11 @@ if TYPE_CHECKING:
 
 # The four letters that Unicode says to draw as nothing (Default_Ignorable_Code_Point) and that the
 # grammar's NAME, like Python's identifiers, would otherwise take
-_INVISIBLE = re.compile("[\u115f\u1160\u3164\uffa0]")
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0")  # a set, not a regex: no start-up cost
 
 # A literal with a digit other than 0 before its exponent: not zero, whatever float() makes of it
-_NONZERO = re.compile(r"[^eE]*[1-9]")
+# (compiled when a literal gives 0.0, not on import)
+_NONZERO = r"[^eE]*[1-9]"
 
 # Python's own limit on int <-> str conversion; a longer literal cannot be a double anyway
 _MAX_DIGITS = 4300
@@ -63,7 +64,7 @@ class Builder:
         value = float(tok)
         if math.isinf(value):
             raise self._error(f"number too large for a double: {tok}", tok)
-        if value == 0.0 and _NONZERO.match(tok):  # 1e-400: both ends of the doubles alike, never a silent 0
+        if value == 0.0 and re.match(_NONZERO, tok):  # 1e-400: both ends of the doubles alike, never a silent 0
             raise self._error(f"number too small for a double: {tok} (it would be 0)", tok)
         return Value.constant(value)
 
@@ -106,8 +107,8 @@ class Builder:
 
     def name(self, tok: Token) -> Value:
         name = str(tok)
-        if _INVISIBLE.search(name):  # letters to Unicode, but they show as nothing: x and x+filler look alike
-            c = _INVISIBLE.search(name).group()  # type: ignore[union-attr]
+        c = next((ch for ch in name if ch in _INVISIBLE), None)
+        if c is not None:  # letters to Unicode, but they show as nothing: x and x+filler look alike
             raise self._error(f"a name holds U+{ord(c):04X} ({unicodedata.name(c).lower()}), a letter that shows as "
                               "nothing: rename the variable", tok)
         name = notation.CONSTANT_SPELLINGS.get(name, name)  # π is pi

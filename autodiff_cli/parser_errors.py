@@ -13,11 +13,12 @@ if TYPE_CHECKING:
     from lark import Token
     from lark.exceptions import UnexpectedInput
 
+# Patterns compiled when an error needs them (re.compile caches them), not by every parse's import.
 # The word (a name or a number) just before an unexpected token, and the word the token starts
-_LAST_WORD = re.compile(r"(?:([^\W\d]\w*)|(\d[\w.]*|\.\d[\w.]*))(\s*)$")
-_WORD = re.compile(r"[\w.]+")
+_LAST_WORD = r"(?:([^\W\d]\w*)|(\d[\w.]*|\.\d[\w.]*))(\s*)$"
+_WORD = r"[\w.]+"
 # d/dx x^2, d/dx(x^2), ∂/∂x x*y: derivative notation, which the expression language does not have
-_DERIVATIVE = re.compile(r"\s*[d∂]\s*/\s*[d∂]\s*([^\W\d]\w*?)\s*([\s(].*)", re.S)
+_DERIVATIVE = r"\s*[d∂]\s*/\s*[d∂]\s*([^\W\d]\w*?)\s*([\s(].*)"
 
 
 def translate(exc: UnexpectedInput, text: str) -> ParseError:
@@ -50,9 +51,9 @@ def translate(exc: UnexpectedInput, text: str) -> ParseError:
 
 def _juxtaposed(before: str, text: str, tok: Token) -> str:
     """The hint for two operands side by side: sin x, x y, 2 x."""
-    word = _WORD.match(text, tok.start_pos)
+    word = re.compile(_WORD).match(text, tok.start_pos)
     following = "(...)" if tok.type == "LPAR" else word.group() if word else str(tok)
-    last = _LAST_WORD.search(text[: tok.start_pos])
+    last = re.search(_LAST_WORD, text[: tok.start_pos])
     if following.startswith("_") and last and last.group(2) and not last.group(3):
         return f" (write {last.group(2)}{following.replace('_', '')}: '_' does not group digits)"
     if last and last.group(1) and notation.function_name(last.group(1)) and tok.type != "LPAR":
@@ -66,7 +67,7 @@ def _juxtaposed(before: str, text: str, tok: Token) -> str:
 
 def reword(error: ParseError, text: str) -> ParseError:
     """A parse error in words for input that is not an expression at all: an equation, or d/dx notation."""
-    if (found := _DERIVATIVE.fullmatch(text)) is not None and found.group(2).strip():
+    if (found := re.fullmatch(_DERIVATIVE, text, re.S)) is not None and found.group(2).strip():
         name, rest = found.group(1), found.group(2).strip()
         if rest.startswith("(") and rest.endswith(")") and _balanced(rest[1:-1]):
             rest = rest[1:-1].strip()
@@ -93,7 +94,7 @@ def _balanced(text: str) -> bool:
 
 def _only_variable(text: str, name: str) -> bool:
     """Whether `name` is the only variable in text (the names in it that are no function and no constant)."""
-    names = {n for n in notation.NAME.findall(text)
+    names = {n for n in notation.name_regex().findall(text)
              if notation.function_name(n) is None and n not in ops.CONSTANTS and n not in notation.CONSTANT_SPELLINGS}
     return names <= {name}
 

@@ -91,7 +91,9 @@ CODE = textwrap.dedent(
     heavy = ("lark", "rich", "sympy", "autodiff_cli.compile", "autodiff_cli.symbolic",
              "autodiff_cli.batch", "autodiff_cli.training", "autodiff_cli.nn", "autodiff_cli.explain",
              "autodiff_cli.export", "autodiff_cli.cli.views", "autodiff_cli.cli.training",
-             "autodiff_cli.cli.derivatives", "autodiff_cli.cli.check", "autodiff_cli.dual", "autodiff_cli.tablegen")
+             "autodiff_cli.cli.derivatives", "autodiff_cli.cli.check", "autodiff_cli.dual", "autodiff_cli.tablegen",
+             "dataclasses", "copy", "autodiff_cli.render", "autodiff_cli.explain_tables", "autodiff_cli.notebook",
+             "signal")
     if "--json" not in sys.argv:
         heavy += ("json",)
     print(sorted(m for m in heavy if m in sys.modules), code, file=sys.stderr)
@@ -162,3 +164,21 @@ def test_the_eval_hint_reaches_json_errors_too():
     assert result.exit_code == 2
     body = json.loads(result.output[result.output.index("{"):])
     assert body["error"]["message"] == "No such command 'x^2'; did you mean: autodiff eval 'x^2' --json?"
+
+
+def test_is_name_reads_every_character_as_the_grammar_s_name_does():
+    """is_name does without a regex (its classes of non-Latin-1 characters are slow to compile): over all
+    of Unicode it agrees with the grammar's NAME terminal, as a first character and as a later one."""
+    import re
+
+    from autodiff_cli import notation
+
+    grammar = re.compile(dict(grammar_tables.TABLES["terminals"])["NAME"])
+    ours = notation.name_regex()
+    for code in range(0x110000):
+        ch = chr(code)
+        first, later = grammar.fullmatch(ch) is not None, grammar.fullmatch("a" + ch) is not None
+        assert notation.is_name(ch) == first == (ours.fullmatch(ch) is not None), hex(code)
+        assert notation.is_name("a" + ch) == later == (ours.fullmatch("a" + ch) is not None), hex(code)
+    for text in ("", "x", "x1", "x₁", "θ₀", "_", "1x", "x²", "²", "learning_rate", "x y", "x-1"):
+        assert notation.is_name(text) == (grammar.fullmatch(text) is not None), text

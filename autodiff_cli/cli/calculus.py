@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .. import render
+from ..columns import gradient_text, number  # not render: its views would load with it
 from ..errors import UsageError
 from . import batch
 from .common import (
@@ -49,7 +49,7 @@ def eval_command(args: tuple[str, ...], json_: bool, **batch_options: object) ->
     if json_:
         print_json({"expression": text, "value": value})
     else:
-        click.echo(render.number(value))
+        click.echo(number(value))
 
 
 @click.command("grad", context_settings=FREE_ARGS)
@@ -96,7 +96,7 @@ def grad_command(
     elif json_:
         print_json({"expression": text, "value": value, "gradient": gradient})
     else:
-        click.echo(render.gradient_text(value, gradient))
+        click.echo(gradient_text(value, gradient))
 
 
 COMMANDS = (eval_command, grad_command)

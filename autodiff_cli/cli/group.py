@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from typing import Any
 
 import click
+
+try:  # signal's C half: the same signal.signal, without the enum classes `import signal` builds (~1 ms)
+    import _signal as signal
+except ImportError:  # a Python without it
+    import signal  # type: ignore[no-redef]
 
 from .. import __version__
 from ..errors import visible
