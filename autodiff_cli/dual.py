@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from . import careful, ops
+from . import ops
 from .engine import products
 from .formulas import evaluate
 
@@ -61,6 +61,7 @@ class Dual:
             try:
                 term = d(*(a.data for a in duals), data, arg.tangent)
             except (ArithmeticError, ValueError):  # the error path: the careful rule says overflow or undefined
+                from . import careful  # decimal numbers, loaded only where a double failed
                 term = careful.times([a.data for a in duals], data, i, spec, arg.tangent)
             # the first term is taken as it is: a -0.0 keeps its sign, as in reverse mode
             tangent = tangent + term if varies else term

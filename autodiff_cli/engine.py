@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
-from . import careful, ops
+from . import ops
 from .errors import MathError
 from .formulas import evaluate, times_python
 
@@ -136,6 +136,7 @@ def gradient_term(node: Value, i: int, g: float) -> float:
     try:
         return products(spec)[i](*args, node.data, g)
     except (ArithmeticError, ValueError):
+        from . import careful  # decimal numbers, loaded only where a double failed
         return careful.times(args, node.data, i, spec, g)
 
 
@@ -381,6 +382,7 @@ def _backward_carefully(node: Value) -> None:
     for i, parent in enumerate(node._prev):
         if parent._op is CONST or not _depends_on_a_variable(parent):
             continue
+        from . import careful  # decimal numbers, loaded only where a double failed
         updates.append((parent, careful.times(args, node.data, i, node._op.spec, node.grad)))
     for parent, d in updates:
         parent.grad += d
@@ -403,6 +405,7 @@ def local_derivative(node: Value, i: int) -> float:
     try:
         return apply_formula(spec.grad_trees[i], env, Value.apply).data
     except (ArithmeticError, ValueError):  # an overflow on the way, or no derivative: the careful rule says which
+        from . import careful  # decimal numbers, loaded only where a double failed
         return careful.local_float(spec, args, node.data, i)
 
 

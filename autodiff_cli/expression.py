@@ -6,7 +6,7 @@ import math
 import sys
 from collections.abc import Iterable, Mapping
 
-from . import careful, limits, ops
+from . import limits, ops
 from .engine import Value, constants_for_now, forward, topological_order
 from .errors import BindingError, MathError, UsageError, listing, shortened
 from .ops import number_text
@@ -124,6 +124,7 @@ class Expression:
             grads = {n: self.variables[n].grad for n in names}
         wild = [n for n, g in grads.items() if not math.isfinite(g)]
         if wild:  # an intermediate left the doubles: the careful path (decimal numbers) redoes these, in either mode
+            from . import careful  # decimal numbers, loaded only where a double failed
             for name, g in zip(wild, careful.gradient(self.order, self.root, [self.variables[n] for n in wild]),
                                strict=True):
                 grads[name] = g
@@ -136,6 +137,7 @@ class Expression:
         faint = [n for n, g in grads.items() if abs(g) < sys.float_info.min] if small else []
         if faint:
             try:
+                from . import careful  # decimal numbers, loaded only where a double failed
                 again = careful.gradient(self.order, self.root, [self.variables[n] for n in faint])
             except MathError:
                 again = [0.0] * len(faint)  # the fast pass had a value: keep it
