@@ -2,8 +2,8 @@
 
 Standard library only.  Every node knows its data, its gradient, its parents (an
 ordered tuple, so `x*x` keeps both edges) and the operation that made it.  The
-operations and their derivative rules come from the op table in `ops`; this
-module compiles each rule once into a small float function for the backward
+operations and their derivative rules come from the op table in `ops`;
+`rulecode` compiles each rule once into a small float function for the backward
 pass, so no closure is allocated per node and nothing recurses.
 """
 
@@ -16,7 +16,8 @@ from contextlib import contextmanager
 
 from . import ops
 from .errors import MathError
-from .formulas import evaluate, times_python
+from .formulas import evaluate
+from .rulecode import backward_source, compile_backward, products
 
 __all__ = [
     "Value", "apply_formula", "backward_source", "constants_for_now", "forward", "gradient_term", "local_derivative",
@@ -37,7 +38,7 @@ class _Op:
 
     def _first_backward(self, node: Value) -> None:
         # compiled on first use, so that a one-shot command compiles only its own ops
-        self.backward = _compile_backward(self.spec)
+        self.backward = compile_backward(self.spec, CONST)
         self.backward(node)
 
     def __repr__(self) -> str:
@@ -46,87 +47,6 @@ class _Op:
 
 VAR = _Op("var", None)  # a leaf the user made: it gets a gradient
 CONST = _Op("const", None)  # a number in an expression: the same, but pow skips its log
-
-
-def backward_source(op: str | ops.Op) -> str:
-    """The Python the backward pass runs for one node of an operation, generated from its table entry.
-
-    For `mul` (d/dx = y, d/dy = x):
-
-        def backward(node):
-            g = node.grad
-            a0, a1, = node._prev
-            x = a0.data
-            y = a1.data
-            d0 = g * (y)
-            d1 = g * (x)
-            a0.grad += d0
-            a1.grad += d1
-    """
-    spec = op if isinstance(op, ops.Op) else ops.OPS[op]
-    names = {n: n for n in (*ops.ARG_NAMES, ops.RESULT_NAME)}
-    sources = [spec.rule_python(i, names, lambda f: f"_f_{f}") for i in range(spec.arity)]
-    used = {n.id for src in sources for n in ast.walk(ast.parse(src, mode="eval")) if isinstance(n, ast.Name)}
-    parents = [f"a{i}" for i in range(spec.arity)]
-    lines = ["def backward(node):", "    g = node.grad", f"    {', '.join(parents)}, = node._prev"]
-    for i, arg in enumerate(ops.ARG_NAMES[: spec.arity]):
-        if arg in used:
-            lines.append(f"    {arg} = a{i}.data")
-    if ops.RESULT_NAME in used:
-        lines.append(f"    {ops.RESULT_NAME} = node.data")
-    updates = []
-    for i, src in enumerate(sources):
-        if src == "0.0":  # sign, step: a zero still flows back, so that every leaf reached gets a term
-            updates.append(f"a{i}.grad += 0.0 * g")
-            continue
-        if src in ("1.0", "-1.0"):
-            updates.append(f"a{i}.grad {src[0] if src[0] == '-' else '+'}= g")
-        elif i in spec.lazy:  # only when the argument may need it (pow's exponent: log of the base)
-            lines.append(f"    d{i} = {times_python('g', src)} if a{i}._op is not CONST else 0.0")
-            updates.append(f"a{i}.grad += d{i}")
-        else:
-            lines.append(f"    d{i} = {times_python('g', src)}")  # g / d where the rule divides
-            updates.append(f"a{i}.grad += d{i}")
-    # every local derivative first, then the updates: a rule that fails changes nothing
-    return "\n".join(lines + [f"    {u}" for u in updates]) + "\n"
-
-
-def _compile_backward(spec: ops.Op) -> Callable:
-    """backward_source, compiled into one straight-line float function (no closure per node)."""
-    source = backward_source(spec)
-    namespace: dict = {**ops.float_namespace(source), "CONST": CONST}
-    # The source is generated from the op table's own formulas, never from user text.
-    exec(compile(source, f"<backward of {spec.name}>", "exec"), namespace)
-    return namespace["backward"]
-
-
-def _compile_products(spec: ops.Op) -> tuple[Callable[..., float], ...]:
-    """One float function per argument: g times d out / d arg_i, (x, y, out, g) -> float, as backward multiplies."""
-    names = {n: n for n in (*ops.ARG_NAMES, ops.RESULT_NAME)}
-    params = ", ".join((*ops.ARG_NAMES[: spec.arity], ops.RESULT_NAME, "g"))
-    funcs = []
-    for i in range(spec.arity):
-        src = spec.rule_python(i, names, lambda f: f"_f_{f}")  # with the op's conventions (pow at 0)
-        source = f"def d({params}):\n    return {times_python('g', src)}\n"
-        # Generated from the op table's own formulas, never from user text.
-        local: dict = {}
-        exec(compile(source, f"<g * d {spec.name}/d arg {i}>", "exec"), ops.float_namespace(source), local)
-        funcs.append(local["d"])
-    return tuple(funcs)
-
-
-_PRODUCTS: dict[ops.Op, tuple[Callable[..., float], ...]] = {}  # by table entry, compiled on first use
-
-
-def products(spec: ops.Op) -> tuple[Callable[..., float], ...]:
-    """The functions (x, y, out, g) -> g * d out / d arg_i of an operation, multiplied as backward() does.
-
-    Forward mode (dual.py) and explain use them, so that every path rounds alike.
-    """
-    found = _PRODUCTS.get(spec)
-    if found is None:
-        found = _PRODUCTS[spec] = _compile_products(spec)
-    return found
 
 
 def gradient_term(node: Value, i: int, g: float) -> float:

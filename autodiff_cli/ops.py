@@ -9,7 +9,7 @@ The forward is Python over the arguments ``x`` and ``y`` (an expression, or
 statements ending in ``return``) that may call ``math`` and the table's own
 functions.  The derivative rules are formulas over ``x``, ``y`` and the node's
 own result ``out`` (see formulas.py).  The engine compiles them into its float
-backward pass (``engine.backward_source("mul")`` prints what runs), the symbolic
+backward pass (``rulecode.backward_source("mul")`` prints what runs), the symbolic
 module evaluates the same formulas on Values (derivatives of derivatives), the
 compiler copies them into generated code, and ``autodiff functions`` prints them.
 Adding an activation function is one entry.  Nothing is parsed on import.

@@ -21,7 +21,8 @@ ALLOWED = {
     "ops": {"errors", "formulas", "table"},
     "table": {"ops"},
     "careful": {"ops", "errors", "formulas"},  # the engine's error path: the rules in decimal numbers
-    "engine": {"ops", "errors", "formulas", "careful"},
+    "engine": {"ops", "errors", "formulas", "careful", "rulecode"},
+    "rulecode": {"ops", "formulas"},
     "dual": {"ops", "formulas", "engine", "careful"},
     "symbolic": {"simplify", "derivatives", "printer"},  # gathers the three rooms' public names
     "simplify": {"engine", "exact", "limits", "signs"},
@@ -163,8 +164,12 @@ def test_the_engine_backward_fits_on_one_screen():
 
 # A room a newcomer can hold in mind: about 400 lines at most (teenygrad asserts its size the same way).
 ROOM_LINES = 400
-# Rooms still over the budget while other work on them is under way (issue 13): each leaves this list when split.
-STILL_OVER = {"engine.py"}
+# A room allowed a little more, with the reason and its own ceiling: it may not grow past that unnoticed.
+ALLOWED_OVER = {
+    # Value's operators, its backward pass and their error paths share the node's private fields (_prev, _op,
+    # _pending), which no other room may touch; the code the table generates for it lives in rulecode.py.
+    "engine.py": 440,
+}
 # Written by a program, read by none: the parser's LALR tables (python -m autodiff_cli.tablegen).
 GENERATED = {"grammar_tables.py"}
 
@@ -174,6 +179,6 @@ def test_every_room_fits_in_a_newcomer_s_head():
     for path in sorted(PACKAGE.rglob("*.py")):
         name = path.relative_to(PACKAGE).as_posix()
         lines = len(path.read_text(encoding="utf-8").splitlines())
-        if lines > ROOM_LINES and name not in STILL_OVER | GENERATED:
+        if name not in GENERATED and lines > ALLOWED_OVER.get(name, ROOM_LINES):
             over[name] = lines
     assert not over, f"split these rooms along their seams: {over}"

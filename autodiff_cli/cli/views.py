@@ -277,7 +277,7 @@ def functions_command(json_: bool, code: str | None, markdown: bool) -> None:
       autodiff functions --code mul
     """
     if code is not None:
-        from ..engine import backward_source
+        from ..rulecode import backward_source
 
         op = ops.lookup(code)
         if op is None:
