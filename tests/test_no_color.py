@@ -53,3 +53,18 @@ def test_the_progress_console_has_no_colours_either(monkeypatch):
     assert console(stderr=True).color_system is None
     monkeypatch.delenv("NO_COLOR")
     assert console(stderr=True).color_system is not None
+
+
+def test_the_batch_progress_bar_has_no_colour_or_style_with_no_color(tmp_path):
+    """--progress always draws on stderr; under NO_COLOR without colour or style codes.  Redrawing a live bar
+    still moves the cursor (ESC [2K clears the line): that is not colour."""
+    import re
+
+    style = re.compile("\x1b\\[[0-9;]*m")  # SGR: colours, bold, dim, italic
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"x": 1}\n{"x": 2}\n')
+    args = ["eval", "2*x", "--input", str(rows), "--progress", "always"]
+    shown = CliRunner().invoke(cli, args, env={"FORCE_COLOR": "1", "NO_COLOR": None}).stderr
+    assert style.search(shown)  # the control: the bar is styled
+    plain = CliRunner().invoke(cli, args, env={"FORCE_COLOR": "1", "NO_COLOR": "1"})
+    assert plain.exit_code == 0 and "rows" in plain.stderr and not style.search(plain.stderr)

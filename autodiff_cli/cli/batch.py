@@ -13,7 +13,17 @@ import click
 
 from ..errors import UsageError
 from ..expression import Expression
-from .common import FREE_ARGS, free_arguments, handles_errors, load, read_call, split_names, warn_unused, wrt_option
+from .common import (
+    FREE_ARGS,
+    console,
+    free_arguments,
+    handles_errors,
+    load,
+    read_call,
+    split_names,
+    warn_unused,
+    wrt_option,
+)
 
 # batch.FORMATS, written here so that eval and grad load the batch machinery only for --input
 FORMATS = ("jsonl", "csv")
@@ -81,7 +91,6 @@ def _progress(mode: str, total: int | None) -> Iterator[Callable[[int, int], Non
     if not show:
         yield None
         return
-    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     columns: list[Any] = [TextColumn("{task.fields[rows]:,} rows"), TextColumn("{task.fields[rate]:,.0f} rows/s")]
@@ -89,7 +98,7 @@ def _progress(mode: str, total: int | None) -> Iterator[Callable[[int, int], Non
         columns += [BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(), TextColumn("left")]
     columns += [TimeElapsedColumn(), TextColumn("elapsed")]
     start = time.perf_counter()
-    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+    with Progress(*columns, console=console(stderr=True), transient=False) as bar:  # NO_COLOR: no codes
         task = bar.add_task("rows", total=total, rows=0, rate=0.0)
 
         def update(rows: int, nbytes: int) -> None:
