@@ -115,7 +115,10 @@ def formula_to_python(tree: ast.expr, names: dict[str, str], call: Callable[[str
 
     class Rename(ast.NodeTransformer):
         def visit_Name(self, node: ast.Name) -> ast.expr:
-            return ast.parse(names[node.id], mode="eval").body
+            new = names[node.id]
+            if new.isidentifier():  # x -> x, the engine's case: no need to parse it
+                return ast.Name(id=new, ctx=ast.Load())
+            return ast.parse(new, mode="eval").body
 
         def visit_Call(self, node: ast.Call) -> ast.expr:
             assert isinstance(node.func, ast.Name)
