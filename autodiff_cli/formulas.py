@@ -113,21 +113,24 @@ def formula_to_python(tree: ast.expr, names: dict[str, str], call: Callable[[str
     name to the callable's name in the generated code.  Numbers become floats.
     """
 
-    class Rename(ast.NodeTransformer):
-        def visit_Name(self, node: ast.Name) -> ast.expr:
-            return ast.parse(names[node.id], mode="eval").body
-
-        def visit_Call(self, node: ast.Call) -> ast.expr:
+    def rename(node: ast.AST) -> ast.AST:  # a renamed copy: the table's tree stays as it is
+        if isinstance(node, ast.Name):
+            new = names[node.id]
+            if new.isidentifier():  # x -> x, the engine's case: no need to parse it
+                return ast.Name(id=new, ctx=ast.Load())
+            return ast.parse(new, mode="eval").body
+        if isinstance(node, ast.Call):
             assert isinstance(node.func, ast.Name)
-            node.args = [self.visit(a) for a in node.args]
-            node.func = ast.Name(id=call(node.func.id), ctx=ast.Load())
-            return node
-
-        def visit_Constant(self, node: ast.Constant) -> ast.expr:
+            return ast.Call(func=ast.Name(id=call(node.func.id), ctx=ast.Load()),
+                            args=[rename(a) for a in node.args], keywords=[])
+        if isinstance(node, ast.Constant):
             return ast.Constant(value=float(node.value))
+        fields = {name: [rename(v) for v in value] if isinstance(value, list) else
+                  rename(value) if isinstance(value, ast.AST) else value
+                  for name, value in ast.iter_fields(node)}
+        return type(node)(**fields)
 
-    copy = ast.parse(ast.unparse(tree), mode="eval").body
-    return ast.unparse(Rename().visit(copy))
+    return ast.unparse(rename(tree))
 
 
 def times(g: ast.expr, rule: ast.expr) -> ast.expr:
@@ -149,6 +152,8 @@ def times(g: ast.expr, rule: ast.expr) -> ast.expr:
 
 def times_python(g: str, rule: str) -> str:
     """times() on Python source: times_python("g", "1.0 / x / 2.0") is 'g / x / 2.0', and 'g * (y)' for "y"."""
+    if "/" not in rule:  # no division to hand g to: the usual case, told without parsing the rule
+        return f"{g} * ({rule})"
     tree = ast.parse(rule, mode="eval").body
     if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div) and _reciprocal(tree):
         return ast.unparse(times(ast.parse(g, mode="eval").body, tree))
@@ -211,9 +216,10 @@ def parse_forward(name: str, src: str, arity: int, functions: set[str]) -> ast.F
     func = ast.parse(f"def _f_{name}({', '.join(params)}):\n    pass").body[0]
     assert isinstance(func, ast.FunctionDef)
     func.body = body
-    local = set(params) | {t.id for n in ast.walk(func) if isinstance(n, ast.Assign)
+    nodes = list(ast.walk(func))  # walked once: the renaming below changes names, not the shape
+    local = set(params) | {t.id for n in nodes if isinstance(n, ast.Assign)
                            for t in n.targets if isinstance(t, ast.Name)}
-    for node in ast.walk(func):
+    for node in nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in local:
             if node.id in FORWARD_BUILTINS:
                 continue  # Python's abs, max and min, not the table's (which are the same on floats)
@@ -222,7 +228,7 @@ def parse_forward(name: str, src: str, arity: int, functions: set[str]) -> ast.F
             else:
                 raise ValueError(f"the forward of {name} reads {node.id!r}: only math, abs, max, min, float, "
                                  "its arguments and the table's functions can be copied into generated code")
-    return ast.fix_missing_locations(ast.parse(ast.unparse(func)).body[0])  # type: ignore[return-value]
+    return ast.parse(ast.unparse(func)).body[0]  # type: ignore[return-value]  # parsed anew: every node located
 
 
 def _dedent(src: str) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
 
@@ -140,7 +140,8 @@ class Op:
         if self.math_name and not self.domain:
             return getattr(math, self.math_name)  # math.exp itself: no wrapper to call through
         source = self.checked_python(lambda k: f"_undefined({k}, {', '.join(ARG_NAMES[: self.arity])})")
-        namespace = float_namespace(source) | {"math": math, "_undefined": self._undefined}
+        called = {n.id[3:] for n in ast.walk(self.forward_tree) if isinstance(n, ast.Name) and n.id.startswith("_f_")}
+        namespace = float_namespace(called) | {"math": math, "_undefined": self._undefined}
         # The source is the table's own forward and domain, never user text.
         exec(compile(source, f"<forward of {self.name}>", "exec"), namespace)
         return namespace[f"_f_{self.name}"]
@@ -220,11 +221,16 @@ class Op:
         the rule, so every path gives the same number, and the rule is not evaluated where it fails.
         """
         src = formula_to_python(self.grad_trees[i], names, call)
-        for k, _, value, when in reversed(self._convention_tests):
+        for k, tree, value, _ in reversed(self._convention_tests):
             if k == i:
-                test = formula_to_python(ast.parse(when, mode="eval").body, names, call)
+                test = formula_to_python(tree, names, call)  # parsed and checked once, in _convention_tests
                 src = f"{value!r} if {test} else ({src})"
         return src
+
+    def rule_names(self, i: int) -> set[str]:
+        """The names the derivative by argument i reads, its conventions' included (from the trees already parsed)."""
+        trees = [self.grad_trees[i], *(tree for k, tree, _, _ in self._convention_tests if k == i)]
+        return {n.id for tree in trees for n in ast.walk(tree) if isinstance(n, ast.Name)}
 
     def no_derivative(self, args: tuple[float, ...] | list[float], i: int) -> MathError:
         """The error for a derivative (by argument i) that does not exist at these arguments."""
@@ -297,12 +303,12 @@ def _substitute_out(tree: ast.expr, op: Op) -> ast.expr:
     return Swap().visit(ast.parse(ast.unparse(tree), mode="eval").body)
 
 
-def float_namespace(source: str) -> dict[str, Callable[..., float]]:
-    """The table's float functions that generated source calls as _f_<name>, and only those (lazy compiling)."""
-    if "_f_" not in source:  # most rules call no table function: no need to parse them
-        return {}
-    names = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name) and n.id.startswith("_f_")}
-    return {n: OPS[n[3:]].fn for n in names if n[3:] in OPS}
+def float_namespace(functions: Iterable[str]) -> dict[str, Callable[..., float]]:
+    """The table's float functions that generated source calls as _f_<name>, for the names its formulas read.
+
+    Only those are compiled (lazily), and the names come from the trees already parsed: no second parse.
+    """
+    return {f"_f_{n}": OPS[n].fn for n in functions if n in OPS}
 
 
 from .table import CONSTANTS, TABLE  # noqa: E402  (the entries need the Op class above)

@@ -7,7 +7,6 @@ compiled once per operation on first use, so that a learner can print exactly wh
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable
 
 from . import ops
@@ -34,7 +33,7 @@ def backward_source(op: str | ops.Op) -> str:
     spec = op if isinstance(op, ops.Op) else ops.OPS[op]
     names = {n: n for n in (*ops.ARG_NAMES, ops.RESULT_NAME)}
     sources = [spec.rule_python(i, names, lambda f: f"_f_{f}") for i in range(spec.arity)]
-    used = {n.id for src in sources for n in ast.walk(ast.parse(src, mode="eval")) if isinstance(n, ast.Name)}
+    used = _names_read(spec)  # which of x, y, out to load
     parents = [f"a{i}" for i in range(spec.arity)]
     lines = ["def backward(node):", "    g = node.grad", f"    {', '.join(parents)}, = node._prev"]
     for i, arg in enumerate(ops.ARG_NAMES[: spec.arity]):
@@ -59,13 +58,18 @@ def backward_source(op: str | ops.Op) -> str:
     return "\n".join(lines + [f"    {u}" for u in updates]) + "\n"
 
 
+def _names_read(spec: ops.Op) -> set[str]:
+    """The names an operation's derivative rules read: arguments, out, and the table functions they call."""
+    return set().union(*(spec.rule_names(i) for i in range(spec.arity)))
+
+
 def compile_backward(spec: ops.Op, const: object) -> Callable:
     """backward_source, compiled into one straight-line float function (no closure per node).
 
     const: the engine's marker of constant leaves, which pow's exponent rule skips.
     """
     source = backward_source(spec)
-    namespace: dict = {**ops.float_namespace(source), "CONST": const}
+    namespace: dict = {**ops.float_namespace(_names_read(spec)), "CONST": const}
     # The source is generated from the op table's own formulas, never from user text.
     exec(compile(source, f"<backward of {spec.name}>", "exec"), namespace)
     return namespace["backward"]
@@ -81,7 +85,7 @@ def _compile_products(spec: ops.Op) -> tuple[Callable[..., float], ...]:
         source = f"def d({params}):\n    return {times_python('g', src)}\n"
         # Generated from the op table's own formulas, never from user text.
         local: dict = {}
-        exec(compile(source, f"<g * d {spec.name}/d arg {i}>", "exec"), ops.float_namespace(source), local)
+        exec(compile(source, f"<g * d {spec.name}/d arg {i}>", "exec"), ops.float_namespace(spec.rule_names(i)), local)
         funcs.append(local["d"])
     return tuple(funcs)
 

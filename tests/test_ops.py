@@ -6,6 +6,7 @@ inside its domain and away from its kinks.  A new entry without a reference
 here fails test_every_op_has_a_reference.
 """
 
+import ast
 import math
 
 import pytest
@@ -183,3 +184,16 @@ def test_forward_mode_against_sympy(name, point):
         if name in ("relu", "abs", "sign", "step", "max", "min"):
             reference = reference.rewrite(sp.Piecewise).subs(sp.DiracDelta(0), 0)
         assert math.isclose(out.tangent, float(reference), rel_tol=1e-12, abs_tol=1e-15), (name, i)
+
+
+@pytest.mark.parametrize("name", list(ops.OPS))
+def test_rule_names_are_the_names_the_generated_rule_reads(name):
+    # rule_names reads the table's parsed trees (start-up); parsing the generated Python tells independently
+    op = ops.OPS[name]
+    for i in range(op.arity):
+        source = op.rule_python(i, {n: n for n in ("x", "y", "out")}, lambda f: f"_f_{f}")
+        read = {n.id for n in ast.walk(ast.parse(source, mode="eval")) if isinstance(n, ast.Name)}
+        names = op.rule_names(i)
+        assert {n for n in read if not n.startswith("_f_")} == {n for n in names if n in ("x", "y", "out")}
+        assert {n[3:] for n in read if n.startswith("_f_")} == {n for n in names if n in ops.OPS}
+        assert set(ops.float_namespace(names)) == {n for n in read if n.startswith("_f_")}
