@@ -1,0 +1,1 @@
+"""Tensors: n-dimensional arrays of doubles in the same reverse-mode graph idea as Value (being built, issue 14)."""
