@@ -24,6 +24,7 @@ from .common import (
     warn_unused,
     wrt_option,
 )
+from .group import Command
 
 # batch.FORMATS, written here so that eval and grad load the batch machinery only for --input
 FORMATS = ("jsonl", "csv")
@@ -135,7 +136,7 @@ def run(expr: Expression, bindings: dict[str, float], *, gradient: bool, wrt: li
         sys.exit(1)
 
 
-@click.command("compile", context_settings=FREE_ARGS)
+@click.command("compile", cls=Command, context_settings=FREE_ARGS)
 @wrt_option
 @free_arguments
 @handles_errors

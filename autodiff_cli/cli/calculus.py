@@ -20,9 +20,10 @@ from .common import (
     warn_unused,
     wrt_option,
 )
+from .group import Command
 
 
-@click.command("eval", context_settings=FREE_ARGS)
+@click.command("eval", cls=Command, context_settings=FREE_ARGS)
 @json_option
 @batch.batch_options
 @free_arguments
@@ -52,7 +53,7 @@ def eval_command(args: tuple[str, ...], json_: bool, **batch_options: object) ->
         click.echo(number(value))
 
 
-@click.command("grad", context_settings=FREE_ARGS)
+@click.command("grad", cls=Command, context_settings=FREE_ARGS)
 @wrt_option
 @mode_option
 @click.option("--steps", is_flag=True, help="Show the forward and backward passes step by step (as autodiff explain).")

@@ -21,6 +21,7 @@ from .common import (
     wrt_option,
 )
 from .derivatives import check_cells, variables_of
+from .group import Command
 
 
 class PositiveFloat(click.ParamType):
@@ -75,7 +76,7 @@ def _central(expr: Expression, bindings: dict[str, float], name: str, h: float,
     return differences
 
 
-@click.command("check", context_settings=FREE_ARGS)
+@click.command("check", cls=Command, context_settings=FREE_ARGS)
 @click.option("--eps", type=PositiveFloat(),
               help="Finite-difference step, relative to max(1, |x|): exactly this step.  [default: 1e-06, and "
                    "where that step disagrees, smaller steps combined by Richardson extrapolation]")

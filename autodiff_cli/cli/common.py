@@ -14,6 +14,7 @@ import click
 from ..errors import AutodiffError, BindingError, MathError, ParseError, UsageError, shortened, visible
 from ..expression import Expression
 from ..notation import CONSTANT_SPELLINGS, is_name
+from .group import BINDING_MARK
 
 # Commands take their expression and bindings as free arguments, so that --x 2,
 # --x=2 and x=2 all work next to the command's own options, and -3 is a value.
@@ -81,6 +82,7 @@ def read_call(args: Sequence[str], stdin_taken_by: str | None = None) -> tuple[s
 def read_calls(args: Sequence[str], many: bool = True,
                stdin_taken_by: str | None = None) -> tuple[list[str], dict[str, float]]:
     """Split free arguments into expressions (one, or several if many) and bindings."""
+    args = [a[1:] if a[:1] == BINDING_MARK else a for a in args]  # the group's mark on --x (see BINDING_MARK)
     expressions: list[str] = []
     bindings: dict[str, float] = {}
     i = 0

@@ -29,6 +29,7 @@ from .common import (
     warn_unused,
     wrt_option,
 )
+from .group import Command
 
 
 def variables_of(expr: Expression, wrt: tuple[str, ...]) -> list[str]:
@@ -41,7 +42,7 @@ def variables_of(expr: Expression, wrt: tuple[str, ...]) -> list[str]:
 # -- diff -----------------------------------------------------------------------
 
 
-@click.command("diff", context_settings=FREE_ARGS)
+@click.command("diff", cls=Command, context_settings=FREE_ARGS)
 @wrt_option
 @click.option(
     "--order", default=1, show_default=True, type=click.IntRange(min=1),
@@ -160,7 +161,7 @@ def check_cells(cells: int, what: str) -> None:
 # -- hessian --------------------------------------------------------------------
 
 
-@click.command("hessian", context_settings=FREE_ARGS)
+@click.command("hessian", cls=Command, context_settings=FREE_ARGS)
 @wrt_option
 @json_option
 @free_arguments
@@ -200,7 +201,7 @@ def hessian_command(args: tuple[str, ...], wrt: tuple[str, ...], json_: bool) ->
 # -- jacobian -------------------------------------------------------------------
 
 
-@click.command("jacobian", context_settings=FREE_ARGS)
+@click.command("jacobian", cls=Command, context_settings=FREE_ARGS)
 @mode_option
 @json_option
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="EXPR... [BINDINGS]...")

@@ -27,7 +27,51 @@ FAMILIES = {
 }
 
 
-class AutodiffGroup(click.Group):
+# An unknown long option of a command that takes bindings (--x in grad ... --x 2) is marked with this
+# character before click parses, so that click passes it on as an argument rather than raising and
+# catching NoSuchOption for it (which imports difflib to suggest options and locale through gettext,
+# about 2 ms of a one-shot command).  No argument can hold it: argv is C strings.  read_calls() strips it.
+BINDING_MARK = "\0"
+
+
+def _show_help(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(ctx.get_help(), color=ctx.color)
+        ctx.exit()
+
+
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"autodiff, version {__version__}", color=ctx.color)
+        ctx.exit()
+
+
+class QuietHelp:
+    """Click's -h/--help option, made with its text given rather than asked of gettext.
+
+    Click's own help option looks its text up in gettext's catalogues on every run,
+    which imports locale (about a millisecond of a one-shot command) to print nothing
+    different.  Same option, same place in the help (last), same behaviour.
+    """
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        names = self.get_help_option_names(ctx)  # type: ignore[attr-defined]
+        if not names or not self.add_help_option:  # type: ignore[attr-defined]
+            return None
+        option = self.__dict__.get("quiet_help")
+        if option is None:  # made once: click orders eager callbacks by the option object
+            option = self.__dict__["quiet_help"] = click.Option(
+                names, is_flag=True, is_eager=True, expose_value=False, callback=_show_help,
+                help="Show this message and exit.",
+            )
+        return option
+
+
+class Command(QuietHelp, click.Command):
+    """Every command's class: click's, with the quiet help option."""
+
+
+class AutodiffGroup(QuietHelp, click.Group):
     """A group whose every failure is one 'Error:' line on stderr and a documented exit code.
 
     Exit codes: 0 success, 1 a math error (or a failed check), 2 a usage or parse
@@ -103,6 +147,8 @@ class AutodiffGroup(click.Group):
         params = [p for p in (command.params if command else []) if isinstance(p, click.Option)]
         shorts = {opt for p in params for opt in p.opts if not opt.startswith("--")} | {"-h"}
         takes_value = {opt for p in params if not p.is_flag and not p.count for opt in p.opts}
+        frees = command is not None and command.context_settings.get("ignore_unknown_options")  # they bind
+        longs = {opt for p in params for opt in (*p.opts, *p.secondary_opts) if opt.startswith("--")} | {"--help"}
         protected = [args[0]]
         for i, arg in enumerate(args[1:], start=1):
             if arg == "--":  # the argument after it is the expression, never an option: eval -- --x means --x
@@ -114,6 +160,9 @@ class AutodiffGroup(click.Group):
             if (len(arg) > 1 and arg[0] == "-" and arg[1] != "-" and arg not in shorts
                     and args[i - 1] not in takes_value):  # --lr -0.5: click reads that value itself
                 arg = " " + arg
+            elif (frees and len(arg) > 2 and arg[:2] == "--" and arg.partition("=")[0] not in longs
+                    and args[i - 1] not in takes_value):
+                arg = BINDING_MARK + arg  # --x of --x 2: a binding, passed on as it is (see BINDING_MARK)
             protected.append(arg)
         return protected
 
@@ -214,7 +263,8 @@ def _on_sigterm(handler: Any) -> Any:
 
 
 @click.group(cls=AutodiffGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="autodiff")
+@click.option("-V", "--version", is_flag=True, is_eager=True, expose_value=False, callback=_show_version,
+              help="Show the version and exit.")  # click.version_option's, without its gettext lookups
 def cli() -> None:
     """Differentiate math expressions with a reverse-mode autodiff engine.
 

@@ -19,6 +19,7 @@ from ..errors import DataError, OutputError, visible
 from ..modelfile import load_model, to_json
 from ..training import Epoch, Settings, Trained, Trainer, parse_hidden, predict_table
 from .common import console, handles_errors, is_terminal, json_option, print_json
+from .group import Command
 
 COLOURS = ("blue", "red", "green", "magenta", "yellow", "cyan", "white", "bright_black")
 
@@ -188,7 +189,7 @@ def _draw_rich(out: Any, lines: list[str], curve: str, boundary: charts.Boundary
         out.print(text)
 
 
-@click.command("train")
+@click.command("train", cls=Command)
 @click.argument("data", metavar="DATA.csv")
 @click.option("--target", "-t", required=True, metavar="COLUMN", help="The column to predict.")
 @click.option("--inputs", metavar="NAMES", help="Input columns, comma-separated [default: every other column].")
@@ -295,7 +296,7 @@ def write_model(trained: Trained, path: str) -> None:
         raise DataError(exc.message) from None
 
 
-@click.command("predict")
+@click.command("predict", cls=Command)
 @click.argument("model", metavar="MODEL.json")
 @click.argument("data", metavar="DATA.csv")
 @handles_errors

@@ -22,6 +22,7 @@ from .common import (
     read_call,
     warn_unused,
 )
+from .group import Command
 
 # what a file's extension asks for; the image formats are drawn by Graphviz from DOT
 EXTENSIONS = {
@@ -77,7 +78,7 @@ def _a_file_name(ctx: click.Context, param: click.Parameter, value: str | None) 
     return Path(value)
 
 
-@click.command("graph", context_settings=FREE_ARGS)
+@click.command("graph", cls=Command, context_settings=FREE_ARGS)
 @click.option(
     "--format", "format_", type=click.Choice(["tree", "dot", "mermaid", "json", *IMAGES]),
     help="tree (the default), dot (Graphviz), mermaid (Markdown notes), json, or a picture drawn by Graphviz's dot "
@@ -176,7 +177,7 @@ def tree_output(
     export.write_atomic(output, [captured.get().rstrip("\n")])
 
 
-@click.command("explain", context_settings=FREE_ARGS)
+@click.command("explain", cls=Command, context_settings=FREE_ARGS)
 @json_option
 @click.option(
     "--html", "html", type=click.Path(dir_okay=False, allow_dash=True), metavar="FILE", callback=_a_file_name,
@@ -260,7 +261,7 @@ def print_steps(expr: Expression, text: str, value: float, gradient: dict[str, f
 RESULT_TITLE = "Result, at full precision"
 
 
-@click.command("functions")
+@click.command("functions", cls=Command)
 @json_option
 @click.option("--code", "code", metavar="NAME", help="Print the Python the engine runs for one operation.")
 @click.option("--markdown", is_flag=True, help="Print the table as Markdown (docs/functions.md).")
