@@ -7,6 +7,22 @@ from typing import Any
 
 from .parser_build import Builder
 
+# The grammar's terminals as they can match ASCII text, keyed by the grammar's own pattern (so that a
+# terminal whose pattern changes is used as it is: correct, a little slower to compile).  None: the
+# terminal needs a character outside ASCII (a superscript, the root sign).  A name starts with a letter
+# or _, then letters, digits and _ ([^\W\d...] is \w without digits); a coefficient (the 2 of 2x) is a
+# number before a letter (not _) or '('.
+ASCII_FORMS: dict[str, str | None] = {
+    "(?>(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?)(?=[^\\W\\d_²³¹⁰-\u209f]|[(√])":
+        "(?>(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?)(?=[A-Za-z(])",
+    "[^\\W\\d²³¹⁰-\u209f][^\\W²³¹⁰-⁾]*": "[A-Za-z_][A-Za-z0-9_]*",
+    "[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+": None,
+    "(?:\\*|×|·|⋅)": "\\*",
+    "(?:\\-|−)": "\\-",
+    "(?:/|÷)": "/",
+    "√": None,
+}
+
 
 class Driver:
     """A tight LALR loop over lark's own parse table, for the common case of valid input.
@@ -25,7 +41,8 @@ class Driver:
     FAIL = object()
 
     def __init__(self, tables: dict[str, Any], builder: Builder) -> None:
-        self.regex = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in tables["terminals"]))
+        self.terminals: list[tuple[str, str]] = tables["terminals"]
+        self.regexes: dict[bool, re.Pattern[str]] = {}  # by text.isascii(): compiled on first use
         self.ignore = frozenset(tables["ignore"])
         self.start = tables["start"]
         self.end = tables["end"]
@@ -48,8 +65,24 @@ class Driver:
             top = self.actions[below][origin]
         return top
 
+    def regex(self, ascii_only: bool) -> re.Pattern[str]:
+        """One regular expression of every terminal, in the grammar's order (the first that matches wins).
+
+        For ASCII text, each terminal in its ASCII form (ASCII_FORMS): the grammar's Unicode classes
+        take a one-shot command about a millisecond to compile, and on ASCII text they match exactly
+        what their ASCII forms match (tests/test_startup.py checks the two lexers agree).
+        """
+        found = self.regexes.get(ascii_only)
+        if found is None:
+            forms = [(name, ASCII_FORMS.get(pattern, pattern) if ascii_only else pattern)
+                     for name, pattern in self.terminals]
+            found = self.regexes[ascii_only] = re.compile(
+                "|".join(f"(?P<{name}>{pattern})" for name, pattern in forms if pattern is not None))
+        return found
+
     def parse(self, text: str) -> object:
-        actions, rules, regex_match, ignore, fail = self.actions, self.rules, self.regex.match, self.ignore, self.FAIL
+        actions, rules, ignore, fail = self.actions, self.rules, self.ignore, self.FAIL
+        regex_match = self.regex(text.isascii()).match
         end_state, chains = self.end, self.chains
         states = [self.start]
         values: list = []

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autodiff_cli import grammar_tables, parser, tablegen
 from autodiff_cli.cli import cli
+from autodiff_cli.parser_build import Builder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -185,3 +188,34 @@ def test_is_name_reads_every_character_as_the_grammar_s_name_does():
         assert notation.is_name("a" + ch) == later == (ours.fullmatch("a" + ch) is not None), hex(code)
     for text in ("", "x", "x1", "x₁", "θ₀", "_", "1x", "x²", "²", "learning_rate", "x y", "x-1"):
         assert notation.is_name(text) == (grammar.fullmatch(text) is not None), text
+
+
+def _tokens_at_every_position(regex, text):
+    return [(m.lastgroup, m.end()) if (m := regex.match(text, i)) else None for i in range(len(text) + 1)]
+
+
+def test_the_ascii_lexer_matches_the_grammar_s_terminals_on_every_short_ascii_text():
+    """The lexer compiled for ASCII text (parser_driver.ASCII_FORMS) takes the same token as the grammar's
+    own terminals at every position of every ASCII text of up to three characters from the characters
+    that matter (letters, digits, _, the number's . e E + -, operators, brackets, space)."""
+    import itertools
+
+    from autodiff_cli import parser_driver
+
+    driver = parser_driver.Driver(grammar_tables.TABLES, Builder())
+    full, ascii_only = driver.regex(False), driver.regex(True)
+    assert full.pattern != ascii_only.pattern  # the ASCII forms are in use: the grammar's patterns are their keys
+    alphabet = "aZe_E09.+-*/^()|, \t\n#"
+    for n in range(4):
+        for chars in itertools.product(alphabet, repeat=n):
+            text = "".join(chars)
+            assert _tokens_at_every_position(ascii_only, text) == _tokens_at_every_position(full, text), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=30))
+def test_the_ascii_lexer_agrees_on_random_ascii_text(text):
+    from autodiff_cli import parser_driver
+
+    driver = parser_driver.Driver(grammar_tables.TABLES, Builder())
+    assert _tokens_at_every_position(driver.regex(True), text) == _tokens_at_every_position(driver.regex(False), text)
