@@ -86,7 +86,7 @@ class AutodiffGroup(QuietHelp, click.Group):
         args = self.protect_expressions(args)
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        json_mode = "--json" in args
+        json_mode = "--json" in args or BINDING_MARK + "--json" in args  # marked where the command has no --json
 
         def fail(message: str, code: int, kind: str, hint: str = "") -> None:
             click.echo(f"Error: {visible(message)}{hint}", err=True)
@@ -96,7 +96,7 @@ class AutodiffGroup(QuietHelp, click.Group):
                 click.echo(json.dumps({"error": {"message": message, "type": kind}}, indent=2))
             sys.exit(code)
 
-        for i, arg in enumerate(args):
+        for i, arg in enumerate(a[1:] if a[:1] == BINDING_MARK else a for a in args):
             # A Python caller can pass a lone surrogate, which no file name and no text can hold (a shell
             # cannot: its bad bytes arrive as escapes).  The command's first argument says it in its own
             # words (the expression's message, or the file that cannot be read); any other is refused
