@@ -159,3 +159,11 @@ def test_the_library_rooms_need_no_click_lark_or_rich():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_row_whose_compiled_doubles_overflow_gets_the_engine_s_careful_derivative():
+    """softsign(csc(x)) at x = 1.19e-237: csc(x)^2 overflows in the compiled doubles (a nan), the engine's careful
+    path finds d/dx = -cos(x) (the 1/(1 + csc)^2 and the csc*cot cancel): the batch record is -1, by hand."""
+    result = run("grad", "softsign(csc(x))", "--input", "-", input='{"x": 1.19e-237}\n')
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"value": 1.0, "gradient": {"x": -1.0}}
