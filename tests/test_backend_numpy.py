@@ -232,7 +232,7 @@ def test_derivative_overflow_is_an_error_never_inf():
     with pytest.raises(MathError) as info:
         B.derivative(OPS["log"], 0, [x], B.apply(OPS["log"], [x]), arr([1.0, 1e10]))
     assert info.value.op == "log"
-    assert info.value.message.startswith("element [1]: overflow")
+    assert info.value.message == "element [1]: overflow: the gradient of log(1e-300) is too large for a double"
 
 
 def test_an_intermediate_overflow_gives_the_careful_number():

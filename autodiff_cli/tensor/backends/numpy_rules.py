@@ -10,15 +10,18 @@ rewrites its syntax tree for whole arrays:
     abs, max, min, float    ->  np.abs, np.maximum, np.minimum, nothing
     sigmoid(-x), _f_sech(x) ->  _np_sigmoid(-x)    (the translated forward of that table entry)
     if ...: return ...      ->  straight-line code joined by np.where
+    1.0 if c else 0.0       ->  c.astype(np.float64)  (step: the same numbers, one operation)
 
 A function NumPy does not have (math.erf, math.erfc) runs the math module's own function on each
 element (np.frompyfunc), and so does a whole forward written with statements the translation does
 not know: a function added to the table always works on arrays, fast where it can be.
 
 The source is compiled once per operation and can be printed, so a learner sees what runs:
-``forward_source("sigmoid")``, ``derivative_source("pow", 1)``, ``undefined_source("log")``.
+``forward_source("sigmoid")``, ``derivative_source("pow", 1)``, ``undefined_source("log")`` (the
+domain, element by element), ``any_undefined_source("pow")`` (the quick test run on every call).
 Nothing here checks results: the backend recomputes by the scalar engine any element that is not a
-finite double, or where the domain (also translated) says the operation is undefined.
+finite double, or where the domain says the operation is undefined (numpy_bounds.py says which
+results need no look for inf and NaN).
 """
 
 from __future__ import annotations
