@@ -378,3 +378,11 @@ def test_the_quick_domain_test_agrees_with_the_table_element_by_element():
         if op.arity == 2:  # a number as the second argument (x ** 2)
             assert quick(arr([1.0, 2.0]), arr(2.0)) is (op.domain_error(1.0, 2.0) is not None)
     assert "if not (x > 0.0).all():" in numpy_rules.any_undefined_source("log")
+
+
+def test_whole_numbers_have_no_negative_zero():
+    # float(math.floor(-0.0)) is 0.0 (an int made float), np.floor(-0.0) is -0.0: the translation adds 0.0
+    for name in ("floor", "ceil"):
+        got = B.apply(OPS[name], [arr([-0.0, -0.5, 0.5])])
+        assert [math.copysign(1.0, v) for v in got.tolist()] == [math.copysign(1.0, OPS[name].evaluate(v))
+                                                                 for v in (-0.0, -0.5, 0.5)]

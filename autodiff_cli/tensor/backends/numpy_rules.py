@@ -132,8 +132,12 @@ class _Translation:
         if not isinstance(func, ast.Name):
             raise Untranslatable(ast.unparse(func))
         name = func.id
-        if name == "float" and len(args) == 1:
-            return args[0]  # arrays are float64 already; math.floor's int is np.floor's float
+        if name == "float" and len(args) == 1:  # arrays are float64 already
+            inner = node.args[0]
+            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and _is_math(inner.func.value) \
+                    and inner.func.attr in ("floor", "ceil", "trunc"):  # an int made float has no sign of zero:
+                return ast.BinOp(left=args[0], op=ast.Add(), right=ast.Constant(value=0.0))  # -0.0 + 0.0 is 0.0
+            return args[0]
         if name in _BUILTINS and name not in env:
             if name == "abs" and len(args) == 1:
                 return _call(_np("abs"), args[0])
