@@ -377,7 +377,7 @@ def test_the_quick_domain_test_agrees_with_the_table_element_by_element():
             assert quick(*args) == want, (op.name, columns)
         if op.arity == 2:  # a number as the second argument (x ** 2)
             assert quick(arr([1.0, 2.0]), arr(2.0)) is (op.domain_error(1.0, 2.0) is not None)
-    assert "if not (x > 0.0).all():" in numpy_rules.any_undefined_source("log")
+    assert "if not _every(x > 0.0):" in numpy_rules.any_undefined_source("log")
 
 
 def test_whole_numbers_have_no_negative_zero():
