@@ -50,6 +50,11 @@ ALLOWED = {
     "optim": {"engine"},
     "losses": {"engine"},
     "errors": set(),
+    # the NumPy backend: the table's rules translated to NumPy, the scalar engine's rules on its error path
+    "tensor.backends.numpy_backend": {"tensor.backends", "tensor.backends.numpy_rules", "tensor.backends.numpy_bounds",
+                                      "ops", "errors", "rulecode", "careful"},
+    "tensor.backends.numpy_rules": {"ops", "formulas"},
+    "tensor.backends.numpy_bounds": {"ops", "tensor.backends.numpy_rules"},
 }
 # The op table (machinery and entries), and the parser with the generator of its LALR tables
 # (tablegen reads the grammar through the parser; the parser falls back on tablegen when the
