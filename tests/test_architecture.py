@@ -50,6 +50,9 @@ ALLOWED = {
     "optim": {"engine"},
     "losses": {"engine"},
     "errors": set(),
+    "tensor.backends.python_backend": {"tensor.backends", "tensor.backends.python_storage", "ops", "errors", "rulecode",
+                                       "careful"},
+    "tensor.backends.python_storage": {"errors"},
 }
 # The op table (machinery and entries), and the parser with the generator of its LALR tables
 # (tablegen reads the grammar through the parser; the parser falls back on tablegen when the
