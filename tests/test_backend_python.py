@@ -343,7 +343,16 @@ def test_views_reductions_and_concatenate_agree_with_numpy(seed):
     assert values(B.reshape(a, (math.prod(shape),))) == na.ravel().tolist()
 
 
-@pytest.mark.parametrize("seed", range(20))
+def test_matmul_edge_shapes_by_hand():
+    outer = B.matmul(arr([1, 2, 3], (3, 1)), arr([4, 5], (1, 2)))  # k = 1: an outer product
+    assert values(outer) == [4, 5, 8, 10, 12, 15]
+    empty = B.matmul(B.full((2, 0), 1.0), B.full((0, 3), 1.0))  # k = 0: sums of nothing
+    assert B.shape(empty) == (2, 3) and values(empty) == [0.0] * 6
+    stacked = B.matmul(arr([1, 2, 3, 4], (2, 1, 2)), arr([1, 10, 100, 1000], (2, 2, 1)))  # batch of (1,2)@(2,1)
+    assert values(stacked) == [21, 4300]
+
+
+@pytest.mark.parametrize("seed", range(40))
 def test_matmul_agrees_with_numpy(seed):
     np = numpy_or_skip()
     rng = random.Random(seed)
