@@ -17,10 +17,11 @@ import math
 import operator
 from array import array
 from collections.abc import Callable, Sequence
+from itertools import repeat
 
 from ... import rulecode
 from ...errors import MathError, UsageError
-from ...ops import Op
+from ...ops import ARG_NAMES, RESULT_NAME, Op
 from . import Backend, element_error
 from .python_storage import (
     Storage,
@@ -40,6 +41,36 @@ Shape = tuple[int, ...]
 
 _ARITHMETIC_ERRORS = (ArithmeticError, ValueError)  # MathError, OverflowError, ZeroDivisionError, math domain
 
+# The table's forwards that are one Python operator on floats, and that operator as a C function: the same
+# IEEE operation, so the same bits, without a Python call per element.  Division's only domain entry, y == 0,
+# is where truediv raises ZeroDivisionError, which sends apply to the error path like the table's own check.
+_NATIVE: dict[tuple[str, tuple[str, ...]], Callable[..., float]] = {
+    ("x + y", ()): operator.add, ("x - y", ()): operator.sub, ("x * y", ()): operator.mul, ("-x", ()): operator.neg,
+    ("x / y", ("y == 0",)): operator.truediv,
+}
+
+
+def _forward(op: Op) -> Callable[..., float]:
+    """The float forward apply maps: op.fn, or the C operator its forward is (x + y is operator.add)."""
+    return _NATIVE.get((op.forward, tuple(when for when, _ in op.domain)), op.fn)
+
+
+_SIMPLE: dict[tuple[Op, int], str | float | None] = {}  # by table entry and argument, read on first use
+
+
+def _simple_rule(op: Op, i: int) -> str | float | None:
+    """The derivative rule by argument i when it is a number (1.0 for add) or a bare name (y for mul's x,
+    out for exp): then g times it is one multiplication per element, done by operator.mul in C."""
+    if (op, i) not in _SIMPLE:
+        names = {n: n for n in (*ARG_NAMES, RESULT_NAME)}
+        source = op.rule_python(i, names, lambda f: f"_f_{f}")
+        try:
+            _SIMPLE[op, i] = source if source in names else float(source)
+        except ValueError:
+            _SIMPLE[op, i] = None
+    return _SIMPLE[op, i]
+
+
 _RELATIONS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
@@ -52,6 +83,20 @@ def _finite(values: array) -> bool:
     if total - total == 0.0:
         return True
     return all(v - v == 0.0 for v in values)  # inf - inf and nan - nan are nan, never 0.0
+
+
+_sumprod: Callable[[list[float], list[float]], float] | None = getattr(math, "sumprod", None)  # Python 3.12+
+
+
+def _rows_times(rows: list[list[float]], b_rows: list[list[float]], n: int) -> list[float]:
+    """rows @ b by rows: output row i is the sum over j of rows[i][j] times row j of b (one map call per term)."""
+    out: list[float] = []
+    for row in rows:
+        total = [0.0] * n
+        for a, b_row in zip(row, b_rows, strict=True):
+            total = list(map(operator.add, total, map(operator.mul, repeat(a), b_row)))
+        out.extend(total)
+    return out
 
 
 class PythonBackend(Backend):
@@ -90,7 +135,7 @@ class PythonBackend(Backend):
         shape = broadcast_shape(*(a.shape for a in args))
         columns = [operand(a, shape) for a in args]
         try:
-            out = array("d", map(op.fn, *columns))
+            out = array("d", map(_forward(op), *columns))
         except _ARITHMETIC_ERRORS:
             out = None
         if out is None or not _finite(out):
@@ -110,10 +155,19 @@ class PythonBackend(Backend):
     def derivative(self, op: Op, i: int, args: Sequence[Storage], out: Storage, g: Storage) -> Storage:
         """g * d out / d arg_i per element: the scalar engine's own product function mapped over the values."""
         shape = out.shape
-        product = rulecode.products(op)[i]
         columns = [operand(a, shape) for a in args]
+        gs = operand(g, shape)
+        rule = _simple_rule(op, i)
         try:
-            result = array("d", map(product, *columns, flat(out), operand(g, shape)))
+            if rule == 1.0:  # g * 1.0 is g: add, sub's x
+                return g if g.shape == shape else broadcast_to(g, shape)
+            if isinstance(rule, float):  # sub's y (-1.0), sign (0.0): g * rule, a -0.0 kept as the engine keeps it
+                result = array("d", map(operator.mul, gs, repeat(rule)))
+            elif rule is not None:  # mul, exp: g * y, g * out
+                factor = flat(out) if rule == RESULT_NAME else columns[ARG_NAMES.index(rule)]
+                result = array("d", map(operator.mul, gs, factor))
+            else:
+                result = array("d", map(rulecode.products(op)[i], *columns, flat(out), gs))
         except _ARITHMETIC_ERRORS:
             result = None
         if result is None or not _finite(result):
@@ -255,15 +309,32 @@ class PythonBackend(Backend):
             batch = broadcast_shape(a.shape[:-2], b.shape[:-2])
         except UsageError:
             raise UsageError(f"shapes {a.shape} and {b.shape} cannot be multiplied (matmul: batch axes)") from None
-        left = flat(broadcast_to(a, (*batch, m, k)))
-        right = flat(permute(broadcast_to(b, (*batch, k, n)), (*range(len(batch)), len(batch) + 1, len(batch))))
+        if len(b.shape) == 2:  # one matrix on the right: a's batch axes are just more rows
+            blocks, rows_per_block = 1, size_of(a.shape[:-1])
+            left, right = flat(a), b
+        else:
+            blocks, rows_per_block = size_of(batch), m
+            left, right = flat(broadcast_to(a, (*batch, m, k))), broadcast_to(b, (*batch, k, n))
+        if k <= 2:  # few terms per element: whole rows of b, scaled and added, cost fewer calls
+            b_rows = flat(right)
+        else:  # columns of b as consecutive values: its transpose (a view), gathered
+            d = len(right.shape)
+            b_cols = flat(permute(right, (*range(d - 2), d - 1, d - 2)))
         out = array("d")
         mul = operator.mul
-        for t in range(size_of(batch)):
-            rows = [left[(t * m + i) * k : (t * m + i + 1) * k].tolist() for i in range(m)]
-            cols = [right[(t * n + j) * k : (t * n + j + 1) * k].tolist() for j in range(n)]
-            out.extend([sum(map(mul, row, col)) for row in rows for col in cols])
-        shape = (*batch, m, n)
+        for t in range(blocks):
+            first = t * rows_per_block
+            rows = [left[(first + i) * k : (first + i + 1) * k].tolist() for i in range(rows_per_block)]
+            if k <= 2:
+                out.extend(_rows_times(rows, [b_rows[(t * k + j) * n : (t * k + j + 1) * n].tolist()
+                                              for j in range(k)], n))
+                continue
+            cols = [b_cols[(t * n + j) * k : (t * n + j + 1) * k].tolist() for j in range(n)]
+            if _sumprod is None:  # a dot product as two C loops: map multiplies, sum adds (about 25 ns a term)
+                out.extend([sum(map(mul, row, col)) for row in rows for col in cols])
+            else:
+                out.extend([_sumprod(row, col) for row in rows for col in cols])
+        shape = (*a.shape[:-2], m, n) if len(b.shape) == 2 else (*batch, m, n)
         if not _finite(out):
             flat_index = next(j for j, v in enumerate(out) if v - v != 0.0)
             error = MathError("matmul", "overflow: a row times a column is too large for a double")
