@@ -303,6 +303,7 @@ def test_numbers_mix_in_on_both_sides():
     assert (x**2).tolist() == [1.0, 4.0]
     assert (-x).tolist() == [-1.0, -2.0]
     assert (True + x).tolist() == [2.0, 3.0]
+    assert abs(Tensor([-1.5, 2.0])).tolist() == [1.5, 2.0] and abs(Tensor([-1.0])).op == "abs"
     with pytest.raises(TypeError):
         x + "1"
     with pytest.raises(UsageError, match="finite"):
@@ -355,3 +356,9 @@ def test_unknown_names_are_attribute_errors():
         T.no_such_function  # noqa: B018
     with pytest.raises(AttributeError):
         Tensor([1.0]).no_such_method  # noqa: B018
+
+
+def test_the_module_lists_the_table_s_functions_and_its_own():
+    names = dir(T)
+    assert {"tanh", "ln", "atan2", "softmax", "matmul", "Tensor", "no_grad"} <= set(names)
+    assert T.tanh.__name__ == "tanh" and "hyperbolic tangent" in T.tanh.__doc__
