@@ -25,8 +25,7 @@ never an index per element.  This is minitorch's design (tensor_data.py), in the
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
-from itertools import repeat
+from collections.abc import Sequence
 
 from ...errors import UsageError
 
@@ -118,16 +117,16 @@ def broadcast_to(a: Storage, shape: Shape) -> Storage:
     return Storage(a.values, shape, tuple(strides), a.offset)
 
 
-def operand(a: Storage, shape: Shape) -> Iterable[float]:
+def operand(a: Storage, shape: Shape) -> array:
     """The values of `a` broadcast to `shape`, in row-major order, for a kernel to map over.
 
     The cheap cases first: the same shape is the array's own values; one number is that
-    number repeated (no list built); anything else is gathered from a stride-0 view.
+    number repeated (one C call); anything else is gathered from a stride-0 view.
     """
     if a.shape == shape:
         return flat(a)
     if size_of(a.shape) == 1:
-        return repeat(a.values[a.offset], size_of(shape))
+        return array("d", (a.values[a.offset],)) * size_of(shape)
     return flat(broadcast_to(a, shape))
 
 
