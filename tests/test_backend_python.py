@@ -355,6 +355,29 @@ def test_broadcast_binary_ops_agree_with_numpy(seed):
     assert values(got) == np.where(np.array(cond).reshape(t) != 0, nx, 0.0).ravel().tolist()
 
 
+def test_broadcast_views_read_by_hand():
+    column = B.broadcast_to(arr([1, 2], (2, 1)), (2, 3))
+    assert column.strides == (1, 0) and values(column) == [1, 1, 1, 2, 2, 2]
+    middle = B.broadcast_to(arr([1, 2, 3, 4], (2, 1, 2)), (2, 2, 2))
+    assert values(middle) == [1, 2, 1, 2, 3, 4, 3, 4]
+    turned = B.broadcast_to(B.permute(arr([1, 2, 3, 4, 5, 6], (2, 3)), (1, 0)), (2, 3, 2))
+    assert values(turned) == [1, 4, 2, 5, 3, 6] * 2
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_broadcast_views_of_strided_arrays_agree_with_numpy(seed):
+    np = numpy_or_skip()
+    rng = random.Random(seed)
+    small, big = sorted(_random_shapes(rng), key=len)
+    target = tuple(max(p, q) for p, q in zip((1,) * (len(big) - len(small)) + small, big, strict=True))
+    x = _random(rng, small)
+    axes = list(range(len(small)))
+    rng.shuffle(axes)
+    base = arr(x, tuple(small[k] for k in np.argsort(axes))) if small else arr(x, ())
+    view, nview = B.permute(base, tuple(axes)), np.array(x).reshape(base.shape).transpose(axes)
+    assert values(B.broadcast_to(view, target)) == np.broadcast_to(nview, target).ravel().tolist()
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_views_reductions_and_concatenate_agree_with_numpy(seed):
     np = numpy_or_skip()
