@@ -51,7 +51,7 @@ ALLOWED = {
     "losses": {"engine"},
     "errors": set(),
     "tensor.backends.python_backend": {"tensor.backends", "tensor.backends.python_storage", "ops", "errors", "rulecode",
-                                       "careful"},
+                                       "careful", "formulas", "tensor.backends.python_columns"},
     "tensor.backends.python_storage": {"errors"},
     # the NumPy backend: the table's rules translated to NumPy, the scalar engine's rules on its error path
     "tensor.backends.numpy_backend": {"tensor.backends", "tensor.backends.numpy_rules", "ops", "errors", "rulecode",
@@ -68,6 +68,7 @@ ALLOWED = {
     "tensor.creation": {"errors", "tensor.backends", "tensor.nested", "tensor.shapes", "tensor.tensor"},
     "tensor.__init__": {"errors", "ops", "tensor.backends", "tensor.creation", "tensor.elementwise", "tensor.linalg",
                         "tensor.reductions", "tensor.shapes", "tensor.softmax", "tensor.tensor"},
+    "tensor.backends.python_columns": set(),
 }
 # The op table (machinery and entries), and the parser with the generator of its LALR tables
 # (tablegen reads the grammar through the parser; the parser falls back on tablegen when the

@@ -13,16 +13,19 @@ graph of Values give the same numbers, bit for bit.  The loops are Python's own
 
 from __future__ import annotations
 
+import ast
 import math
 import operator
 from array import array
 from collections.abc import Callable, Sequence
 from itertools import repeat
 
-from ... import rulecode
+from ... import ops, rulecode
 from ...errors import MathError, UsageError
+from ...formulas import times_python
 from ...ops import ARG_NAMES, RESULT_NAME, Op
 from . import Backend, element_error
+from .python_columns import Columns, column_formula
 from .python_storage import (
     Storage,
     broadcast_shape,
@@ -41,34 +44,38 @@ Shape = tuple[int, ...]
 
 _ARITHMETIC_ERRORS = (ArithmeticError, ValueError)  # MathError, OverflowError, ZeroDivisionError, math domain
 
-# The table's forwards that are one Python operator on floats, and that operator as a C function: the same
-# IEEE operation, so the same bits, without a Python call per element.  Division's only domain entry, y == 0,
-# is where truediv raises ZeroDivisionError, which sends apply to the error path like the table's own check.
-_NATIVE: dict[tuple[str, tuple[str, ...]], Callable[..., float]] = {
-    ("x + y", ()): operator.add, ("x - y", ()): operator.sub, ("x * y", ()): operator.mul, ("-x", ()): operator.neg,
-    ("x / y", ("y == 0",)): operator.truediv,
-}
+_FORWARDS: dict[Op, Columns | None] = {}  # by table entry, made on first use
+_RULES: dict[tuple[Op, int], tuple[str, Columns | None]] = {}
 
 
-def _forward(op: Op) -> Callable[..., float]:
-    """The float forward apply maps: op.fn, or the C operator its forward is (x + y is operator.add)."""
-    return _NATIVE.get((op.forward, tuple(when for when, _ in op.domain)), op.fn)
+def _table_functions(tree: ast.AST) -> dict[str, Callable[..., float]]:
+    """The table's float functions a generated formula calls (as _f_<name>), as ops.float_namespace gives them."""
+    return ops.float_namespace({n.id[3:] for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id.startswith("_f_")})
 
 
-_SIMPLE: dict[tuple[Op, int], str | float | None] = {}  # by table entry and argument, read on first use
+def _forward_columns(op: Op) -> Columns | None:
+    """op's forward over columns (x + y: map(add, xs, ys)), or None: then apply maps op.fn itself.
+
+    Only for forwards whose domain Python checks by itself: none at all, or division's y == 0, where
+    truediv raises ZeroDivisionError and apply goes to its error path as op.fn would send it.
+    """
+    if op not in _FORWARDS:
+        body = op.forward_tree.body
+        checked = not op.domain or (op.forward == "x / y" and [when for when, _ in op.domain] == ["y == 0"])
+        simple = checked and len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None
+        _FORWARDS[op] = column_formula(body[0].value, _table_functions(body[0])) if simple else None  # type: ignore
+    return _FORWARDS[op]
 
 
-def _simple_rule(op: Op, i: int) -> str | float | None:
-    """The derivative rule by argument i when it is a number (1.0 for add) or a bare name (y for mul's x,
-    out for exp): then g times it is one multiplication per element, done by operator.mul in C."""
-    if (op, i) not in _SIMPLE:
-        names = {n: n for n in (*ARG_NAMES, RESULT_NAME)}
-        source = op.rule_python(i, names, lambda f: f"_f_{f}")
-        try:
-            _SIMPLE[op, i] = source if source in names else float(source)
-        except ValueError:
-            _SIMPLE[op, i] = None
-    return _SIMPLE[op, i]
+def _rule_columns(op: Op, i: int) -> tuple[str, Columns | None]:
+    """g times op's derivative rule by argument i, as the engine's product function writes it (rulecode.products):
+    its source ('g * (_f_sech(x) ** 2.0)') and the same formula over columns (None where it has a condition)."""
+    if (op, i) not in _RULES:
+        rule = op.rule_python(i, {n: n for n in (*ARG_NAMES, RESULT_NAME)}, lambda f: f"_f_{f}")
+        source = times_python("g", rule)
+        tree = ast.parse(source, mode="eval")
+        _RULES[op, i] = source, column_formula(tree.body, _table_functions(tree))
+    return _RULES[op, i]
 
 
 _RELATIONS: dict[str, Callable[[float, float], bool]] = {
@@ -135,7 +142,11 @@ class PythonBackend(Backend):
         shape = broadcast_shape(*(a.shape for a in args))
         columns = [operand(a, shape) for a in args]
         try:
-            out = array("d", map(_forward(op), *columns))
+            forward = _forward_columns(op)
+            if forward is None:
+                out = array("d", map(op.fn, *columns))
+            else:
+                out = array("d", forward(dict(zip(ARG_NAMES, columns, strict=False))))
         except _ARITHMETIC_ERRORS:
             out = None
         if out is None or not _finite(out):
@@ -153,21 +164,24 @@ class PythonBackend(Backend):
         return MathError(op.name, "the result is not a finite double")  # unreachable: kept for safety
 
     def derivative(self, op: Op, i: int, args: Sequence[Storage], out: Storage, g: Storage) -> Storage:
-        """g * d out / d arg_i per element: the scalar engine's own product function mapped over the values."""
+        """g * d out / d arg_i per element: the scalar engine's own product, g * (rule), over the values.
+
+        The product is computed over whole columns (python_columns.py: the same operations in the
+        same order, so the same bits), or by the engine's compiled function per element where the
+        rule has a condition; an element where that fails goes the engine's careful way.
+        """
         shape = out.shape
         columns = [operand(a, shape) for a in args]
         gs = operand(g, shape)
-        rule = _simple_rule(op, i)
+        source, rule = _rule_columns(op, i)
         try:
-            if rule == 1.0:  # g * 1.0 is g: add, sub's x
-                return g if g.shape == shape else broadcast_to(g, shape)
-            if isinstance(rule, float):  # sub's y (-1.0), sign (0.0): g * rule, a -0.0 kept as the engine keeps it
-                result = array("d", map(operator.mul, gs, repeat(rule)))
-            elif rule is not None:  # mul, exp: g * y, g * out
-                factor = flat(out) if rule == RESULT_NAME else columns[ARG_NAMES.index(rule)]
-                result = array("d", map(operator.mul, gs, factor))
-            else:
+            if source == "g * (1.0)":  # g * 1.0 is g: add, sub's x
+                return g
+            if rule is None:  # a rule with a condition (pow): the engine's own function, element by element
                 result = array("d", map(rulecode.products(op)[i], *columns, flat(out), gs))
+            else:
+                env = {**dict(zip(ARG_NAMES, columns, strict=False)), RESULT_NAME: flat(out), "g": gs}
+                result = array("d", rule(env))
         except _ARITHMETIC_ERRORS:
             result = None
         if result is None or not _finite(result):
