@@ -5,11 +5,14 @@ was made by an operation that needs a gradient, its parents, the operation's nam
 what the operation's backward step needs (`saved`) and that step itself
 (`backward_fn`).  Every operation has the same shape, in the modules beside this one:
 
-    def exp(x):                                        # forward: one backend kernel
-        return node("exp", (x,), b.apply(EXP, [x.array]), exp_backward)
+    def softmax(x, axis):                                  # forward: backend kernels on arrays
+        ...
+        return node("softmax", (x,), s, _softmax_backward, axis)
 
-    def exp_backward(node, g):                         # vector-Jacobian product: g times d out / d x
-        return (b.derivative(EXP, 0, [x.array], node.array, g),)
+    def _softmax_backward(node, g):                        # vector-Jacobian product, by hand:
+        s, axis, b = node.array, node.saved, node.backend  # J^T g = s * (g - sum(g * s))
+        gs = b.sum(kernel(b, "mul", g, s), (axis,), True)
+        return [kernel(b, "mul", s, kernel(b, "sub", g, gs))]
 
 `backward()` walks the graph once, in reverse topological order (no recursion), gives each
 parent its part of the gradient, and adds what reaches a leaf into the leaf's `.grad`.
