@@ -96,7 +96,7 @@ CODE = textwrap.dedent(
              "autodiff_cli.export", "autodiff_cli.cli.views", "autodiff_cli.cli.training",
              "autodiff_cli.cli.derivatives", "autodiff_cli.cli.check", "autodiff_cli.dual", "autodiff_cli.tablegen",
              "dataclasses", "copy", "autodiff_cli.render", "autodiff_cli.explain_tables", "autodiff_cli.notebook",
-             "signal", "decimal", "autodiff_cli.careful",
+             "signal", "decimal", "autodiff_cli.careful", "autodiff_cli.tensor", "numpy",
              # click's gettext lookups (help and version options) and its suggestions for an unknown option
              "locale", "difflib")
     if "--json" not in sys.argv:
