@@ -42,6 +42,10 @@ Array = Any  # the backend's own array
 Backward = Callable[["Tensor", Array], Sequence[Array | None]]
 
 _GRAD_ENABLED = [True]
+# How many times any tensor's values were replaced in place (x.data = ..., x -= ... under no_grad).  A node
+# remembers the count when it is made: if it has not moved since, nothing the node reads can have changed,
+# and backward() skips the node's version check (in a training loop the updates come before the forward).
+_WRITES = [0]
 
 
 @contextmanager
@@ -76,7 +80,7 @@ class Tensor:
     """
 
     __slots__ = ("__weakref__", "_grad", "_requires_grad", "array", "backend", "backward_fn", "op", "parent_versions",
-                 "parents", "saved", "shape", "version")
+                 "parents", "saved", "shape", "version", "writes")
     __array_ufunc__ = None  # numpy_scalar * tensor: NumPy hands over to Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = True, backend: str | Backend | None = None) -> None:
@@ -145,6 +149,7 @@ class Tensor:
         common((self, t))
         self.array, self.shape = t.array, t.shape
         self.version += 1  # graphs built from the old values can no longer be differentiated
+        _WRITES[0] += 1
 
     def detach(self) -> Tensor:
         """A constant holding the same values (shared: no copy), outside the graph."""
@@ -212,8 +217,10 @@ class Tensor:
             seed = given.array
         # 1. every node that needs a gradient, each after all of its parents
         order = _graph_order(self)
+        writes = _WRITES[0]
         for t in order:
-            _check_unchanged(t)
+            if t.writes != writes:  # something was written in place since t was made: did t's inputs change?
+                _check_unchanged(t)
         # 2. the chain rule from the output down: a node's gradient is complete once every consumer
         #    (later in the order) has added its part; then its backward step shares it among its parents
         grads: dict[int, Array] = {id(self): seed}
@@ -226,9 +233,9 @@ class Tensor:
                 reached.append((t, g))
                 continue
             for parent, pg in zip(t.parents, t.backward_fn(t, g), strict=True):
-                if pg is not None and parent.requires_grad:
+                if pg is not None and parent._requires_grad:
                     k = id(parent)
-                    grads[k] = pg if k not in grads else kernel(b, "add", grads[k], pg)
+                    grads[k] = kernel(b, "add", grads[k], pg) if k in grads else pg
         # 3. only now, every step done, into the leaves (accumulating, as Value's grads do)
         for leaf, g in reached:
             if leaf._grad is None:
@@ -255,11 +262,11 @@ def _graph_order(root: Tensor) -> list[Tensor]:
     while stack:
         t, parents = stack[-1]
         for p in parents:
-            if p.requires_grad and id(p) not in seen:
+            if p._requires_grad and id(p) not in seen:
                 seen.add(id(p))
                 stack.append((p, iter(p.parents)))
                 break
-        else:
+        else:  # every parent is in the order: t may follow them
             order.append(t)
             stack.pop()
     return order
@@ -280,7 +287,8 @@ def _fill(t: Tensor, array: Array, b: Backend, op: str, parents: tuple, saved: A
     t._requires_grad = requires_grad
     t._grad = None
     t.version = 0  # how many times its values were replaced in place
-    t.parent_versions = tuple(p.version for p in parents)
+    t.parent_versions = tuple([p.version for p in parents])  # what backward() checks they still are
+    t.writes = _WRITES[0]  # the in-place writes so far (backward checks versions only if more happened)
     return t
 
 
@@ -295,8 +303,10 @@ def node(op: str, parents: tuple[Tensor, ...], array: Array, backward: Backward,
     `saved` is what the backward step reads besides the parents' and the output's arrays.
     """
     b = parents[0].backend
-    if _GRAD_ENABLED[0] and any(p._requires_grad for p in parents):
-        return _fill(object.__new__(Tensor), array, b, op, parents, saved, backward, True)
+    if _GRAD_ENABLED[0]:
+        for p in parents:
+            if p._requires_grad:
+                return _fill(object.__new__(Tensor), array, b, op, parents, saved, backward, True)
     return constant(array, b)
 
 
