@@ -58,7 +58,8 @@ def table_backward(node: Tensor, g: Array) -> list[Array | None]:
             d = kernel(b, "neg", g)
         else:
             d = b.derivative(op, i, arrays, node.array, g)
-        grads.append(sum_to_shape(b, d, p.shape))
+        # d has the output's shape; an argument that was broadcast (b in x @ W + b) has it summed back
+        grads.append(d if p.shape == node.shape else sum_to_shape(b, d, p.shape))
     return grads
 
 

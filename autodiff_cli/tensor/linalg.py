@@ -29,10 +29,16 @@ def _swap_last(b: Any, a: Array) -> Array:
 
 def _matmul_backward(node: Tensor, g: Array) -> list[Array | None]:
     a, c = node.parents
-    ashape, cshape, shape = node.saved  # the promoted shapes and the product's before the added axes went
     b = node.backend
-    g = b.reshape(g, shape)
     ga = gc = None
+    if node.saved is None:  # two matrices (a layer's x @ W): no promotion, no batch, so nothing to undo
+        if a.requires_grad:  # dA = G @ B^T
+            ga = b.matmul(g, b.permute(c.array, (1, 0)))
+        if c.requires_grad:  # dB = A^T @ G
+            gc = b.matmul(b.permute(a.array, (1, 0)), g)
+        return [ga, gc]
+    ashape, cshape, shape = node.saved  # the promoted shapes and the product's before the added axes went
+    g = b.reshape(g, shape)
     if a.requires_grad:  # dA = G @ B^T, summed over broadcast batch axes, in A's own shape
         ga = b.reshape(sum_to_shape(b, b.matmul(g, _swap_last(b, b.reshape(c.array, cshape))), ashape), a.shape)
     if c.requires_grad:  # dB = A^T @ G
@@ -44,6 +50,8 @@ def matmul(a: Any, b: Any) -> Tensor:
     """The matrix product with NumPy's rules: (m, k) @ (k, n) is (m, n); a 1-D operand is a row on the left and
     a column on the right (the added axis is removed again); leading axes are batches and broadcast."""
     (x, y), bk = common([a, b])
+    if x.ndim == 2 and y.ndim == 2 and x.shape[1] == y.shape[0]:  # the common case, without the general rules
+        return node("matmul", (x, y), bk.matmul(x.array, y.array), _matmul_backward, None)
     if not x.ndim or not y.ndim:
         raise UsageError(f"matmul needs tensors with at least one axis, not shapes {x.shape} and {y.shape}: "
                          "multiply by a number with *")

@@ -316,6 +316,7 @@ def common(values: Sequence[Any], backend: Backend | None = None) -> tuple[list[
     Tensors on two backends are a UsageError naming both.
     """
     b = backend
+    all_tensors = True
     for v in values:
         if isinstance(v, Tensor):
             if b is None:
@@ -323,16 +324,22 @@ def common(values: Sequence[Any], backend: Backend | None = None) -> tuple[list[
             elif v.backend is not b:
                 raise UsageError(f"tensors on two backends in one operation: {b.name} and {v.backend.name} "
                                  f"(move one: Tensor(x, backend={b.name!r}))")
+        else:
+            all_tensors = False
     if b is None:
         b = backends.backend()
-    out = []
-    for v in values:
-        if isinstance(v, Tensor):
-            out.append(v)
-        else:
-            flat, shape = nested.flatten(v.tolist() if hasattr(v, "tolist") else v)
-            out.append(constant(b.from_flat(flat, shape), b))
-    return out, b
+    if all_tensors:  # the usual case (x @ W + b): nothing to convert
+        return list(values), b
+    return [v if isinstance(v, Tensor) else _constant_from(v, b) for v in values], b
+
+
+def _constant_from(value: Any, b: Backend) -> Tensor:
+    """A number, nested lists or a NumPy array as a constant (the 1 of 1 - x: one full(), no flattening)."""
+    data = value.tolist() if hasattr(value, "tolist") else value
+    if not isinstance(data, (list, tuple)):
+        return constant(b.full((), nested.number(data)), b)
+    flat, shape = nested.flatten(data)
+    return constant(b.from_flat(flat, shape), b)
 
 
 def kernel(b: Backend, name: str, *arrays: Array) -> Array:
@@ -345,6 +352,8 @@ def kernel(b: Backend, name: str, *arrays: Array) -> Array:
 
 def broadcast_shapes(*shapes: Shape) -> Shape:
     """NumPy's rule: align at the right; each dimension equal, or 1 (which stretches), or missing."""
+    if len(shapes) == 2 and shapes[0] == shapes[1]:
+        return shapes[0]  # the usual case, and the quickest: equal shapes broadcast to themselves
     ndim = max(len(s) for s in shapes)
     out = []
     for k in range(-ndim, 0):
