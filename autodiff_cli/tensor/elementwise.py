@@ -35,9 +35,8 @@ def apply(name: str, *args: Any) -> Tensor:
     if len(args) != op.arity:
         return _other_arity(op, args)
     tensors, b = common(args)
-    shapes = [t.shape for t in tensors]
-    if op.arity > 1 and shapes[0] != shapes[1]:
-        broadcast_shapes(*shapes)  # a UsageError naming the shapes, before any kernel runs
+    if len(tensors) > 1:
+        broadcast_shapes(*[t.shape for t in tensors])  # a UsageError naming the shapes, before any kernel runs
     out = b.apply(op, [t.array for t in tensors])
     return node(op.name, tuple(tensors), out, table_backward, op)
 
@@ -116,7 +115,7 @@ def method(t: Tensor, name: str) -> Callable[..., Tensor]:
 
 def is_operand(value: Any) -> bool:
     """A Tensor or a plain number: what the operators (+ - * / **) take; anything else is NotImplemented."""
-    return isinstance(value, (Tensor, Real))
+    return isinstance(value, Tensor) or isinstance(value, Real)  # Tensor first: Real is an ABC, slower to ask
 
 
 def _operator(name: str, reflected: bool) -> Callable[[Tensor, Any], Tensor]:

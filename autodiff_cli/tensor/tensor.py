@@ -223,10 +223,11 @@ class Tensor:
                 _check_unchanged(t)
         # 2. the chain rule from the output down: a node's gradient is complete once every consumer
         #    (later in the order) has added its part; then its backward step shares it among its parents
-        grads: dict[int, Array] = {id(self): seed}
+        #    (Tensors are keys by identity: Tensor defines no __eq__, so its hash is the object's own)
+        grads: dict[Tensor, Array] = {self: seed}
         reached: list[tuple[Tensor, Array]] = []
         for t in reversed(order):
-            g = grads.pop(id(t), None)
+            g = grads.pop(t, None)
             if g is None:
                 continue
             if not t.parents:
@@ -234,8 +235,7 @@ class Tensor:
                 continue
             for parent, pg in zip(t.parents, t.backward_fn(t, g), strict=True):
                 if pg is not None and parent._requires_grad:
-                    k = id(parent)
-                    grads[k] = kernel(b, "add", grads[k], pg) if k in grads else pg
+                    grads[parent] = kernel(b, "add", grads[parent], pg) if parent in grads else pg
         # 3. only now, every step done, into the leaves (accumulating, as Value's grads do)
         for leaf, g in reached:
             if leaf._grad is None:
@@ -257,13 +257,13 @@ def _check_unchanged(t: Tensor) -> None:
 def _graph_order(root: Tensor) -> list[Tensor]:
     """Every node reachable from root that requires grad, each after all of its parents (iterative DFS)."""
     order: list[Tensor] = []
-    seen = {id(root)}
+    seen = {root}
     stack = [(root, iter(root.parents))]
     while stack:
         t, parents = stack[-1]
         for p in parents:
-            if p._requires_grad and id(p) not in seen:
-                seen.add(id(p))
+            if p._requires_grad and p not in seen:
+                seen.add(p)
                 stack.append((p, iter(p.parents)))
                 break
         else:  # every parent is in the order: t may follow them
@@ -350,10 +350,26 @@ def kernel(b: Backend, name: str, *arrays: Array) -> Array:
 # -- broadcasting, and its backward in one place ---------------------------------------
 
 
+_BROADCAST: dict[tuple[Shape, ...], Shape] = {}  # shapes -> their broadcast shape, as found before
+
+
 def broadcast_shapes(*shapes: Shape) -> Shape:
-    """NumPy's rule: align at the right; each dimension equal, or 1 (which stretches), or missing."""
+    """NumPy's rule: align at the right; each dimension equal, or 1 (which stretches), or missing.
+
+    A training loop meets the same few combinations every step: each is worked out once (_broadcast_shapes)
+    and then looked up.
+    """
     if len(shapes) == 2 and shapes[0] == shapes[1]:
         return shapes[0]  # the usual case, and the quickest: equal shapes broadcast to themselves
+    found = _BROADCAST.get(shapes)
+    if found is None:
+        found = _broadcast_shapes(shapes)  # a UsageError if they do not broadcast (not remembered)
+        if len(_BROADCAST) < 1024:  # a bounded memory: a program that meets many shapes just works them out
+            _BROADCAST[shapes] = found
+    return found
+
+
+def _broadcast_shapes(shapes: tuple[Shape, ...]) -> Shape:
     ndim = max(len(s) for s in shapes)
     out = []
     for k in range(-ndim, 0):
