@@ -42,9 +42,11 @@ Array = Any  # the backend's own array
 Backward = Callable[["Tensor", Array], Sequence[Array | None]]
 
 _GRAD_ENABLED = [True]
-# How many times any tensor's values were replaced in place (x.data = ..., x -= ... under no_grad).  A node
-# remembers the count when it is made: if it has not moved since, nothing the node reads can have changed,
-# and backward() skips the node's version check (in a training loop the updates come before the forward).
+# The version check (PyTorch's): a backward step must read the values its forward used.  One clock counts
+# the in-place writes of all tensors (x.data = ..., x -= ... under no_grad).  A tensor keeps the clock's
+# reading when it was made (`made`) and at its last write (`written`); a node's input was changed after
+# the node was made exactly when its `written` is later than the node's `made`.  In a training loop the
+# updates come before the forward: the clock has not moved since any node was made, nothing to look at.
 _WRITES = [0]
 
 
@@ -79,8 +81,8 @@ class Tensor:
     requires_grad=False makes a constant.  See tensor/__init__.py for the whole API.
     """
 
-    __slots__ = ("__weakref__", "_grad", "_requires_grad", "array", "backend", "backward_fn", "op", "parent_versions",
-                 "parents", "saved", "shape", "version", "writes")
+    __slots__ = ("__weakref__", "_grad", "_requires_grad", "array", "backend", "backward_fn", "made", "op", "parents",
+                 "saved", "shape", "written")
     __array_ufunc__ = None  # numpy_scalar * tensor: NumPy hands over to Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = True, backend: str | Backend | None = None) -> None:
@@ -148,8 +150,8 @@ class Tensor:
         t = value if isinstance(value, Tensor) else Tensor(value, backend=self.backend)
         common((self, t))
         self.array, self.shape = t.array, t.shape
-        self.version += 1  # graphs built from the old values can no longer be differentiated
-        _WRITES[0] += 1
+        _WRITES[0] += 1  # graphs built from the old values can no longer be differentiated
+        self.written = _WRITES[0]
 
     def detach(self) -> Tensor:
         """A constant holding the same values (shared: no copy), outside the graph."""
@@ -217,9 +219,9 @@ class Tensor:
             seed = given.array
         # 1. every node that needs a gradient, each after all of its parents
         order = _graph_order(self)
-        writes = _WRITES[0]
+        now = _WRITES[0]
         for t in order:
-            if t.writes != writes:  # something was written in place since t was made: did t's inputs change?
+            if t.made != now:  # something was written in place since t was made: was it what t reads?
                 _check_unchanged(t)
         # 2. the chain rule from the output down: a node's gradient is complete once every consumer
         #    (later in the order) has added its part; then its backward step shares it among its parents
@@ -248,8 +250,8 @@ def _check_unchanged(t: Tensor) -> None:
     """A backward step reads its parents' values: they must be those the forward used (PyTorch's version check)."""
     if not t.parents:
         return  # a leaf's values may change between graphs: only what a backward step reads must not
-    for p, version in [*zip(t.parents, t.parent_versions, strict=True), (t, 0)]:  # the node's own output too
-        if p.version != version:
+    for p in (*t.parents, t):  # the node's own output too
+        if p.written > t.made:
             raise UsageError(f"a tensor of shape {p.shape} that the {t.op} node used was changed in place after the "
                              "graph was built (x -= ..., x.data = ...): compute the forward again, then backward()")
 
@@ -286,9 +288,8 @@ def _fill(t: Tensor, array: Array, b: Backend, op: str, parents: tuple, saved: A
     t.backward_fn = fn
     t._requires_grad = requires_grad
     t._grad = None
-    t.version = 0  # how many times its values were replaced in place
-    t.parent_versions = tuple([p.version for p in parents])  # what backward() checks they still are
-    t.writes = _WRITES[0]  # the in-place writes so far (backward checks versions only if more happened)
+    t.made = _WRITES[0]  # the clock of in-place writes, now (see _WRITES)
+    t.written = 0  # the clock at its last in-place write: none yet
     return t
 
 
@@ -390,5 +391,7 @@ def sum_to_shape(b: Backend, g: Array, shape: Shape) -> Array:
     if gshape == shape:
         return g
     added = len(gshape) - len(shape)
+    if gshape[added:] == shape:  # only axes added in front (the bias of x @ W + b): summed away, nothing kept
+        return b.sum(g, tuple(range(added)), False)
     axes = tuple(range(added)) + tuple(added + k for k, n in enumerate(shape) if n == 1 and gshape[added + k] != 1)
     return b.reshape(b.sum(g, axes, True), shape)
