@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from numbers import Real
+from types import MethodType
 from typing import Any
 
 from .. import ops
@@ -99,18 +100,28 @@ def function(name: str) -> Callable[..., Tensor] | None:
     return found
 
 
+_METHODS: dict[tuple[str, ops.Op], Callable[..., Tensor]] = {}
+
+
 def method(t: Tensor, name: str) -> Callable[..., Tensor]:
-    """x.<name>(...): a function of the table (x.tanh(), x.log(2), x.atan2(y)) with x as its first argument."""
+    """x.<name>(...): a function of the table (x.tanh(), x.log(2), x.atan2(y)) with x as its first argument.
+
+    The function is made once per name (and table entry: ops.extended may add some) and bound to x on
+    each use, as Python binds a method defined in the class.
+    """
     op = ops.lookup(name)
     if op is None or op.symbol is not None or name.startswith("_"):
         raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+    found = _METHODS.get((name, op))
+    if found is None:
 
-    def bound(*others: Any) -> Tensor:
-        return apply(op.name, t, *others)
+        def found(self: Tensor, *others: Any) -> Tensor:
+            return apply(op.name, self, *others)
 
-    bound.__name__ = name
-    bound.__doc__ = f"{op.signature()}: {op.doc}."
-    return bound
+        found.__name__ = found.__qualname__ = name
+        found.__doc__ = f"{op.signature()}: {op.doc}."
+        _METHODS[(name, op)] = found
+    return MethodType(found, t)
 
 
 def is_operand(value: Any) -> bool:
