@@ -36,8 +36,8 @@ def apply(name: str, *args: Any) -> Tensor:
     if len(args) != op.arity:
         return _other_arity(op, args)
     tensors, b = common(args)
-    if len(tensors) > 1:
-        broadcast_shapes(*[t.shape for t in tensors])  # a UsageError naming the shapes, before any kernel runs
+    if len(tensors) == 2 and tensors[0].shape != tensors[1].shape:
+        broadcast_shapes(tensors[0].shape, tensors[1].shape)  # a UsageError naming them, before any kernel runs
     out = b.apply(op, [t.array for t in tensors])
     return node(op.name, tuple(tensors), out, table_backward, op)
 
@@ -131,7 +131,7 @@ def is_operand(value: Any) -> bool:
 
 def _operator(name: str, reflected: bool) -> Callable[[Tensor, Any], Tensor]:
     def method(self: Tensor, other: Any) -> Tensor:
-        if not is_operand(other):
+        if not isinstance(other, Tensor) and not is_operand(other):  # (a Tensor: the quickest test first)
             return NotImplemented
         return apply(name, other, self) if reflected else apply(name, self, other)
 
