@@ -90,7 +90,7 @@ def _in_place(name: str) -> Callable[[Tensor, Any], Tensor]:
             new = elementwise.apply(name, self, other)
         if new.shape != self.shape:
             raise UsageError(f"in-place {name}: the result has shape {new.shape}, not the tensor's {self.shape}")
-        self.data = new  # new values (tensors that shared the old ones keep them); graphs that read the old ones are stale
+        self.data = new  # new values (tensors sharing the old ones keep them); graphs that read them are stale
         return self
 
     return method
