@@ -48,7 +48,7 @@ def table_backward(node: Tensor, g: Array) -> list[Array | None]:
     arrays = [p.array for p in node.parents]
     grads: list[Array | None] = []
     for i, p in enumerate(node.parents):
-        if not p._requires_grad:
+        if not p.requires_grad:
             grads.append(None)  # nobody needs it: not computed (pow's exponent rule for x ** 2)
             continue
         rule = op.grads[i]

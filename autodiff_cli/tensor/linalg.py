@@ -32,9 +32,9 @@ def _matmul_backward(node: Tensor, g: Array) -> list[Array | None]:
     b = node.backend
     ga = gc = None
     if node.saved is None:  # two matrices (a layer's x @ W): no promotion, no batch, so nothing to undo
-        if a._requires_grad:  # dA = G @ B^T
+        if a.requires_grad:  # dA = G @ B^T
             ga = b.matmul(g, b.permute(c.array, (1, 0)))
-        if c._requires_grad:  # dB = A^T @ G
+        if c.requires_grad:  # dB = A^T @ G
             gc = b.matmul(b.permute(a.array, (1, 0)), g)
         return [ga, gc]
     ashape, cshape, shape = node.saved  # the promoted shapes and the product's before the added axes went
