@@ -15,10 +15,20 @@ if "IPython" in sys.modules:  # a notebook: Values display as their graphs (note
     from . import notebook  # noqa: F401
 
 __version__ = "0.1.0"
-__all__ = ["Value", "__version__", "parse"]
+__all__ = ["Tensor", "Value", "__version__", "parse"]
 
 if TYPE_CHECKING:
     from .expression import Expression
+    from .tensor import Tensor
+
+
+def __getattr__(name: str) -> type:
+    """autodiff_cli.Tensor, imported on first use: `import autodiff_cli` loads no tensor code (PEP 562)."""
+    if name == "Tensor":
+        from .tensor import Tensor
+
+        return Tensor
+    raise AttributeError(f"module 'autodiff_cli' has no attribute {name!r}")
 
 
 def parse(text: str) -> Expression:

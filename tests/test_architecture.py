@@ -50,6 +50,13 @@ ALLOWED = {
     "optim": {"engine"},
     "losses": {"engine"},
     "errors": set(),
+    "tensor.backends.python_backend": {"tensor.backends", "tensor.backends.python_storage", "ops", "errors", "rulecode",
+                                       "careful"},
+    "tensor.backends.python_storage": {"errors"},
+    # the NumPy backend: the table's rules translated to NumPy, the scalar engine's rules on its error path
+    "tensor.backends.numpy_backend": {"tensor.backends", "tensor.backends.numpy_rules", "ops", "errors", "rulecode",
+                                      "careful"},
+    "tensor.backends.numpy_rules": {"ops", "formulas", "rulecode"},
 }
 # The op table (machinery and entries), and the parser with the generator of its LALR tables
 # (tablegen reads the grammar through the parser; the parser falls back on tablegen when the

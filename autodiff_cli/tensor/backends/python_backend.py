@@ -1,0 +1,272 @@
+"""The pure-Python backend: every kernel of the Backend interface on flat array('d') buffers.
+
+Standard library only: the one to read to see how broadcasting, reductions and matmul
+work.  Arrays are Storages (python_storage.py: a buffer, a shape, strides, an offset), so
+transpose, broadcast_to, reshape and slicing are views that copy nothing.
+
+Every elementwise function comes from the op table: ``apply`` maps the table's compiled
+float forward (``op.fn``) over the values, ``derivative`` maps the very function the
+scalar engine's backward pass multiplies with (``rulecode.products``), so a tensor and a
+graph of Values give the same numbers, bit for bit.  The loops are Python's own
+``map`` over flat buffers, with an error path that finds the first element at fault.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from array import array
+from collections.abc import Callable, Sequence
+
+from ... import rulecode
+from ...errors import MathError, UsageError
+from ...ops import Op
+from . import Backend, element_error
+from .python_storage import (
+    Storage,
+    broadcast_shape,
+    broadcast_to,
+    flat,
+    getitem,
+    operand,
+    permute,
+    reshape,
+    size_of,
+)
+
+__all__ = ["PythonBackend", "Storage"]
+
+Shape = tuple[int, ...]
+
+_ARITHMETIC_ERRORS = (ArithmeticError, ValueError)  # MathError, OverflowError, ZeroDivisionError, math domain
+
+_RELATIONS: dict[str, Callable[[float, float], bool]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
+
+def _finite(values: array) -> bool:
+    """Whether every value is a finite double, checked cheaply: a sum of finite numbers is finite
+    (or overflows, and then each value is looked at)."""
+    total = sum(values)
+    if total - total == 0.0:
+        return True
+    return all(v - v == 0.0 for v in values)  # inf - inf and nan - nan are nan, never 0.0
+
+
+class PythonBackend(Backend):
+    """The kernels in the standard library; arrays are python_storage.Storage objects."""
+
+    name = "python"
+
+    # -- making and reading arrays -------------------------------------------
+    def from_flat(self, values: Sequence[float], shape: Shape) -> Storage:
+        buffer = array("d", values)
+        if len(buffer) != size_of(shape):
+            raise UsageError(f"{len(buffer)} values cannot fill an array of shape {shape}")
+        return Storage(buffer, tuple(shape))
+
+    def to_flat(self, a: Storage) -> list[float]:
+        return flat(a).tolist()
+
+    def shape(self, a: Storage) -> Shape:
+        return a.shape
+
+    def full(self, shape: Shape, value: float) -> Storage:
+        return Storage(array("d", (float(value),)) * size_of(shape), tuple(shape))
+
+    def nbytes(self, a: Storage) -> int:
+        """The bytes of the buffer the array reads (shared by its views): 8 per double stored."""
+        return a.values.itemsize * len(a.values)
+
+    # -- the op table, elementwise ---------------------------------------------
+    def apply(self, op: Op, args: Sequence[Storage]) -> Storage:
+        """op.fn mapped over the arguments' values, broadcast together.
+
+        A broadcast binary op walks both operands in the output's row-major order: each is
+        read through a view with the output's shape (stride 0 along its stretched axes), so
+        x[i, j] + b[j] pairs element [i, j] of x with element [0, j] of the stretched b.
+        """
+        shape = broadcast_shape(*(a.shape for a in args))
+        columns = [operand(a, shape) for a in args]
+        try:
+            out = array("d", map(op.fn, *columns))
+        except _ARITHMETIC_ERRORS:
+            out = None
+        if out is None or not _finite(out):
+            raise self._first_forward_error(op, args, shape)
+        return Storage(out, shape)
+
+    def _first_forward_error(self, op: Op, args: Sequence[Storage], shape: Shape) -> MathError:
+        """The error of the first element (row-major) where op is undefined or overflows: the scalar message."""
+        columns = [flat(broadcast_to(a, shape)) for a in args]
+        for k, xs in enumerate(zip(*columns, strict=True)):
+            try:
+                op.evaluate(*xs)
+            except MathError as e:
+                return element_error(e, k, shape)
+        return MathError(op.name, "the result is not a finite double")  # unreachable: kept for safety
+
+    def derivative(self, op: Op, i: int, args: Sequence[Storage], out: Storage, g: Storage) -> Storage:
+        """g * d out / d arg_i per element: the scalar engine's own product function mapped over the values."""
+        shape = out.shape
+        product = rulecode.products(op)[i]
+        columns = [operand(a, shape) for a in args]
+        try:
+            result = array("d", map(product, *columns, flat(out), operand(g, shape)))
+        except _ARITHMETIC_ERRORS:
+            result = None
+        if result is None or not _finite(result):
+            result = self._careful_derivative(op, i, args, out, g)
+        return Storage(result, shape)
+
+    def _careful_derivative(self, op: Op, i: int, args: Sequence[Storage], out: Storage, g: Storage) -> array:
+        """Element by element, as the engine's gradient_term: the fast product, else the careful rule (careful.py)."""
+        from ... import careful  # decimal numbers, loaded only where a double failed
+
+        shape = out.shape
+        product = rulecode.products(op)[i]
+        columns = [flat(broadcast_to(a, shape)) for a in args]
+        outs, gs = flat(out), flat(broadcast_to(g, shape))
+        result = array("d")
+        for k, xs in enumerate(zip(*columns, strict=True)):
+            try:
+                d = product(*xs, outs[k], gs[k])
+            except _ARITHMETIC_ERRORS:
+                d = math.inf
+            if d - d != 0.0:
+                try:
+                    d = careful.times(xs, outs[k], i, op, gs[k])
+                except MathError as e:
+                    raise element_error(e, k, shape) from None
+                if d - d != 0.0:
+                    where = f" with respect to its {op.role(i)}" if op.arity > 1 else ""
+                    problem = f"overflow: the gradient of {op.call_text(*xs)}{where} is too large for a double"
+                    raise element_error(MathError(op.name, problem), k, shape)
+            result.append(d)
+        return result
+
+    # -- comparisons and selection ---------------------------------------------------
+    def compare(self, relation: str, a: Storage, b: Storage) -> Storage:
+        holds = _RELATIONS.get(relation)
+        if holds is None:
+            raise UsageError(f"unknown comparison {relation!r}: use one of {' '.join(_RELATIONS)}")
+        shape = broadcast_shape(a.shape, b.shape)
+        return Storage(array("d", map(float, map(holds, operand(a, shape), operand(b, shape)))), shape)
+
+    def where(self, cond: Storage, a: Storage, b: Storage) -> Storage:
+        shape = broadcast_shape(cond.shape, a.shape, b.shape)
+        columns = operand(cond, shape), operand(a, shape), operand(b, shape)
+        picked = [x if c else y for c, x, y in zip(*columns, strict=True)]
+        return Storage(array("d", picked), shape)
+
+    # -- reductions ------------------------------------------------------------------
+    def _reduce(self, a: Storage, axes: Shape, keepdims: bool, fold: Callable[[array], float], name: str) -> Storage:
+        """fold applied to each group of values that differ only along `axes`.
+
+        The reduced axes are permuted to the end (a view), so that in row-major order each
+        group is one consecutive slice of the gathered values: summing a (2, 3) array over
+        axis 0 reads it as its (3, 2) transpose and sums the three rows of 2.
+        """
+        kept = [d for d in range(len(a.shape)) if d not in axes]
+        values = flat(permute(a, (*kept, *axes)))
+        group = size_of([a.shape[d] for d in axes])
+        count = size_of([a.shape[d] for d in kept])
+        shape = tuple(1 if d in axes else n for d, n in enumerate(a.shape)) if keepdims else tuple(
+            a.shape[d] for d in kept)
+        try:
+            out = array("d", map(fold, (values[j * group : (j + 1) * group] for j in range(count))))
+        except ValueError:  # max() of an empty group
+            raise UsageError(f"{name} over an axis of size 0 has no value (shape {a.shape})") from None
+        if not _finite(out):
+            k = next(j for j, v in enumerate(out) if v - v != 0.0)
+            error = MathError(name, f"overflow: the {name} is too large for a double")
+            raise element_error(error, k, shape) if shape else error
+        return Storage(out, shape)
+
+    def sum(self, a: Storage, axes: Shape, keepdims: bool) -> Storage:
+        return self._reduce(a, axes, keepdims, sum, "sum")
+
+    def max(self, a: Storage, axes: Shape, keepdims: bool) -> Storage:
+        return self._reduce(a, axes, keepdims, max, "max")
+
+    def min(self, a: Storage, axes: Shape, keepdims: bool) -> Storage:
+        return self._reduce(a, axes, keepdims, min, "min")
+
+    def prod(self, a: Storage, axes: Shape, keepdims: bool) -> Storage:
+        return self._reduce(a, axes, keepdims, math.prod, "prod")
+
+    # -- shapes -------------------------------------------------------------------------
+    def reshape(self, a: Storage, shape: Shape) -> Storage:
+        return reshape(a, tuple(shape))
+
+    def permute(self, a: Storage, axes: Shape) -> Storage:
+        return permute(a, axes)
+
+    def broadcast_to(self, a: Storage, shape: Shape) -> Storage:
+        return broadcast_to(a, tuple(shape))
+
+    def getitem(self, a: Storage, index: tuple) -> Storage:
+        return getitem(a, index)
+
+    def index_add(self, shape: Shape, index: tuple, g: Storage) -> Storage:
+        """Zeros with g written where a[index] reads (ints and slices never pick an element twice)."""
+        zeros = self.full(shape, 0.0)
+        target = getitem(zeros, index)  # a view of the zeros: the positions a[index] reads
+        values = flat(broadcast_to(g, target.shape))
+        positions = [target.offset]
+        for n, s in zip(target.shape, target.strides, strict=True):
+            positions = [p + k * s for p in positions for k in range(n)]
+        buffer = zeros.values
+        for p, v in zip(positions, values, strict=True):
+            buffer[p] += v
+        return zeros
+
+    def concatenate(self, arrays: Sequence[Storage], axis: int) -> Storage:
+        """The arrays joined along axis: for each index before the axis, each array's block in turn."""
+        first = arrays[0].shape
+        for a in arrays:
+            if len(a.shape) != len(first) or any(n != m for d, (n, m) in enumerate(zip(a.shape, first, strict=True))
+                                                  if d != axis):
+                raise UsageError(f"shapes {first} and {a.shape} cannot be concatenated along axis {axis}")
+        outer = size_of(first[:axis])
+        blocks = [(flat(a), size_of(a.shape[axis:])) for a in arrays]
+        out = array("d")
+        for j in range(outer):
+            for values, inner in blocks:
+                out.extend(values[j * inner : (j + 1) * inner])
+        shape = (*first[:axis], sum(a.shape[axis] for a in arrays), *first[axis + 1 :])
+        return Storage(out, shape)
+
+    # -- linear algebra ---------------------------------------------------------------
+    def matmul(self, a: Storage, b: Storage) -> Storage:
+        """(..., m, k) @ (..., k, n): each output element is a row of a times a column of b, summed.
+
+        b is read through its transpose (a view), so that its columns, like a's rows, are
+        consecutive slices; the leading (batch) axes broadcast as in any binary op.
+        """
+        if len(a.shape) < 2 or len(b.shape) < 2:
+            raise UsageError(f"matmul needs at least 2 axes here: shapes {a.shape} and {b.shape}")
+        if a.shape[-1] != b.shape[-2]:
+            inner = f"{a.shape[-1]} != {b.shape[-2]}"
+            raise UsageError(f"shapes {a.shape} and {b.shape} cannot be multiplied (matmul: {inner})")
+        (m, k), n = a.shape[-2:], b.shape[-1]
+        try:
+            batch = broadcast_shape(a.shape[:-2], b.shape[:-2])
+        except UsageError:
+            raise UsageError(f"shapes {a.shape} and {b.shape} cannot be multiplied (matmul: batch axes)") from None
+        left = flat(broadcast_to(a, (*batch, m, k)))
+        right = flat(permute(broadcast_to(b, (*batch, k, n)), (*range(len(batch)), len(batch) + 1, len(batch))))
+        out = array("d")
+        mul = operator.mul
+        for t in range(size_of(batch)):
+            rows = [left[(t * m + i) * k : (t * m + i + 1) * k].tolist() for i in range(m)]
+            cols = [right[(t * n + j) * k : (t * n + j + 1) * k].tolist() for j in range(n)]
+            out.extend([sum(map(mul, row, col)) for row in rows for col in cols])
+        shape = (*batch, m, n)
+        if not _finite(out):
+            flat_index = next(j for j, v in enumerate(out) if v - v != 0.0)
+            error = MathError("matmul", "overflow: a row times a column is too large for a double")
+            raise element_error(error, flat_index, shape)
+        return Storage(out, shape)
+

@@ -1,0 +1,344 @@
+"""The Tensor: an n-dimensional array of doubles in a reverse-mode graph, as Value is for one number.
+
+A Tensor holds an array (the backend's own: see backends/__init__.py), and, when it
+was made by an operation that needs a gradient, its parents, the operation's name,
+what the operation's backward step needs (`saved`) and that step itself
+(`backward_fn`).  Every operation has the same shape, in the modules beside this one:
+
+    def exp(x):                                        # forward: one backend kernel
+        return node("exp", (x,), b.apply(EXP, [x.array]), exp_backward)
+
+    def exp_backward(node, g):                         # vector-Jacobian product: g times d out / d x
+        return (b.derivative(EXP, 0, [x.array], node.array, g),)
+
+`backward()` walks the graph once, in reverse topological order (no recursion), gives each
+parent its part of the gradient, and adds what reaches a leaf into the leaf's `.grad`.
+Leaves track their gradient by default, as a Value does; inside `no_grad()`, or when no
+parent needs a gradient, an operation builds no graph at all.
+
+The operations are attached to Tensor as methods in tensor/__init__.py (they import this
+module, so it cannot import them).  Standard library only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from .. import ops
+from ..errors import UsageError
+from . import backends, nested
+from .backends import Backend, Shape
+
+__all__ = ["Tensor", "broadcast_shapes", "common", "constant", "is_grad_enabled", "kernel", "no_grad", "node",
+           "resolve_backend", "sum_to_shape"]
+
+Array = Any  # the backend's own array
+# A backward step: (the node, the gradient of the output) -> one gradient per parent (None: not needed)
+Backward = Callable[["Tensor", Array], Sequence[Array | None]]
+
+_GRAD_ENABLED = [True]
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Operations inside the block build no graph (an optimizer's update, an evaluation); nests; a decorator too."""
+    before = _GRAD_ENABLED[0]
+    _GRAD_ENABLED[0] = False
+    try:
+        yield
+    finally:
+        _GRAD_ENABLED[0] = before
+
+
+def is_grad_enabled() -> bool:
+    return _GRAD_ENABLED[0]
+
+
+def resolve_backend(backend: str | Backend | None) -> Backend:
+    """A backend by name, as given, or the one in force (backends.backend())."""
+    if backend is None:
+        return backends.backend()
+    if isinstance(backend, str):
+        return backends.get(backend)
+    return backend
+
+
+class Tensor:
+    """An n-dimensional array of doubles with a gradient, its parents and the operation that made it.
+
+    Tensor([[1, 2], [3, 4]]), Tensor(3.0) (shape ()), Tensor(other_tensor, backend="numpy");
+    requires_grad=False makes a constant.  See tensor/__init__.py for the whole API.
+    """
+
+    __slots__ = ("__weakref__", "_grad", "_requires_grad", "array", "backend", "backward_fn", "op", "parents",
+                 "saved")
+    __array_ufunc__ = None  # numpy_scalar * tensor: NumPy hands over to Tensor.__rmul__
+
+    def __init__(self, data: Any, requires_grad: bool = True, backend: str | Backend | None = None) -> None:
+        b = resolve_backend(backend if backend is not None or not isinstance(data, Tensor) else data.backend)
+        if isinstance(data, Tensor):  # the values, not the graph; arrays are never written: share when we can
+            array = data.array if data.backend is b else b.from_flat(data.backend.to_flat(data.array), data.shape)
+        else:
+            if hasattr(data, "tolist") and not isinstance(data, (list, tuple)):
+                data = data.tolist()  # a NumPy array or scalar
+            flat, shape = nested.flatten(data)
+            array = b.from_flat(flat, shape)
+        _fill(self, array, b, "var", (), None, None, bool(requires_grad))
+
+    # -- what it is ------------------------------------------------------------
+
+    @property
+    def shape(self) -> Shape:
+        return self.backend.shape(self.array)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for k in self.shape:
+            n *= k
+        return n
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to this tensor: settable on leaves (False makes a constant)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.parents:
+            raise UsageError(f"requires_grad can be set on leaves only; this tensor is the result of {self.op}: "
+                             "use .detach() for a copy without the graph")
+        self._requires_grad = bool(value)
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.parents
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient backward() added up (a leaf's only: inner nodes keep none), None before any."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise UsageError(f"grad must be a Tensor or None, not {type(value).__name__}")
+            if value.shape != self.shape:
+                raise UsageError(f"a gradient of shape {value.shape} for a tensor of shape {self.shape}")
+            common((self, value))
+        self._grad = value
+
+    @property
+    def data(self) -> Tensor:
+        """The values without the graph (a constant sharing them); `x.data = t` replaces the values."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        t = value if isinstance(value, Tensor) else Tensor(value, backend=self.backend)
+        common((self, t))
+        self.array = t.array
+
+    def detach(self) -> Tensor:
+        """A constant holding the same values (shared: no copy), outside the graph."""
+        return constant(self.array, self.backend)
+
+    def tolist(self) -> Any:
+        """The values as nested lists of floats (a float for shape ())."""
+        return nested.nest(self.backend.to_flat(self.array), self.shape)
+
+    def item(self) -> float:
+        """The one value of a one-element tensor."""
+        if self.size != 1:
+            raise UsageError(f"item() needs a one-element tensor; this one has shape {self.shape}")
+        return self.backend.to_flat(self.array)[0]
+
+    def numpy(self) -> Any:
+        """The values as a NumPy array (the numpy backend's own array, shared: do not write into it)."""
+        if self.backend.name != "numpy":
+            raise UsageError(f"numpy() needs the numpy backend; this tensor is on {self.backend.name}: "
+                             "use .tolist(), or Tensor(x, backend='numpy')")
+        return self.array
+
+    def __float__(self) -> float:
+        return self.item()
+
+    def __bool__(self) -> bool:
+        return self.item() != 0.0
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return (self[k] for k in range(len(self)))
+
+    def __repr__(self) -> str:
+        values = nested.text(self.backend.to_flat(self.array), self.shape)
+        if self.parents:
+            return f"Tensor({values}, op={self.op})"
+        return f"Tensor({values})" if self.requires_grad else f"Tensor({values}, requires_grad=False)"
+
+    # -- backward ----------------------------------------------------------------
+
+    def backward(self, gradient: Any = None) -> None:
+        """Reverse mode: add d(self)/d(leaf) (times `gradient`, for a tensor of several elements) to each leaf's grad.
+
+        Gradients accumulate across calls, as in PyTorch (set x.grad = None between steps).
+        Nothing changes unless the whole pass succeeds.  No recursion: graphs may be deep.
+        """
+        if not self.requires_grad:
+            raise UsageError("this tensor does not require grad: it was made from constants (requires_grad=False) "
+                             "or inside no_grad()")
+        b = self.backend
+        if gradient is None:
+            if self.size != 1:
+                raise UsageError("grad can be implicitly created only for a one-element tensor; this one has "
+                                 f"shape {self.shape}: call .sum() first or pass gradient=")
+            seed = b.full(self.shape, 1.0)
+        else:
+            given = gradient if isinstance(gradient, Tensor) else Tensor(gradient, backend=b)
+            common((self, given))
+            if given.shape != self.shape:
+                raise UsageError(f"gradient has shape {given.shape}, but the tensor has shape {self.shape}")
+            seed = given.array
+        # 1. every node that needs a gradient, each after all of its parents
+        order = _graph_order(self)
+        # 2. the chain rule from the output down: a node's gradient is complete once every consumer
+        #    (later in the order) has added its part; then its backward step shares it among its parents
+        grads: dict[int, Array] = {id(self): seed}
+        reached: list[tuple[Tensor, Array]] = []
+        for t in reversed(order):
+            g = grads.pop(id(t), None)
+            if g is None:
+                continue
+            if not t.parents:
+                reached.append((t, g))
+                continue
+            for parent, pg in zip(t.parents, t.backward_fn(t, g), strict=True):
+                if pg is not None and parent.requires_grad:
+                    k = id(parent)
+                    grads[k] = pg if k not in grads else kernel(b, "add", grads[k], pg)
+        # 3. only now, every step done, into the leaves (accumulating, as Value's grads do)
+        for leaf, g in reached:
+            if leaf._grad is None:
+                leaf._grad = constant(g, b)
+            else:
+                leaf._grad.array = kernel(b, "add", leaf._grad.array, g)
+
+
+def _graph_order(root: Tensor) -> list[Tensor]:
+    """Every node reachable from root that requires grad, each after all of its parents (iterative DFS)."""
+    order: list[Tensor] = []
+    seen = {id(root)}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        t, parents = stack[-1]
+        for p in parents:
+            if p.requires_grad and id(p) not in seen:
+                seen.add(id(p))
+                stack.append((p, iter(p.parents)))
+                break
+        else:
+            order.append(t)
+            stack.pop()
+    return order
+
+
+# -- making nodes ------------------------------------------------------------------
+
+
+def _fill(t: Tensor, array: Array, b: Backend, op: str, parents: tuple, saved: Any, fn: Backward | None,
+          requires_grad: bool) -> Tensor:
+    t.array = array
+    t.backend = b
+    t.op = op
+    t.parents = parents
+    t.saved = saved
+    t.backward_fn = fn
+    t._requires_grad = requires_grad
+    t._grad = None
+    return t
+
+
+def constant(array: Array, b: Backend) -> Tensor:
+    """A leaf that needs no gradient, around a backend array."""
+    return _fill(object.__new__(Tensor), array, b, "var", (), None, None, False)
+
+
+def node(op: str, parents: tuple[Tensor, ...], array: Array, backward: Backward, saved: Any = None) -> Tensor:
+    """The result of an operation: a graph node when a parent needs a gradient (and no_grad() is off), else a constant.
+
+    `saved` is what the backward step reads besides the parents' and the output's arrays.
+    """
+    b = parents[0].backend
+    if _GRAD_ENABLED[0] and any(p._requires_grad for p in parents):
+        return _fill(object.__new__(Tensor), array, b, op, parents, saved, backward, True)
+    return constant(array, b)
+
+
+def common(values: Sequence[Any], backend: Backend | None = None) -> tuple[list[Tensor], Backend]:
+    """The arguments of an operation as Tensors on one backend: numbers (and nested lists) become constants.
+
+    Tensors on two backends are a UsageError naming both.
+    """
+    b = backend
+    for v in values:
+        if isinstance(v, Tensor):
+            if b is None:
+                b = v.backend
+            elif v.backend is not b:
+                raise UsageError(f"tensors on two backends in one operation: {b.name} and {v.backend.name} "
+                                 f"(move one: Tensor(x, backend={b.name!r}))")
+    if b is None:
+        b = backends.backend()
+    out = []
+    for v in values:
+        if isinstance(v, Tensor):
+            out.append(v)
+        else:
+            flat, shape = nested.flatten(v.tolist() if hasattr(v, "tolist") else v)
+            out.append(constant(b.from_flat(flat, shape), b))
+    return out, b
+
+
+def kernel(b: Backend, name: str, *arrays: Array) -> Array:
+    """A table operation on backend arrays, no graph: kernel(b, "mul", x, y).  Backward steps are written with it."""
+    return b.apply(ops.OPS[name], arrays)
+
+
+# -- broadcasting, and its backward in one place ---------------------------------------
+
+
+def broadcast_shapes(*shapes: Shape) -> Shape:
+    """NumPy's rule: align at the right; each dimension equal, or 1 (which stretches), or missing."""
+    ndim = max(len(s) for s in shapes)
+    out = []
+    for k in range(-ndim, 0):
+        sizes = {s[k] for s in shapes if len(s) >= -k} - {1}
+        if len(sizes) > 1:
+            raise UsageError(f"shapes {' and '.join(str(s) for s in shapes)} cannot be broadcast together")
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def sum_to_shape(b: Backend, g: Array, shape: Shape) -> Array:
+    """The backward of broadcasting: g summed over the axes that were added or stretched, so it has `shape` again.
+
+    An input of shape (3, 1) broadcast to (2, 3, 4) was used 2 * 4 times per element: its gradient
+    is the sum of those uses, over axis 0 (added) and axis 2 (stretched from 1).
+    """
+    gshape = b.shape(g)
+    if gshape == shape:
+        return g
+    added = len(gshape) - len(shape)
+    axes = tuple(range(added)) + tuple(added + k for k, n in enumerate(shape) if n == 1 and gshape[added + k] != 1)
+    return b.reshape(b.sum(g, axes, True), shape)
