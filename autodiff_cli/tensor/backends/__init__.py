@@ -31,7 +31,7 @@ from typing import Any
 from ...errors import MathError, UsageError
 from ...ops import Op
 
-__all__ = ["Backend", "Shape", "backend", "available", "element_error", "get", "set_backend", "use_backend"]
+__all__ = ["Backend", "Shape", "available", "backend", "element_error", "get", "set_backend", "use_backend"]
 
 Shape = tuple[int, ...]
 Index = tuple[Any, ...]  # ints, slices (start, stop, step normalised, step > 0) and None: see Backend.getitem
