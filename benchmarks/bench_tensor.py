@@ -32,6 +32,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
 import argparse  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
+import random  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -224,7 +225,8 @@ def transposed(A: list[list[float]]) -> list[list[float]]:
 
 
 def matmul(n: int, rounds: int) -> dict[str, dict[str, float]]:
-    rows = [T.rand(n, n, seed=s, requires_grad=False, backend="python").tolist() for s in (1, 2, 3)]
+    rngs = [random.Random(seed) for seed in (1, 2, 3)]
+    rows = [[[rng.uniform(-1.0, 1.0) for _ in range(n)] for _ in range(n)] for rng in rngs]
     a, b, g = rows
     runs: dict[str, Callable[[], object]] = {}
     for name in backends():
