@@ -75,8 +75,11 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+CHOSEN = ["python", "numpy"]  # --backend narrows it
+
+
 def backends() -> list[str]:
-    return [b for b in ("python", "numpy") if b in available()]
+    return [b for b in CHOSEN if b in available()]
 
 
 # -- (a) the moons network, each engine in its own idiom -------------------------------------
@@ -162,16 +165,24 @@ def torch_pass(X: list, y: list, layers: list) -> Pass:
 # -- timing -------------------------------------------------------------------------------
 
 
-def measure(runs: dict[str, Callable[[], object]], rounds: int) -> dict[str, dict[str, float]]:
-    """Median and best seconds of each peer over `rounds` rounds, peers taking turns in a rotating order."""
+def measure(runs: dict[str, Callable[[], object]], rounds: int, pause_gc: bool = False) -> dict[str, dict[str, float]]:
+    """Median and best seconds of each peer over `rounds` rounds, peers taking turns in a rotating order.
+
+    pause_gc: Python's cyclic garbage collector paused while each peer runs (its own work only).
+    """
     times: dict[str, list[float]] = {name: [] for name in runs}
     names = list(runs)
     for r in range(rounds):
         for name in names[r % len(names):] + names[: r % len(names)]:
             gc.collect()
-            t0 = time.perf_counter()
-            runs[name]()
-            times[name].append(time.perf_counter() - t0)
+            if pause_gc:
+                gc.disable()
+            try:
+                t0 = time.perf_counter()
+                runs[name]()
+                times[name].append(time.perf_counter() - t0)
+            finally:
+                gc.enable()
     return {name: {"median": statistics.median(ts), "best": min(ts)} for name, ts in times.items()}
 
 
@@ -184,7 +195,7 @@ def agree(results: dict[str, tuple[float, list[float]]], what: str) -> None:
             raise SystemExit(f"{what}: {name} computes {other_loss}, {other_grad}; {first} {loss}, {grad}")
 
 
-def moons(rounds: int, notes: list[str]) -> dict[str, dict[str, float]]:
+def moons(rounds: int, notes: list[str]) -> dict[str, dict[str, dict[str, float]]]:
     X, y = make_moons(100, noise=0.1, seed=SEED)
     layers = layers_of(MLP(2, SIZES[1:], activation="relu", output_activation="linear", seed=SEED))
     runs: dict[str, Pass] = {f"tensor ({b})": tensor_pass(b, X, y, layers) for b in backends()}
@@ -197,11 +208,12 @@ def moons(rounds: int, notes: list[str]) -> dict[str, dict[str, float]]:
         runs["pytorch"] = torch_pass(X, y, layers)
     else:
         notes.append("torch is not installed (pip install torch==2.13.0, the CPU build): its column is skipped")
-    if "numpy" not in backends():
+    if "numpy" in CHOSEN and "numpy" not in available():
         notes.append("NumPy is not installed (pip install '.[numpy]'): the numpy backend is skipped")
     agree({name: one() for name, one in runs.items()}, "moons")
-    log(f"moons: the {len(runs)} engines agree; timing {rounds} rounds")
-    return measure(runs, rounds)
+    log(f"moons: the {len(runs)} engines agree; timing {rounds} rounds, then {rounds} with the collector paused")
+    return {"garbage collector on (as users run)": measure(runs, rounds),
+            "garbage collector paused": measure(runs, rounds, pause_gc=True)}
 
 
 # -- (b) matmul forward and backward ------------------------------------------------------
@@ -285,7 +297,7 @@ def table(title: str, results: dict[str, dict[str, float]], against: dict[str, s
     """One line per peer: median (best), and its ratio to the peers named in `against` (label: peer)."""
     print(title)
     for name, r in results.items():
-        ratios = [f"{results[peer]['median'] / r['median']:.1f}x {label}" for label, peer in against.items()
+        ratios = [f"{results[peer]['median'] / r['median']:.3g}x {label}" for label, peer in against.items()
                   if peer in results and peer != name]
         print(f"  {name:<16} {r['median'] * 1e3:10.2f} ms ({r['best'] * 1e3:.2f})   {', '.join(ratios)}")
     print()
@@ -296,7 +308,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run: 3 rounds, 64x64 matmul, n up to 1e5")
     parser.add_argument("--rounds", type=int, default=None, help="rounds of (a) (default 21; 3 with --quick)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of the report")
+    parser.add_argument("--backend", action="append", choices=["python", "numpy"],
+                        help="time only this tensor backend (repeatable; default: both, where installed)")
     args = parser.parse_args(argv)
+    if args.backend:
+        CHOSEN[:] = args.backend
     rounds = args.rounds or (3 if args.quick else 21)
     size = 64 if args.quick else 256
     sizes = [1_000, 100_000] if args.quick else [1_000, 100_000, 1_000_000]
@@ -317,8 +333,10 @@ def main(argv: list[str] | None = None) -> int:
     info = doc["machine"]
     print(f"{info['cpu']}, {info['cores']} cores, CPython {info['python']}, one thread; "
           "medians (best in brackets); a ratio is how many times faster than the peer named\n")
-    table(f"(a) moons 2-16-16-1, 100 points: one forward + backward pass ({rounds} rounds)", doc["moons"],
-          {"micrograd": "micrograd", "scalar engine": "scalar engine", "pytorch": "pytorch"})
+    peers = {"micrograd": "micrograd", "scalar engine": "scalar engine", "pytorch": "pytorch"}
+    for setting, results in doc["moons"].items():
+        table(f"(a) moons 2-16-16-1, 100 points: one forward + backward pass ({rounds} rounds, {setting})",
+              results, peers)
     table(f"(b) {size}x{size} matmul, forward + backward", doc["matmul"],
           {"numpy @ x3": "numpy @ x3", "triple loop": "triple loop x3"})
     print("(c) bytes per element (tracemalloc)")
