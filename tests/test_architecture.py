@@ -51,12 +51,24 @@ ALLOWED = {
     "losses": {"engine"},
     "errors": set(),
     "tensor.backends.python_backend": {"tensor.backends", "tensor.backends.python_storage", "ops", "errors", "rulecode",
-                                       "careful"},
+                                       "careful", "formulas", "tensor.backends.python_columns"},
     "tensor.backends.python_storage": {"errors"},
     # the NumPy backend: the table's rules translated to NumPy, the scalar engine's rules on its error path
     "tensor.backends.numpy_backend": {"tensor.backends", "tensor.backends.numpy_rules", "ops", "errors", "rulecode",
                                       "careful"},
     "tensor.backends.numpy_rules": {"ops", "formulas", "rulecode"},
+    # the Tensor layer: the node and backward() below, the operations above it, __init__ gathering them
+    "tensor.nested": {"errors"},
+    "tensor.tensor": {"ops", "errors", "tensor.backends", "tensor.nested"},
+    "tensor.elementwise": {"ops", "formulas", "tensor.tensor"},
+    "tensor.shapes": {"errors", "tensor.tensor"},
+    "tensor.reductions": {"errors", "tensor.elementwise", "tensor.shapes", "tensor.tensor"},
+    "tensor.linalg": {"errors", "tensor.backends", "tensor.elementwise", "tensor.shapes", "tensor.tensor"},
+    "tensor.softmax": {"tensor.shapes", "tensor.tensor"},
+    "tensor.creation": {"errors", "tensor.backends", "tensor.nested", "tensor.shapes", "tensor.tensor"},
+    "tensor.__init__": {"errors", "ops", "tensor.backends", "tensor.creation", "tensor.elementwise", "tensor.linalg",
+                        "tensor.reductions", "tensor.shapes", "tensor.softmax", "tensor.tensor"},
+    "tensor.backends.python_columns": set(),
 }
 # The op table (machinery and entries), and the parser with the generator of its LALR tables
 # (tablegen reads the grammar through the parser; the parser falls back on tablegen when the

@@ -187,6 +187,49 @@ def test_derivative_is_the_scalar_engine_s_gradient_term_bit_for_bit(name):
         assert bits(got) == bits([terms[i] for terms in expected]), (name, i)
 
 
+def _wide_values(rng: random.Random, n: int) -> list[float]:
+    """Numbers from 1e-6 to 1e6 in size, either sign, and a few whole numbers and zeros (kinks, pow's cases)."""
+    picks = [rng.choice([-1.0, 1.0]) * 10 ** rng.uniform(-6, 6) for _ in range(n)]
+    return [*picks, 0.0, -0.0, 1.0, 2.0, -3.0]
+
+
+@pytest.mark.parametrize("name", sorted(ops.OPS))
+def test_apply_and_derivative_match_the_engine_on_wide_random_values(name):
+    op, rng = ops.OPS[name], random.Random(name)
+    points = [xs for xs in zip(*(_wide_values(rng, 60) for _ in range(op.arity)), strict=True)
+              if _defined(op, xs)]
+    columns = [arr([p[k] for p in points], (len(points),)) for k in range(op.arity)]
+    out = B.apply(op, columns)
+    assert bits(values(out)) == bits([op.evaluate(*p) for p in points])
+    gs = [rng.uniform(-2, 2) for _ in points]
+    for i in range(op.arity):
+        want = [_engine_term(name, p, i, g) for p, g in zip(points, gs, strict=True)]
+        first_failure = next((k for k, w in enumerate(want) if w is None), None)
+        if first_failure is not None:  # no derivative, or too large: the error names that element
+            with pytest.raises(MathError, match=rf"^element \[{first_failure}\]: "):
+                B.derivative(op, i, columns, out, arr(gs, (len(points),)))
+            continue
+        got = values(B.derivative(op, i, columns, out, arr(gs, (len(points),))))
+        assert bits(got) == bits(want), (name, i)
+
+
+def _engine_term(name: str, xs: tuple[float, ...], i: int, g: float) -> float | None:
+    """The scalar engine's g * d/dx_i at xs, or None where it has none (an error, or too large for a double)."""
+    try:
+        term = engine.gradient_term(engine.Value.apply(name, *xs), i, g)
+    except MathError:
+        return None
+    return term if math.isfinite(term) else None
+
+
+def _defined(op: ops.Op, xs: tuple[float, ...]) -> bool:
+    try:
+        op.evaluate(*xs)
+    except MathError:
+        return False
+    return True
+
+
 def test_derivative_takes_the_careful_path_where_doubles_overflow_on_the_way():
     # d/dx x^y = y * x^(y-1): at x = 1e-310, y = -0.5 the power overflows, g * the derivative does not
     pw = ops.OPS["pow"]
@@ -312,6 +355,29 @@ def test_broadcast_binary_ops_agree_with_numpy(seed):
     assert values(got) == np.where(np.array(cond).reshape(t) != 0, nx, 0.0).ravel().tolist()
 
 
+def test_broadcast_views_read_by_hand():
+    column = B.broadcast_to(arr([1, 2], (2, 1)), (2, 3))
+    assert column.strides == (1, 0) and values(column) == [1, 1, 1, 2, 2, 2]
+    middle = B.broadcast_to(arr([1, 2, 3, 4], (2, 1, 2)), (2, 2, 2))
+    assert values(middle) == [1, 2, 1, 2, 3, 4, 3, 4]
+    turned = B.broadcast_to(B.permute(arr([1, 2, 3, 4, 5, 6], (2, 3)), (1, 0)), (2, 3, 2))
+    assert values(turned) == [1, 4, 2, 5, 3, 6] * 2
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_broadcast_views_of_strided_arrays_agree_with_numpy(seed):
+    np = numpy_or_skip()
+    rng = random.Random(seed)
+    small, big = sorted(_random_shapes(rng), key=len)
+    target = tuple(max(p, q) for p, q in zip((1,) * (len(big) - len(small)) + small, big, strict=True))
+    x = _random(rng, small)
+    axes = list(range(len(small)))
+    rng.shuffle(axes)
+    base = arr(x, tuple(small[k] for k in np.argsort(axes))) if small else arr(x, ())
+    view, nview = B.permute(base, tuple(axes)), np.array(x).reshape(base.shape).transpose(axes)
+    assert values(B.broadcast_to(view, target)) == np.broadcast_to(nview, target).ravel().tolist()
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_views_reductions_and_concatenate_agree_with_numpy(seed):
     np = numpy_or_skip()
@@ -343,7 +409,16 @@ def test_views_reductions_and_concatenate_agree_with_numpy(seed):
     assert values(B.reshape(a, (math.prod(shape),))) == na.ravel().tolist()
 
 
-@pytest.mark.parametrize("seed", range(20))
+def test_matmul_edge_shapes_by_hand():
+    outer = B.matmul(arr([1, 2, 3], (3, 1)), arr([4, 5], (1, 2)))  # k = 1: an outer product
+    assert values(outer) == [4, 5, 8, 10, 12, 15]
+    empty = B.matmul(B.full((2, 0), 1.0), B.full((0, 3), 1.0))  # k = 0: sums of nothing
+    assert B.shape(empty) == (2, 3) and values(empty) == [0.0] * 6
+    stacked = B.matmul(arr([1, 2, 3, 4], (2, 1, 2)), arr([1, 10, 100, 1000], (2, 2, 1)))  # batch of (1,2)@(2,1)
+    assert values(stacked) == [21, 4300]
+
+
+@pytest.mark.parametrize("seed", range(40))
 def test_matmul_agrees_with_numpy(seed):
     np = numpy_or_skip()
     rng = random.Random(seed)

@@ -93,7 +93,7 @@ CODE = textwrap.dedent(
              "autodiff_cli.export", "autodiff_cli.cli.views", "autodiff_cli.cli.training",
              "autodiff_cli.cli.derivatives", "autodiff_cli.cli.check", "autodiff_cli.dual", "autodiff_cli.tablegen",
              "dataclasses", "copy", "autodiff_cli.render", "autodiff_cli.explain_tables", "autodiff_cli.notebook",
-             "signal", "decimal", "autodiff_cli.careful")
+             "signal", "decimal", "autodiff_cli.careful", "autodiff_cli.tensor")
     if "--json" not in sys.argv:
         heavy += ("json",)
     print(sorted(m for m in heavy if m in sys.modules), code, file=sys.stderr)

@@ -119,5 +119,6 @@ OPERATORS: dict[str, Callable[..., Tensor]] = {
     **{f"__{py}__": _operator(name, False) for py, name in _PYTHON_NAMES.items()},
     **{f"__r{py}__": _operator(name, True) for py, name in _PYTHON_NAMES.items()},
     "__neg__": lambda self: apply("neg", self),
+    "__abs__": lambda self: apply("abs", self),
     "__pos__": lambda self: self,
 }

@@ -98,14 +98,14 @@ def trace(a: Any) -> Tensor:
 def _norm_backward(node: Tensor, g: Array) -> list[Array]:
     """d ||x|| / d x = x / ||x||: no derivative where the norm is 0 (as the table's hypot at (0, 0))."""
     x = node.parents[0]
-    kept, axes = node.saved
+    kept, shape = node.saved
     b = node.backend
     zero = b.compare("==", kept, b.full((), 0.0))
     flat = b.to_flat(zero)
     if 1.0 in flat:
         error = MathError("norm", "no derivative: the 2-norm of an all-zero tensor is not differentiable "
                           "(its gradient x / norm(x) divides by 0)")
-        raise error if len(axes) == x.ndim else element_error(error, flat.index(1.0), b.shape(kept))
+        raise element_error(error, flat.index(1.0), shape) if shape else error  # which norm, when there are several
     share = kernel(b, "div", b.reshape(g, b.shape(kept)), kept)
     return [kernel(b, "mul", x.array, share)]
 
@@ -126,5 +126,5 @@ def norm(x: Any, axis: int | tuple[int, ...] | None = None, keepdims: bool = Fal
     scaled = kernel(b, "div", t.array, scale)
     kept = kernel(b, "mul", m, kernel(b, "sqrt", b.sum(kernel(b, "mul", scaled, scaled), axes, True)))
     shape = b.shape(kept) if keepdims else tuple(n for k, n in enumerate(t.shape) if k not in axes)
-    return node("norm", (t,), b.reshape(kept, shape), _norm_backward, (kept, axes))
+    return node("norm", (t,), b.reshape(kept, shape), _norm_backward, (kept, shape))
 

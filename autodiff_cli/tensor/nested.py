@@ -56,13 +56,12 @@ def flatten(data: Any) -> tuple[list[float], Shape]:
         depth = len(index)
         if depth == len(shape):
             if isinstance(item, (list, tuple)):
-                raise UsageError(f"element {_label(index)} is a list where row {_label((*index[:-1], 0))} "
-                                 f"holds numbers: every row needs the same depth")
+                raise UsageError(f"element {_label(index)} is a list where element {_label((0,) * depth)} "
+                                 "is a number: every row needs the same depth")
             flat.append(number(item, _label(index)))
             continue
         if not isinstance(item, (list, tuple)):
-            first = _label((0,) * (depth + 1))
-            raise UsageError(f"element {_label(index)} is a number where {first} is a list: "
+            raise UsageError(f"element {_label(index)} is a number where element {_label((0,) * depth)} is a list: "
                              "every row needs the same depth")
         if len(item) != shape[depth]:
             first = _label((0,) * depth)

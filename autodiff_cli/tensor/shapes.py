@@ -134,7 +134,11 @@ def broadcast_to(x: Any, shape: Any) -> Tensor:
     """x stretched to `shape` by NumPy's rules (no copy where the backend can); its gradient is summed back."""
     (x,), b = common([x])
     target = shape_argument((shape,))
-    if broadcast_shapes(x.shape, target) != target:
+    try:
+        fits = broadcast_shapes(x.shape, target) == target
+    except UsageError:
+        fits = False
+    if not fits:
         raise UsageError(f"a tensor of shape {x.shape} cannot be broadcast to {target}")
     return node("expand", (x,), b.broadcast_to(x.array, target), _expand_backward)
 

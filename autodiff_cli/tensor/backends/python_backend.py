@@ -13,15 +13,19 @@ graph of Values give the same numbers, bit for bit.  The loops are Python's own
 
 from __future__ import annotations
 
+import ast
 import math
 import operator
 from array import array
 from collections.abc import Callable, Sequence
+from itertools import repeat
 
-from ... import rulecode
+from ... import ops, rulecode
 from ...errors import MathError, UsageError
-from ...ops import Op
+from ...formulas import times_python
+from ...ops import ARG_NAMES, RESULT_NAME, Op
 from . import Backend, element_error
+from .python_columns import Columns, column_formula
 from .python_storage import (
     Storage,
     broadcast_shape,
@@ -40,6 +44,40 @@ Shape = tuple[int, ...]
 
 _ARITHMETIC_ERRORS = (ArithmeticError, ValueError)  # MathError, OverflowError, ZeroDivisionError, math domain
 
+_FORWARDS: dict[Op, Columns | None] = {}  # by table entry, made on first use
+_RULES: dict[tuple[Op, int], tuple[str, Columns | None]] = {}
+
+
+def _table_functions(tree: ast.AST) -> dict[str, Callable[..., float]]:
+    """The table's float functions a generated formula calls (as _f_<name>), as ops.float_namespace gives them."""
+    return ops.float_namespace({n.id[3:] for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id.startswith("_f_")})
+
+
+def _forward_columns(op: Op) -> Columns | None:
+    """op's forward over columns (x + y: map(add, xs, ys)), or None: then apply maps op.fn itself.
+
+    Only for forwards whose domain Python checks by itself: none at all, or division's y == 0, where
+    truediv raises ZeroDivisionError and apply goes to its error path as op.fn would send it.
+    """
+    if op not in _FORWARDS:
+        body = op.forward_tree.body
+        checked = not op.domain or (op.forward == "x / y" and [when for when, _ in op.domain] == ["y == 0"])
+        simple = checked and len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None
+        _FORWARDS[op] = column_formula(body[0].value, _table_functions(body[0])) if simple else None  # type: ignore
+    return _FORWARDS[op]
+
+
+def _rule_columns(op: Op, i: int) -> tuple[str, Columns | None]:
+    """g times op's derivative rule by argument i, as the engine's product function writes it (rulecode.products):
+    its source ('g * (_f_sech(x) ** 2.0)') and the same formula over columns (None where it has a condition)."""
+    if (op, i) not in _RULES:
+        rule = op.rule_python(i, {n: n for n in (*ARG_NAMES, RESULT_NAME)}, lambda f: f"_f_{f}")
+        source = times_python("g", rule)
+        tree = ast.parse(source, mode="eval")
+        _RULES[op, i] = source, column_formula(tree.body, _table_functions(tree))
+    return _RULES[op, i]
+
+
 _RELATIONS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
@@ -52,6 +90,20 @@ def _finite(values: array) -> bool:
     if total - total == 0.0:
         return True
     return all(v - v == 0.0 for v in values)  # inf - inf and nan - nan are nan, never 0.0
+
+
+_sumprod: Callable[[list[float], list[float]], float] | None = getattr(math, "sumprod", None)  # Python 3.12+
+
+
+def _rows_times(rows: list[list[float]], b_rows: list[list[float]], n: int) -> list[float]:
+    """rows @ b by rows: output row i is the sum over j of rows[i][j] times row j of b (one map call per term)."""
+    out: list[float] = []
+    for row in rows:
+        total = [0.0] * n
+        for a, b_row in zip(row, b_rows, strict=True):
+            total = list(map(operator.add, total, map(operator.mul, repeat(a), b_row)))
+        out.extend(total)
+    return out
 
 
 class PythonBackend(Backend):
@@ -90,7 +142,11 @@ class PythonBackend(Backend):
         shape = broadcast_shape(*(a.shape for a in args))
         columns = [operand(a, shape) for a in args]
         try:
-            out = array("d", map(op.fn, *columns))
+            forward = _forward_columns(op)
+            if forward is None:
+                out = array("d", map(op.fn, *columns))
+            else:
+                out = array("d", forward(dict(zip(ARG_NAMES, columns, strict=False))))
         except _ARITHMETIC_ERRORS:
             out = None
         if out is None or not _finite(out):
@@ -108,12 +164,24 @@ class PythonBackend(Backend):
         return MathError(op.name, "the result is not a finite double")  # unreachable: kept for safety
 
     def derivative(self, op: Op, i: int, args: Sequence[Storage], out: Storage, g: Storage) -> Storage:
-        """g * d out / d arg_i per element: the scalar engine's own product function mapped over the values."""
+        """g * d out / d arg_i per element: the scalar engine's own product, g * (rule), over the values.
+
+        The product is computed over whole columns (python_columns.py: the same operations in the
+        same order, so the same bits), or by the engine's compiled function per element where the
+        rule has a condition; an element where that fails goes the engine's careful way.
+        """
         shape = out.shape
-        product = rulecode.products(op)[i]
         columns = [operand(a, shape) for a in args]
+        gs = operand(g, shape)
+        source, rule = _rule_columns(op, i)
         try:
-            result = array("d", map(product, *columns, flat(out), operand(g, shape)))
+            if source == "g * (1.0)":  # g * 1.0 is g: add, sub's x
+                return g
+            if rule is None:  # a rule with a condition (pow): the engine's own function, element by element
+                result = array("d", map(rulecode.products(op)[i], *columns, flat(out), gs))
+            else:
+                env = {**dict(zip(ARG_NAMES, columns, strict=False)), RESULT_NAME: flat(out), "g": gs}
+                result = array("d", rule(env))
         except _ARITHMETIC_ERRORS:
             result = None
         if result is None or not _finite(result):
@@ -255,15 +323,32 @@ class PythonBackend(Backend):
             batch = broadcast_shape(a.shape[:-2], b.shape[:-2])
         except UsageError:
             raise UsageError(f"shapes {a.shape} and {b.shape} cannot be multiplied (matmul: batch axes)") from None
-        left = flat(broadcast_to(a, (*batch, m, k)))
-        right = flat(permute(broadcast_to(b, (*batch, k, n)), (*range(len(batch)), len(batch) + 1, len(batch))))
+        if len(b.shape) == 2:  # one matrix on the right: a's batch axes are just more rows
+            blocks, rows_per_block = 1, size_of(a.shape[:-1])
+            left, right = flat(a), b
+        else:
+            blocks, rows_per_block = size_of(batch), m
+            left, right = flat(broadcast_to(a, (*batch, m, k))), broadcast_to(b, (*batch, k, n))
+        if k <= 2:  # few terms per element: whole rows of b, scaled and added, cost fewer calls
+            b_rows = flat(right)
+        else:  # columns of b as consecutive values: its transpose (a view), gathered
+            d = len(right.shape)
+            b_cols = flat(permute(right, (*range(d - 2), d - 1, d - 2)))
         out = array("d")
         mul = operator.mul
-        for t in range(size_of(batch)):
-            rows = [left[(t * m + i) * k : (t * m + i + 1) * k].tolist() for i in range(m)]
-            cols = [right[(t * n + j) * k : (t * n + j + 1) * k].tolist() for j in range(n)]
-            out.extend([sum(map(mul, row, col)) for row in rows for col in cols])
-        shape = (*batch, m, n)
+        for t in range(blocks):
+            first = t * rows_per_block
+            rows = [left[(first + i) * k : (first + i + 1) * k].tolist() for i in range(rows_per_block)]
+            if k <= 2:
+                out.extend(_rows_times(rows, [b_rows[(t * k + j) * n : (t * k + j + 1) * n].tolist()
+                                              for j in range(k)], n))
+                continue
+            cols = [b_cols[(t * n + j) * k : (t * n + j + 1) * k].tolist() for j in range(n)]
+            if _sumprod is None:  # a dot product as two C loops: map multiplies, sum adds (about 25 ns a term)
+                out.extend([sum(map(mul, row, col)) for row in rows for col in cols])
+            else:
+                out.extend([_sumprod(row, col) for row in rows for col in cols])
+        shape = (*a.shape[:-2], m, n) if len(b.shape) == 2 else (*batch, m, n)
         if not _finite(out):
             flat_index = next(j for j, v in enumerate(out) if v - v != 0.0)
             error = MathError("matmul", "overflow: a row times a column is too large for a double")

@@ -25,8 +25,8 @@ never an index per element.  This is minitorch's design (tensor_data.py), in the
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Sequence
-from itertools import repeat
+from collections.abc import Sequence
+from itertools import chain, repeat
 
 from ...errors import UsageError
 
@@ -118,42 +118,56 @@ def broadcast_to(a: Storage, shape: Shape) -> Storage:
     return Storage(a.values, shape, tuple(strides), a.offset)
 
 
-def operand(a: Storage, shape: Shape) -> Iterable[float]:
+def operand(a: Storage, shape: Shape) -> array:
     """The values of `a` broadcast to `shape`, in row-major order, for a kernel to map over.
 
     The cheap cases first: the same shape is the array's own values; one number is that
-    number repeated (no list built); anything else is gathered from a stride-0 view.
+    number repeated (one C call); anything else is gathered from a stride-0 view.
     """
     if a.shape == shape:
         return flat(a)
     if size_of(a.shape) == 1:
-        return repeat(a.values[a.offset], size_of(shape))
+        return array("d", (a.values[a.offset],)) * size_of(shape)
     return flat(broadcast_to(a, shape))
 
 
 # -- reading the values in row-major order --------------------------------------------
 
 
-def runs(a: Storage) -> tuple[list[int], int, int]:
-    """The array's elements as runs along its last axis: (starts, length, step).
+def axes_as_walked(a: Storage) -> list[tuple[int, int]]:
+    """The array's axes as (size, stride), merged where they step through the buffer as one.
 
-    Run r holds buffer[starts[r] + k * step] for k < length; the runs in order are the
-    elements in row-major order.  Axes that step through the buffer as one (a row-major
-    block, a scalar broadcast everywhere) are merged first, so a contiguous array is one run.
+    Axes of size 1 are left out; an axis whose stride is exactly the span of the next one
+    (a row-major block, or two broadcast axes of stride 0) joins it: a contiguous (2, 3)
+    array is walked as one axis (6, 1), a scalar broadcast to (4, 5) as (20, 0).
     """
-    dims = [(n, s) for n, s in zip(a.shape, a.strides, strict=True) if n != 1]
     merged: list[tuple[int, int]] = []
-    for n, s in dims:
+    for n, s in zip(a.shape, a.strides, strict=True):
+        if n == 1:
+            continue
         if merged and merged[-1][1] == s * n:  # the axis before steps over exactly this whole axis
             merged[-1] = (merged[-1][0] * n, s)
         else:
             merged.append((n, s))
-    if not merged:
-        return [a.offset], 1, 1
-    starts = [a.offset]
-    for n, s in merged[:-1]:
+    return merged
+
+
+def runs(a: Storage) -> tuple[list[int], int, int]:
+    """The array's elements as runs along its last (merged) axis: (starts, length, step).
+
+    Run r holds buffer[starts[r] + k * step] for k < length; the runs in order are the
+    elements in row-major order; a contiguous array is one run.
+    """
+    return _runs(a.offset, axes_as_walked(a))
+
+
+def _runs(offset: int, axes: list[tuple[int, int]]) -> tuple[list[int], int, int]:
+    if not axes:
+        return [offset], 1, 1
+    starts = [offset]
+    for n, s in axes[:-1]:
         starts = [p + k * s for p in starts for k in range(n)]
-    length, step = merged[-1]
+    length, step = axes[-1]
     return starts, length, step
 
 
@@ -162,22 +176,35 @@ def flat(a: Storage) -> array:
 
     The result may be the array's own buffer: callers read it and never write into it.
     """
-    size = a.size
-    if size == 0:
+    if a.size == 0:
         return array("d")
-    starts, length, step = runs(a)
-    values = a.values
-    if len(starts) == 1 and step == 1:  # one contiguous block
-        start = starts[0]
-        return values if start == 0 and length == len(values) else values[start : start + length]
+    axes = axes_as_walked(a)
+    if len(axes) == 1 and axes[0][1] == 1 and a.offset == 0 and axes[0][0] == len(a.values):
+        return a.values  # already row-major, the whole buffer
+    return _gather(a.values, a.offset, axes)
+
+
+def _gather(values: array, offset: int, axes: list[tuple[int, int]]) -> array:
+    """The values the axes walk from offset, in row-major order, by slices of the buffer.
+
+    Broadcasting repeats values, and array repetition does it in C: a first axis of
+    stride 0 (a row stretched down a matrix) repeats the whole block below it, a last
+    axis of stride 0 (a column stretched along the rows) repeats each value in turn.
+    """
+    if not axes:
+        return values[offset : offset + 1]
+    if axes[0][1] == 0:
+        return _gather(values, offset, axes[1:]) * axes[0][0]
+    if axes[-1][1] == 0:
+        each, times = _gather(values, offset, axes[:-1]), axes[-1][0]
+        return array("d", chain.from_iterable(map(repeat, each, repeat(times, len(each)))))
+    starts, length, step = _runs(offset, axes)
+    if len(starts) == 1:
+        return values[offset : offset + (length - 1) * step + 1 : step]
     out = array("d")
-    if step == 0:
-        for start in starts:
-            out.extend(array("d", (values[start],)) * length)
-    else:
-        span = (length - 1) * step + 1
-        for start in starts:
-            out.extend(values[start : start + span : step])
+    span = (length - 1) * step + 1
+    for start in starts:
+        out.extend(values[start : start + span : step])
     return out
 
 
