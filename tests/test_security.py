@@ -56,8 +56,9 @@ def test_exec_and_compile_are_called_only_by_the_three_code_generators():
         for callee, _line in _calls(path):
             if callee in ("exec", "eval", "compile", "__import__", "builtins.exec", "builtins.eval", "execfile"):
                 sites.setdefault(str(path.relative_to(PACKAGE)), set()).add(callee)
-    # rulecode compiles the engine's backward steps and forward mode's products; ops the forwards
-    generators = ("rulecode.py", "compile.py", "ops.py")
+    # rulecode compiles the engine's backward steps and forward mode's products; ops the forwards;
+    # numpy_rules the table's forwards and rules translated into NumPy (the tensor backend)
+    generators = ("rulecode.py", "compile.py", "ops.py", "tensor/backends/numpy_rules.py")
     assert sites == {name: {"exec", "compile"} for name in generators}
 
 

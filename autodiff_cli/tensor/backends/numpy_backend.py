@@ -14,6 +14,7 @@ error path copying the few offending elements to the host).  None is shipped.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,6 +28,7 @@ from . import Backend, Index, Shape, element_error, numpy_rules
 __all__ = ["NumpyBackend"]
 
 Array = numpy.ndarray
+_UNKNOWN = object()  # a derivative not compiled yet
 _RELATIONS = ("==", "!=", "<", "<=", ">", ">=")
 
 
@@ -38,8 +40,7 @@ class NumpyBackend(Backend):
 
     def __init__(self) -> None:
         self._forwards: dict[Op, Callable[..., Array]] = {}  # op -> its vectorised forward, compiled on first use
-        self._derivatives: dict[tuple[Op, int], Callable[..., Array]] = {}
-        self._quiet = self.xp.errstate  # over/underflow and 0/0 become inf/nan, found afterwards, never warnings
+        self._derivatives: dict[tuple[Op, int], Callable[..., Array] | None] = {}
 
     # -- making and reading arrays -------------------------------------------
     def from_flat(self, values: Sequence[float], shape: Shape) -> Array:
@@ -59,32 +60,34 @@ class NumpyBackend(Backend):
 
     # -- the op table, elementwise ---------------------------------------------
     def apply(self, op: Op, args: Sequence[Array]) -> Array:
-        forward = self._forwards.get(op)
-        if forward is None:
-            forward = self._forwards[op] = numpy_rules.forward(op, self.xp)
-        with self._quiet(all="ignore"):
+        kernels = self._forwards.get(op)
+        if kernels is None:
+            kernels = self._forwards[op] = (numpy_rules.forward(op, self.xp), numpy_rules.undefined(op, self.xp))
+        forward, undefined = kernels
+        with self.xp.errstate(all="ignore"):  # overflow and 0/0 give inf and nan here, found below: no warnings
             try:
                 r = forward(*args)
             except ValueError:
                 self._broadcast_shape(args)  # a UsageError naming the shapes if they do not broadcast
-                r = None  # something else failed: every element by the scalar path
-        if r is None or type(r) is not self.xp.ndarray or r.dtype != self.xp.float64:
-            shape = self._broadcast_shape(args)
-            return self._patch(op, args, self._float_array(r, shape), shape)
-        if not self._all_finite(r) or (numpy_rules.has_domain(op) and numpy_rules.undefined(op, args, self.xp).any()):
-            return self._patch(op, args, r, r.shape)
-        return r
+                raise
+            if type(r) is not self.xp.ndarray:
+                r = self.xp.asarray(r)  # NumPy gives a scalar for 0-d arrays
+            # the vectorised result stands where it is a finite double and the domain allows the element
+            if self._all_finite(r) and (undefined is None or not undefined(*args).any()):
+                return r
+            return self._patch(op, args, r, undefined)
 
-    def _patch(self, op: Op, args: Sequence[Array], r: Array | None, shape: Shape) -> Array:
+    def _patch(self, op: Op, args: Sequence[Array], r: Array, undefined: Callable[..., Array] | None) -> Array:
         """Recompute by op.evaluate every element the vectorised forward left non-finite or the domain forbids.
 
         The scalar path gives the scalar engine's value, or its error for the first such element (row-major).
         """
         xp = self.xp
-        r = xp.full(shape, xp.nan) if r is None else xp.array(r, dtype=xp.float64)  # a copy we may write into
+        shape = r.shape
+        r = xp.array(r, dtype=xp.float64)  # a copy we may write into
         bad = ~xp.isfinite(r)
-        if numpy_rules.has_domain(op):
-            bad |= xp.broadcast_to(numpy_rules.undefined(op, args, xp), shape)
+        if undefined is not None:
+            bad |= xp.broadcast_to(undefined(*args), shape)
         flats = [xp.broadcast_to(a, shape).ravel() for a in args]
         flat = r.reshape(-1)  # a view of our own copy
         for k in xp.flatnonzero(bad).tolist():
@@ -95,27 +98,24 @@ class NumpyBackend(Backend):
         return r
 
     def derivative(self, op: Op, i: int, args: Sequence[Array], out: Array, g: Array) -> Array:
-        key = (op, i)
-        rule = self._derivatives.get(key)
+        rule = self._derivatives.get((op, i), _UNKNOWN)
+        if rule is _UNKNOWN:
+            rule = self._derivatives[op, i] = numpy_rules.derivative(op, i, self.xp)
         if rule is None:
-            rule = self._derivatives[key] = numpy_rules.derivative(op, i, self.xp)
-        with self._quiet(all="ignore"):
-            try:
-                r = rule(*args, out, g)
-            except (ArithmeticError, ValueError):
-                r = None  # every element by the scalar path
-        if r is None or type(r) is not self.xp.ndarray or r.shape != g.shape:
-            return self._patch_derivative(op, i, args, out, g, self._float_array(r, g.shape))
-        if not self._all_finite(r):
+            return g  # a rule of 1 (add, sub's first argument): g itself, as backward passes it on
+        with self.xp.errstate(all="ignore"):
+            r = rule(*args, out, g)
+            if type(r) is not self.xp.ndarray:
+                r = self.xp.asarray(r)
+            if self._all_finite(r):
+                return r
             return self._patch_derivative(op, i, args, out, g, r)
-        return r
 
-    def _patch_derivative(self, op: Op, i: int, args: Sequence[Array], out: Array, g: Array,
-                          r: Array | None) -> Array:
+    def _patch_derivative(self, op: Op, i: int, args: Sequence[Array], out: Array, g: Array, r: Array) -> Array:
         """Recompute every non-finite element as the scalar engine does (engine.gradient_term), or raise its error."""
         xp = self.xp
         shape = g.shape
-        r = xp.full(shape, xp.nan) if r is None else xp.array(r, dtype=xp.float64)
+        r = xp.array(r, dtype=xp.float64)
         flats = [xp.broadcast_to(a, shape).ravel() for a in (*args, out, g)]
         flat = r.reshape(-1)
         for k in xp.flatnonzero(~xp.isfinite(r)).tolist():
@@ -126,14 +126,13 @@ class NumpyBackend(Backend):
                 raise element_error(err, k, shape) from None
         return r
 
-    def _float_array(self, r: Any, shape: Shape) -> Array | None:
-        """A result that is not a float64 array of the right shape (a forward that ignores an argument) made one."""
-        if r is None:
-            return None
-        return self.xp.array(self.xp.broadcast_to(self.xp.asarray(r, dtype=self.xp.float64), shape))
-
     def _all_finite(self, r: Array) -> bool:
-        return bool(self.xp.isfinite(r).all())
+        """Whether every element is a finite double.
+
+        A sum is finite only if every term is (one pass, no temporary array, no thread); where it
+        overflows although the elements are finite (near 1e308), isfinite decides.
+        """
+        return math.isfinite(self.xp.add.reduce(r, axis=None)) or bool(self.xp.isfinite(r).all())
 
     def _broadcast_shape(self, arrays: Sequence[Array]) -> Shape:
         try:
@@ -172,7 +171,7 @@ class NumpyBackend(Backend):
         return self.xp.asarray(a.min(axis=tuple(axes), keepdims=keepdims))
 
     def prod(self, a: Array, axes: Shape, keepdims: bool) -> Array:
-        with self._quiet(all="ignore"):
+        with self.xp.errstate(all="ignore"):
             r = self.xp.asarray(a.prod(axis=tuple(axes), keepdims=keepdims))
         if not self._all_finite(r):
             raise self._reduction_error("prod", r)
@@ -224,7 +223,7 @@ class NumpyBackend(Backend):
             raise UsageError(f"shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
                              f"(matmul: {a.shape[-1]} != {b.shape[-2]})")
         self._broadcast_shape((a[..., :1, :1], b[..., :1, :1]))  # the batch dimensions
-        with self._quiet(all="ignore"):
+        with self.xp.errstate(all="ignore"):
             r = self.xp.matmul(a, b)
         if not self._all_finite(r):
             raise self._reduction_error("matmul", r)
