@@ -294,6 +294,17 @@ def test_reductions_by_hand():
     assert values(B.sum(B.permute(a, (1, 0)), (1,), False)) == [5, 7, 9]
 
 
+def test_sum_is_rounded_once_whatever_the_order():
+    # left to right, 1e16 + 1.0 rounds back to 1e16 and the 1.0 is lost; the exact sum is 1.0
+    assert values(B.sum(arr([1e16, 1.0, -1e16], (3,)), (0,), False)) == [1.0]
+    assert values(B.sum(arr([0.1] * 10, (2, 5)), (0, 1), False)) == [1.0]  # 0.1 added ten times: 0.9999999999999999
+
+
+def test_index_add_adds_to_zeros_as_numpy_does():
+    z = B.index_add((2, 2), (1, slice(0, 2, 1)), arr([-0.0, 2.5], (2,)))
+    assert bits(values(z)) == bits([0.0, 0.0, 0.0, 2.5])  # 0.0 + -0.0 is 0.0
+
+
 def test_prod_and_sum_overflow_are_math_errors():
     with pytest.raises(MathError) as info:
         B.prod(arr([1e200, 1e200, 1.0, 2.0], (2, 2)), (1,), False)

@@ -35,6 +35,7 @@ from .python_storage import (
     operand,
     permute,
     reshape,
+    runs,
     size_of,
 )
 
@@ -90,6 +91,15 @@ def _finite(values: array) -> bool:
     if total - total == 0.0:
         return True
     return all(v - v == 0.0 for v in values)  # inf - inf and nan - nan are nan, never 0.0
+
+
+def _exact_sum(values: array) -> float:
+    """The sum rounded once (math.fsum), so the order of the terms does not matter: another backend's
+    pairwise sum is then within its own rounding of this one.  inf where it overflows (the caller's error)."""
+    try:
+        return math.fsum(values)
+    except OverflowError:
+        return math.inf
 
 
 _sumprod: Callable[[list[float], list[float]], float] | None = getattr(math, "sumprod", None)  # Python 3.12+
@@ -253,7 +263,7 @@ class PythonBackend(Backend):
         return Storage(out, shape)
 
     def sum(self, a: Storage, axes: Shape, keepdims: bool) -> Storage:
-        return self._reduce(a, axes, keepdims, sum, "sum")
+        return self._reduce(a, axes, keepdims, _exact_sum, "sum")
 
     def max(self, a: Storage, axes: Shape, keepdims: bool) -> Storage:
         return self._reduce(a, axes, keepdims, max, "max")
@@ -282,12 +292,13 @@ class PythonBackend(Backend):
         zeros = self.full(shape, 0.0)
         target = getitem(zeros, index)  # a view of the zeros: the positions a[index] reads
         values = flat(broadcast_to(g, target.shape))
-        positions = [target.offset]
-        for n, s in zip(target.shape, target.strides, strict=True):
-            positions = [p + k * s for p in positions for k in range(n)]
-        buffer = zeros.values
-        for p, v in zip(positions, values, strict=True):
-            buffer[p] += v
+        if not values:
+            return zeros
+        starts, length, step = runs(target)
+        span, buffer = (length - 1) * step + 1, zeros.values
+        for r, start in enumerate(starts):  # one slice of the buffer per run of the view: z[run] += g[run]
+            where = slice(start, start + span, step)
+            buffer[where] = array("d", map(operator.add, buffer[where], values[r * length : (r + 1) * length]))
         return zeros
 
     def concatenate(self, arrays: Sequence[Storage], axis: int) -> Storage:
