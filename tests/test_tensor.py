@@ -362,3 +362,38 @@ def test_the_module_lists_the_table_s_functions_and_its_own():
     names = dir(T)
     assert {"tanh", "ln", "atan2", "softmax", "matmul", "Tensor", "no_grad"} <= set(names)
     assert T.tanh.__name__ == "tanh" and "hyperbolic tangent" in T.tanh.__doc__
+
+
+def test_backward_twice_on_one_graph_adds_twice_and_grad_checks_its_shape():
+    x = Tensor([1.0, 2.0])
+    y = (x * x).sum()
+    y.backward()
+    y.backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+    with pytest.raises(UsageError, match=r"a gradient of shape \(3,\) for a tensor of shape \(2,\)"):
+        x.grad = Tensor([1.0, 2.0, 3.0])
+
+
+@pytest.mark.skipif("numpy" not in backends.available(), reason="needs NumPy")
+def test_a_numpy_array_is_data_like_a_nested_list():
+    import numpy as np
+
+    assert Tensor(np.arange(6.0).reshape(2, 3)).tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert Tensor(np.float64(1.5)).shape == ()
+
+
+def test_backward_after_an_in_place_change_of_a_used_leaf_is_an_error():
+    w = Tensor([1.0, 2.0])
+    loss = (w * w).sum()
+    with no_grad():
+        w -= 1.0  # the graph's mul would read the new w: a wrong gradient, so an error instead
+    with pytest.raises(UsageError, match="changed in place after the graph was built"):
+        loss.backward()
+    assert w.grad is None
+    (w * w).sum().backward()  # a new forward is fine
+    assert w.grad.tolist() == [0.0, 2.0]
+    y = w * 3
+    z = y.sum()
+    y.data = Tensor([0.0, 0.0])
+    with pytest.raises(UsageError, match="changed in place"):
+        z.backward()

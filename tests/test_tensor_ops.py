@@ -295,6 +295,7 @@ def test_shape_operations_rearrange_as_numpy_does():
     (lambda: T.trace(T.ones(3)), "trace needs a matrix"),
     (lambda: T.broadcast_to(T.ones(3), (2, 2)), "a tensor of shape (3,) cannot be broadcast to (2, 2)"),
     (lambda: T.ones(0).max(), "max of an empty tensor"),
+    (lambda: T.ones(3, 1).expand(-1, 3, 2), "expand's -1 keeps an existing size only"),
     (lambda: T.hypot(T.ones(1), T.ones(1), T.ones(1)), "hypot takes 2 arguments, got 3"),
 ])
 def test_shape_mistakes_are_errors_in_the_user_s_terms(make, message):

@@ -22,6 +22,11 @@ def backend(request):
 
 
 def close(a, b, ulps=4):
+    """Within a few ulps on the Python backend (the same float functions as the engine); NumPy's vectorised
+    functions (np.tanh for math.tanh) may differ in the last bits, which a cancellation (tanh(x)^2 + x near
+    x = -0.4) turns into more ulps of the result: there, 1e-13 relative."""
+    if T.current_backend().name != "python":
+        return a == pytest.approx(b, rel=1e-13, abs=1e-300)
     return a == b or abs(a - b) <= ulps * math.ulp(max(abs(a), abs(b)))
 
 

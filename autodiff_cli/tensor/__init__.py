@@ -90,7 +90,7 @@ def _in_place(name: str) -> Callable[[Tensor, Any], Tensor]:
             new = elementwise.apply(name, self, other)
         if new.shape != self.shape:
             raise UsageError(f"in-place {name}: the result has shape {new.shape}, not the tensor's {self.shape}")
-        self.array = new.array  # the tensor gets new values; tensors that shared the old ones keep them
+        self.data = new  # new values (tensors that shared the old ones keep them); its version goes up
         return self
 
     return method

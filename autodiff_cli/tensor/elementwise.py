@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import ops
 from ..formulas import ARG_NAMES, evaluate
-from .tensor import Array, Tensor, broadcast_shapes, common, constant, node, sum_to_shape
+from .tensor import Array, Tensor, broadcast_shapes, common, constant, kernel, node, sum_to_shape
 
 __all__ = ["OPERATORS", "apply", "function", "is_operand", "method"]
 
@@ -35,7 +35,9 @@ def apply(name: str, *args: Any) -> Tensor:
     if len(args) != op.arity:
         return _other_arity(op, args)
     tensors, b = common(args)
-    broadcast_shapes(*(t.shape for t in tensors))  # a UsageError naming the shapes, before any kernel runs
+    shapes = [t.shape for t in tensors]
+    if op.arity > 1 and shapes[0] != shapes[1]:
+        broadcast_shapes(*shapes)  # a UsageError naming the shapes, before any kernel runs
     out = b.apply(op, [t.array for t in tensors])
     return node(op.name, tuple(tensors), out, table_backward, op)
 
@@ -44,8 +46,20 @@ def table_backward(node: Tensor, g: Array) -> list[Array | None]:
     """g times d out / d argument i, elementwise by the table's rule (backend.derivative), summed back to its shape."""
     op, b = node.saved, node.backend
     arrays = [p.array for p in node.parents]
-    return [sum_to_shape(b, b.derivative(op, i, arrays, node.array, g), p.shape) if p.requires_grad else None
-            for i, p in enumerate(node.parents)]
+    grads: list[Array | None] = []
+    for i, p in enumerate(node.parents):
+        if not p.requires_grad:
+            grads.append(None)  # nobody needs it: not computed (pow's exponent rule for x ** 2)
+            continue
+        rule = op.grads[i]
+        if rule == "1" and not op.conventions:  # add, sub: g itself, as the engine's generated code has it
+            d = g
+        elif rule == "-1" and not op.conventions:  # sub's second argument, neg
+            d = kernel(b, "neg", g)
+        else:
+            d = b.derivative(op, i, arrays, node.array, g)
+        grads.append(sum_to_shape(b, d, p.shape))
+    return grads
 
 
 def _other_arity(op: ops.Op, args: tuple) -> Tensor:

@@ -134,6 +134,8 @@ def broadcast_to(x: Any, shape: Any) -> Tensor:
     """x stretched to `shape` by NumPy's rules (no copy where the backend can); its gradient is summed back."""
     (x,), b = common([x])
     target = shape_argument((shape,))
+    if any(n < 0 for n in target):
+        raise UsageError(f"a shape has sizes >= 0, not {target} (expand's -1 keeps an existing size only)")
     try:
         fits = broadcast_shapes(x.shape, target) == target
     except UsageError:

@@ -5,11 +5,14 @@ was made by an operation that needs a gradient, its parents, the operation's nam
 what the operation's backward step needs (`saved`) and that step itself
 (`backward_fn`).  Every operation has the same shape, in the modules beside this one:
 
-    def exp(x):                                        # forward: one backend kernel
-        return node("exp", (x,), b.apply(EXP, [x.array]), exp_backward)
+    def softmax(x, axis):                                  # forward: backend kernels on arrays
+        ...
+        return node("softmax", (x,), s, _softmax_backward, axis)
 
-    def exp_backward(node, g):                         # vector-Jacobian product: g times d out / d x
-        return (b.derivative(EXP, 0, [x.array], node.array, g),)
+    def _softmax_backward(node, g):                        # vector-Jacobian product, by hand:
+        s, axis, b = node.array, node.saved, node.backend  # J^T g = s * (g - sum(g * s))
+        gs = b.sum(kernel(b, "mul", g, s), (axis,), True)
+        return [kernel(b, "mul", s, kernel(b, "sub", g, gs))]
 
 `backward()` walks the graph once, in reverse topological order (no recursion), gives each
 parent its part of the gradient, and adds what reaches a leaf into the leaf's `.grad`.
@@ -72,8 +75,8 @@ class Tensor:
     requires_grad=False makes a constant.  See tensor/__init__.py for the whole API.
     """
 
-    __slots__ = ("__weakref__", "_grad", "_requires_grad", "array", "backend", "backward_fn", "op", "parents",
-                 "saved")
+    __slots__ = ("__weakref__", "_grad", "_requires_grad", "array", "backend", "backward_fn", "op", "parent_versions",
+                 "parents", "saved", "version")
     __array_ufunc__ = None  # numpy_scalar * tensor: NumPy hands over to Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = True, backend: str | Backend | None = None) -> None:
@@ -145,6 +148,7 @@ class Tensor:
         t = value if isinstance(value, Tensor) else Tensor(value, backend=self.backend)
         common((self, t))
         self.array = t.array
+        self.version += 1  # graphs built from the old values can no longer be differentiated
 
     def detach(self) -> Tensor:
         """A constant holding the same values (shared: no copy), outside the graph."""
@@ -212,6 +216,8 @@ class Tensor:
             seed = given.array
         # 1. every node that needs a gradient, each after all of its parents
         order = _graph_order(self)
+        for t in order:
+            _check_unchanged(t)
         # 2. the chain rule from the output down: a node's gradient is complete once every consumer
         #    (later in the order) has added its part; then its backward step shares it among its parents
         grads: dict[int, Array] = {id(self): seed}
@@ -233,6 +239,16 @@ class Tensor:
                 leaf._grad = constant(g, b)
             else:
                 leaf._grad.array = kernel(b, "add", leaf._grad.array, g)
+
+
+def _check_unchanged(t: Tensor) -> None:
+    """A backward step reads its parents' values: they must be those the forward used (PyTorch's version check)."""
+    if not t.parents:
+        return  # a leaf's values may change between graphs: only what a backward step reads must not
+    for p, version in [*zip(t.parents, t.parent_versions, strict=True), (t, 0)]:  # the node's own output too
+        if p.version != version:
+            raise UsageError(f"a tensor of shape {p.shape} that the {t.op} node used was changed in place after the "
+                             "graph was built (x -= ..., x.data = ...): compute the forward again, then backward()")
 
 
 def _graph_order(root: Tensor) -> list[Tensor]:
@@ -266,6 +282,8 @@ def _fill(t: Tensor, array: Array, b: Backend, op: str, parents: tuple, saved: A
     t.backward_fn = fn
     t._requires_grad = requires_grad
     t._grad = None
+    t.version = 0  # how many times its values were replaced in place
+    t.parent_versions = tuple(p.version for p in parents)
     return t
 
 

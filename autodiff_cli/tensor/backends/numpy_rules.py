@@ -32,7 +32,8 @@ from ... import ops
 from ...formulas import ARG_NAMES, RESULT_NAME, parse_condition, times
 from ...ops import Op
 
-__all__ = ["derivative", "derivative_source", "forward", "forward_source", "undefined", "undefined_source"]
+__all__ = ["derivative", "derivative_source", "forward", "forward_source", "stays_finite", "undefined",
+           "undefined_source"]
 
 # math.<name> -> the NumPy function that computes the same on arrays (the same name unless listed)
 _MATH = {name: name for name in (
@@ -64,6 +65,7 @@ class _Translation:
         self.taken = set(params)
         self.tables: set[str] = set()  # table entries called (_np_<name>)
         self.per_element: set[str] = set()  # math functions run element by element (_math_<name>)
+        self.result: ast.expr | None = None  # the function as one expression, when it is one
 
     def fresh(self, base: str) -> str:
         name, k = base, 1
@@ -104,8 +106,10 @@ class _Translation:
                 result = ast.BinOp(left=result, op=ast.BitAnd(), right=test)
             return result
         if isinstance(node, ast.IfExp):
-            return _call(_np("where"), self.expr(node.test, env), self.expr(node.body, env),
-                         self.expr(node.orelse, env))
+            test, body, orelse = (self.expr(n, env) for n in (node.test, node.body, node.orelse))
+            if _number(body) == 1.0 and _number(orelse) == 0.0:  # 1.0 if c else 0.0: the test as numbers, faster
+                return _call(ast.Attribute(value=test, attr="astype", ctx=ast.Load()), _np("float64"))
+            return _call(_np("where"), test, body, orelse)
         if isinstance(node, ast.Attribute) and _is_math(node.value) and node.attr in _CONSTANTS:
             return _np(_CONSTANTS[node.attr])
         if isinstance(node, ast.Call) and not node.keywords:
@@ -180,20 +184,27 @@ class _Translation:
         self.lines.append(f"{target} = {ast.unparse(value)}")
         env[name] = target
 
-    def function(self, name: str, params: Sequence[str], result: ast.expr | None, note: str = "") -> str:
+    def function(self, name: str, params: Sequence[str], result: ast.expr | None, note: str = "",
+                 stretch: bool = False) -> str:
+        """The function's source; stretch: broadcast the result to every argument's shape if it ignores one."""
         if result is None:
             raise Untranslatable("no return")
         read = {n.id for line in [*self.lines, ast.unparse(result)]
                 for n in ast.walk(ast.parse(line)) if isinstance(n, ast.Name)}
-        if not set(params) <= read:  # an argument not read (x * 0 + 1): the result stretched to every shape
-            shapes = ", ".join(f"np.shape({p})" for p in params if p not in ("out", "g"))
+        if stretch and not set(params) <= read:  # an argument not read (x * 0 + 1): stretched to every shape
+            shapes = ", ".join(f"np.shape({p})" for p in params)
             result = ast.parse(f"np.array(np.broadcast_to({ast.unparse(result)}, np.broadcast_shapes({shapes})))",
                                mode="eval").body
+        self.result = result if not self.lines and not note else None  # one expression: the bound can be read
         head = [f"# {note}"] if note else []
         for f in sorted(self.per_element):
             head.append(f"# _math_{f}: math.{f} on each element (NumPy has no {f})")
         body = [*self.lines, f"return {ast.unparse(result)}"]
         return "\n".join([*head, f"def {name}({', '.join(params)}):", *(f"    {line}" for line in body)]) + "\n"
+
+
+def _number(node: ast.expr) -> float | None:
+    return float(node.value) if isinstance(node, ast.Constant) else None
 
 
 def _is_math(node: ast.expr) -> bool:
@@ -212,7 +223,7 @@ def _forward_translation(op: Op) -> tuple[str, _Translation]:
     t = _Translation(params)
     try:
         result = t.block(op.forward_tree.body, {p: p for p in params})
-        return t.function(f"_np_{op.name}", params, result), t
+        return t.function(f"_np_{op.name}", params, result, stretch=True), t
     except Untranslatable as why:  # the table's own float function, element by element
         t = _Translation(params)
         note = f"{op.name}: the table's float function on each element ({why} is not translated)"
@@ -257,6 +268,65 @@ def _undefined_translation(op: Op) -> tuple[str, _Translation]:
 def undefined_source(op: str | Op) -> str:
     """The NumPy source of the domain test: True where the table says the operation is undefined."""
     return _undefined_translation(_spec(op))[0]
+
+
+# -- results that cannot leave the doubles ---------------------------------------------------
+
+# What a NumPy expression can give when every argument is a finite double: a number in [-1, 1]
+# (step, sign, a comparison), a finite number (x, where(x > 0, x, 0), g * step(x)), or anything
+# (x + y overflows past 1.8e308, exp(x) past 709.8, 0 / 0 is NaN).
+UNIT, FINITE, ANY = 0, 1, 2
+_KEEPS = {"abs", "floor", "ceil", "trunc"}  # |f(v)| <= |v| + 1 and finite: the argument's bound
+_LARGER = {"where", "maximum", "minimum"}  # one of the arguments: the larger bound
+_WITHIN = {"tanh": UNIT, "sin": UNIT, "cos": UNIT, "arctan": FINITE, "arctan2": FINITE}  # bounded everywhere
+_ANALYSED: dict[Op, int] = {}
+
+
+def _bound(node: ast.expr) -> int:
+    if isinstance(node, ast.Name):
+        return FINITE  # an argument, out or g: finite doubles by the backend's promise
+    if isinstance(node, ast.Constant):
+        return UNIT if abs(node.value) <= 1 else FINITE
+    if isinstance(node, ast.Compare):
+        return UNIT  # True or False
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.BitOr)):
+        return UNIT
+    if isinstance(node, ast.UnaryOp):
+        return UNIT if isinstance(node.op, ast.Invert) else _bound(node.operand)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+        a, b = sorted((_bound(node.left), _bound(node.right)))
+        return b if a == UNIT else ANY  # a factor in [-1, 1] cannot make a product overflow
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "astype":
+        return _bound(node.func.value)  # True and False as 1.0 and 0.0
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        bounds = [_bound(a) for a in node.args]
+        if node.func.attr in _KEEPS:
+            return max(bounds[0], FINITE)
+        if node.func.attr in _WITHIN:
+            return _WITHIN[node.func.attr]
+        if node.func.attr in _LARGER:
+            return max(bounds[1:] if node.func.attr == "where" else bounds)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("_np_"):
+        return _forward_bound(ops.OPS[node.func.id[4:]])  # a table function: its own forward's bound
+    return ANY
+
+
+def _forward_bound(op: Op) -> int:
+    found = _ANALYSED.get(op)
+    if found is None:
+        _ANALYSED[op] = ANY  # while it is analysed: a forward that calls itself proves nothing
+        t = _forward_translation(op)[1]
+        found = _ANALYSED[op] = ANY if t.result is None else _bound(t.result)
+    return found
+
+
+def stays_finite(op: Op, i: int | None = None) -> bool:
+    """Whether the forward (i None) or g * the derivative by argument i is a finite double wherever the
+    arguments are (relu, step, abs, g * step(x)): then the backend need not look for inf and NaN."""
+    if i is None:
+        return _forward_bound(op) != ANY
+    t = _derivative_translation(op, i)[1]
+    return t.result is not None and _bound(t.result) != ANY
 
 
 # -- compiling ----------------------------------------------------------------------------

@@ -4,11 +4,13 @@ Standard library only: the one to read to see how broadcasting, reductions and m
 work.  Arrays are Storages (python_storage.py: a buffer, a shape, strides, an offset), so
 transpose, broadcast_to, reshape and slicing are views that copy nothing.
 
-Every elementwise function comes from the op table: ``apply`` maps the table's compiled
-float forward (``op.fn``) over the values, ``derivative`` maps the very function the
-scalar engine's backward pass multiplies with (``rulecode.products``), so a tensor and a
-graph of Values give the same numbers, bit for bit.  The loops are Python's own
-``map`` over flat buffers, with an error path that finds the first element at fault.
+Every elementwise function comes from the op table: ``apply`` computes the table's float
+forward on every element (``op.fn``, or the same formula over whole columns), and
+``derivative`` computes g times the table's rule exactly as the scalar engine's backward
+pass does (``rulecode.products``, or the same formula over columns: python_columns.py), so
+a tensor and a graph of Values give the same numbers, bit for bit.  The loops are Python's
+own ``map`` over flat buffers; where one fails or gives inf, an error path goes through the
+elements one by one to name the first at fault, with the scalar engine's own message.
 """
 
 from __future__ import annotations
@@ -62,9 +64,10 @@ def _forward_columns(op: Op) -> Columns | None:
     """
     if op not in _FORWARDS:
         body = op.forward_tree.body
+        returned = body[0].value if len(body) == 1 and isinstance(body[0], ast.Return) else None
         checked = not op.domain or (op.forward == "x / y" and [when for when, _ in op.domain] == ["y == 0"])
-        simple = checked and len(body) == 1 and isinstance(body[0], ast.Return) and body[0].value is not None
-        _FORWARDS[op] = column_formula(body[0].value, _table_functions(body[0])) if simple else None  # type: ignore
+        usable = checked and returned is not None
+        _FORWARDS[op] = column_formula(returned, _table_functions(returned)) if usable else None
     return _FORWARDS[op]
 
 
@@ -143,7 +146,8 @@ class PythonBackend(Backend):
 
     # -- the op table, elementwise ---------------------------------------------
     def apply(self, op: Op, args: Sequence[Storage]) -> Storage:
-        """op.fn mapped over the arguments' values, broadcast together.
+        """op's forward on every element of the arguments broadcast together: op.fn mapped over
+        their values, or the forward's formula over whole columns where it is plain arithmetic.
 
         A broadcast binary op walks both operands in the output's row-major order: each is
         read through a view with the output's shape (stride 0 along its stretched axes), so
