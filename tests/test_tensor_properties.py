@@ -34,8 +34,8 @@ from tensor_programs import (
 
 import autodiff_cli.tensor as T
 
-QUICK = settings(max_examples=8, deadline=None)
-MORE = settings(max_examples=25, deadline=None)
+QUICK = settings(max_examples=10, deadline=None)
+MORE = settings(max_examples=30, deadline=None)
 ULPS = 1e-12  # between backends: the same formulas, maybe summed in another order
 FD = 1e-6  # against central differences with a step of 1e-6
 needs_numpy = pytest.mark.skipif(not HAS_NUMPY, reason="NumPy is not installed: only the Python backend runs")
