@@ -54,9 +54,10 @@ ALLOWED = {
                                        "careful", "formulas", "tensor.backends.python_columns"},
     "tensor.backends.python_storage": {"errors"},
     # the NumPy backend: the table's rules translated to NumPy, the scalar engine's rules on its error path
-    "tensor.backends.numpy_backend": {"tensor.backends", "tensor.backends.numpy_rules", "ops", "errors", "rulecode",
-                                      "careful"},
-    "tensor.backends.numpy_rules": {"ops", "formulas", "rulecode"},
+    "tensor.backends.numpy_backend": {"tensor.backends", "tensor.backends.numpy_rules", "tensor.backends.numpy_bounds",
+                                      "ops", "errors", "rulecode", "careful"},
+    "tensor.backends.numpy_rules": {"ops", "formulas"},
+    "tensor.backends.numpy_bounds": {"ops", "tensor.backends.numpy_rules"},
     # the Tensor layer: the node and backward() below, the operations above it, __init__ gathering them
     "tensor.nested": {"errors"},
     "tensor.tensor": {"ops", "errors", "tensor.backends", "tensor.nested"},

@@ -337,20 +337,20 @@ EXTREMES = [-1.7976931348623157e308, -1e300, -710.0, -1.0, -5e-324, -0.0, 0.0, 5
 
 
 def test_results_said_to_stay_finite_do_on_extreme_arguments():
-    from autodiff_cli.tensor.backends import numpy_rules
+    from autodiff_cli.tensor.backends import numpy_bounds, numpy_rules
 
     grid = np.array(EXTREMES)
     for op in OPS.values():
         cols = [grid] if op.arity == 1 else list(np.meshgrid(grid, grid))
         with np.errstate(all="ignore"):
-            if numpy_rules.stays_finite(op):
+            if numpy_bounds.stays_finite(op):
                 assert np.isfinite(numpy_rules.forward(op, np)(*cols)).all(), op.name
             for i in range(op.arity):
                 rule = numpy_rules.derivative(op, i, np)
-                if numpy_rules.stays_finite(op, i) and rule is not None:
+                if numpy_bounds.stays_finite(op, i) and rule is not None:
                     assert np.isfinite(rule(*cols, cols[0], cols[-1])).all(), (op.name, i)
-    assert numpy_rules.stays_finite(OPS["relu"]) and numpy_rules.stays_finite(OPS["relu"], 0)
-    assert not numpy_rules.stays_finite(OPS["exp"]) and not numpy_rules.stays_finite(OPS["mul"], 0)
+    assert numpy_bounds.stays_finite(OPS["relu"]) and numpy_bounds.stays_finite(OPS["relu"], 0)
+    assert not numpy_bounds.stays_finite(OPS["exp"]) and not numpy_bounds.stays_finite(OPS["mul"], 0)
 
 
 def test_a_rule_of_one_passes_g_on():
@@ -361,3 +361,20 @@ def test_a_rule_of_one_passes_g_on():
     g = arr([1.0, -2.0])
     assert B.derivative(OPS["sub"], 0, [g, g], g, g) is g  # sub's first argument: g itself, no copy
     assert B.derivative(OPS["sub"], 1, [g, g], g, g).tolist() == [-1.0, 2.0]
+
+
+def test_the_quick_domain_test_agrees_with_the_table_element_by_element():
+    from autodiff_cli.tensor.backends import numpy_rules
+
+    rnd = random.Random(7)
+    values = [-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0, 3.0]
+    for op in (op for op in OPS.values() if op.domain):
+        quick = numpy_rules.any_undefined(op, np)
+        for _ in range(30):
+            args = [arr([rnd.choice(values) for _ in range(3)]) for _ in range(op.arity)]
+            columns = [a.tolist() for a in args]
+            want = any(op.domain_error(*point) is not None for point in zip(*columns, strict=True))
+            assert quick(*args) == want, (op.name, columns)
+        if op.arity == 2:  # a number as the second argument (x ** 2)
+            assert quick(arr([1.0, 2.0]), arr(2.0)) is (op.domain_error(1.0, 2.0) is not None)
+    assert "if not (x > 0.0).all():" in numpy_rules.any_undefined_source("log")

@@ -272,6 +272,7 @@ def test_shape_operations_rearrange_as_numpy_does():
     assert x.sum(axis=1).tolist() == [3.0, 12.0] and x.mean(axis=0).tolist() == [1.5, 2.5, 3.5]
     assert x.max(axis=1).tolist() == [2.0, 5.0] and x.min().item() == 0.0 and (x + 1).prod().item() == 720.0
     assert x.sum(axis=0, keepdims=True).shape == (1, 3)
+    assert T.ones(0, 3).max(axis=1).shape == (0,)  # nothing to reduce over is an error; nothing to reduce is not
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -294,7 +295,8 @@ def test_shape_operations_rearrange_as_numpy_does():
     (lambda: T.dot(T.ones(2, 2), T.ones(2)), "dot needs two 1-D tensors"),
     (lambda: T.trace(T.ones(3)), "trace needs a matrix"),
     (lambda: T.broadcast_to(T.ones(3), (2, 2)), "a tensor of shape (3,) cannot be broadcast to (2, 2)"),
-    (lambda: T.ones(0).max(), "max of an empty tensor"),
+    (lambda: T.ones(0).max(), "max over an axis of size 0 has no value (shape (0,))"),
+    (lambda: T.ones(0, 3).min(axis=0), "min over an axis of size 0 has no value (shape (0, 3))"),
     (lambda: T.ones(3, 1).expand(-1, 3, 2), "expand's -1 keeps an existing size only"),
     (lambda: T.hypot(T.ones(1), T.ones(1), T.ones(1)), "hypot takes 2 arguments, got 3"),
 ])

@@ -107,8 +107,8 @@ def _extreme(op: str, x: Any, args: tuple, axis: Axis, keepdims: bool) -> Tensor
         axis = args[0]
         keepdims = args[1] if len(args) > 1 else keepdims
     (t,), _ = common([x])
-    if t.size == 0:
-        raise UsageError(f"{op} of an empty tensor (shape {t.shape}) has no value")
+    if any(t.shape[k] == 0 for k in normalise_axes(axis, t.ndim)):
+        raise UsageError(f"{op} over an axis of size 0 has no value (shape {t.shape})")
     return _reduce(op, t, axis, keepdims, _extreme_backward)
 
 

@@ -76,7 +76,7 @@ class Tensor:
     """
 
     __slots__ = ("__weakref__", "_grad", "_requires_grad", "array", "backend", "backward_fn", "op", "parent_versions",
-                 "parents", "saved", "version")
+                 "parents", "saved", "shape", "version")
     __array_ufunc__ = None  # numpy_scalar * tensor: NumPy hands over to Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = True, backend: str | Backend | None = None) -> None:
@@ -91,10 +91,6 @@ class Tensor:
         _fill(self, array, b, "var", (), None, None, bool(requires_grad))
 
     # -- what it is ------------------------------------------------------------
-
-    @property
-    def shape(self) -> Shape:
-        return self.backend.shape(self.array)
 
     @property
     def ndim(self) -> int:
@@ -147,7 +143,7 @@ class Tensor:
     def data(self, value: Any) -> None:
         t = value if isinstance(value, Tensor) else Tensor(value, backend=self.backend)
         common((self, t))
-        self.array = t.array
+        self.array, self.shape = t.array, t.shape
         self.version += 1  # graphs built from the old values can no longer be differentiated
 
     def detach(self) -> Tensor:
@@ -274,7 +270,8 @@ def _graph_order(root: Tensor) -> list[Tensor]:
 
 def _fill(t: Tensor, array: Array, b: Backend, op: str, parents: tuple, saved: Any, fn: Backward | None,
           requires_grad: bool) -> Tensor:
-    t.array = array
+    t.array = array  # read it; new values go through .data, which keeps shape and version right
+    t.shape = b.shape(array)  # a tuple of ints, read often: kept rather than asked of the backend
     t.backend = b
     t.op = op
     t.parents = parents

@@ -24,7 +24,7 @@ import numpy
 from ... import careful, rulecode
 from ...errors import MathError, UsageError
 from ...ops import Op
-from . import Backend, Index, Shape, element_error, numpy_rules
+from . import Backend, Index, Shape, element_error, numpy_bounds, numpy_rules
 
 __all__ = ["NumpyBackend"]
 
@@ -56,7 +56,7 @@ class NumpyBackend(Backend):
     xp: Any = numpy  # the array module: the one name a CuPy backend would change
 
     def __init__(self) -> None:
-        # compiled on first use: op -> (vectorised forward, whether it can leave the doubles, domain test or None)
+        # compiled on first use: op -> (vectorised forward, whether it can leave the doubles, quick domain test)
         self._forwards: dict[Op, tuple[Callable[..., Array], bool, Callable[..., Array] | None]] = {}
         # (op, i) -> (g * derivative, or None where that is g; whether it can leave the doubles)
         self._derivatives: dict[tuple[Op, int], tuple[Callable[..., Array] | None, bool]] = {}
@@ -81,8 +81,8 @@ class NumpyBackend(Backend):
     def apply(self, op: Op, args: Sequence[Array]) -> Array:
         kernels = self._forwards.get(op)
         if kernels is None:
-            kernels = self._forwards[op] = (numpy_rules.forward(op, self.xp), not numpy_rules.stays_finite(op),
-                                            numpy_rules.undefined(op, self.xp))
+            kernels = self._forwards[op] = (numpy_rules.forward(op, self.xp), not numpy_bounds.stays_finite(op),
+                                            numpy_rules.any_undefined(op, self.xp))
         forward, checked, undefined = kernels
         token = _quiet()  # overflow and 0/0 give inf and nan, found below: no warnings
         try:
@@ -91,18 +91,18 @@ class NumpyBackend(Backend):
             except ValueError:
                 self._broadcast_shape(args)  # a UsageError naming the shapes if they do not broadcast
                 raise
-            if type(r) is not self.xp.ndarray:  # NumPy gives a scalar for 0-d arrays
-                if (not checked or math.isfinite(r)) and (undefined is None or not undefined(*args)):
-                    return self.xp.asarray(r)
-                return self._patch(op, args, self.xp.asarray(r), undefined)
-            # the vectorised result stands where it is a finite double and the domain allows the element
-            if (not checked or self._all_finite(r)) and (undefined is None or not undefined(*args).any()):
+            scalar = type(r) is not self.xp.ndarray  # NumPy gives a scalar for 0-d arrays
+            if scalar:
+                r = self.xp.asarray(r)
+            # the vectorised result stands where it is a finite double and the domain allows every element
+            if (not checked or (math.isfinite(r) if scalar else self._all_finite(r))) and (
+                    undefined is None or not undefined(*args)):
                 return r
-            return self._patch(op, args, r, undefined)
+            return self._patch(op, args, r)
         finally:
             _loud(token)
 
-    def _patch(self, op: Op, args: Sequence[Array], r: Array, undefined: Callable[..., Array] | None) -> Array:
+    def _patch(self, op: Op, args: Sequence[Array], r: Array) -> Array:
         """Recompute by op.evaluate every element the vectorised forward left non-finite or the domain forbids.
 
         The scalar path gives the scalar engine's value, or its error for the first such element (row-major).
@@ -111,6 +111,7 @@ class NumpyBackend(Backend):
         shape = r.shape
         r = xp.array(r, dtype=xp.float64)  # a copy we may write into
         bad = ~xp.isfinite(r)
+        undefined = numpy_rules.undefined(op, xp)  # where, element by element
         if undefined is not None:
             bad |= xp.broadcast_to(undefined(*args), shape)
         flats = [xp.broadcast_to(a, shape).ravel() for a in args]
@@ -126,7 +127,7 @@ class NumpyBackend(Backend):
         kernel = self._derivatives.get((op, i))
         if kernel is None:
             kernel = self._derivatives[op, i] = (numpy_rules.derivative(op, i, self.xp),
-                                                 not numpy_rules.stays_finite(op, i))
+                                                 not numpy_bounds.stays_finite(op, i))
         rule, checked = kernel
         if rule is None:
             return g  # a rule of 1 (add, sub's first argument): g itself, as backward passes it on

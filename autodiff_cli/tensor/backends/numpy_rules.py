@@ -32,8 +32,8 @@ from ... import ops
 from ...formulas import ARG_NAMES, RESULT_NAME, parse_condition, times
 from ...ops import Op
 
-__all__ = ["derivative", "derivative_source", "forward", "forward_source", "stays_finite", "undefined",
-           "undefined_source"]
+__all__ = ["any_undefined", "any_undefined_source", "derivative", "derivative_source", "expression", "forward",
+           "forward_source", "undefined", "undefined_source"]
 
 # math.<name> -> the NumPy function that computes the same on arrays (the same name unless listed)
 _MATH = {name: name for name in (
@@ -189,7 +189,7 @@ class _Translation:
         """The function's source; stretch: broadcast the result to every argument's shape if it ignores one."""
         if result is None:
             raise Untranslatable("no return")
-        read = {n.id for line in [*self.lines, ast.unparse(result)]
+        read = {n.id for line in [*self.lines, ast.unparse(result)] if stretch
                 for n in ast.walk(ast.parse(line)) if isinstance(n, ast.Name)}
         if stretch and not set(params) <= read:  # an argument not read (x * 0 + 1): stretched to every shape
             shapes = ", ".join(f"np.shape({p})" for p in params)
@@ -265,68 +265,46 @@ def _undefined_translation(op: Op) -> tuple[str, _Translation]:
     return t.function(f"_undefined_{op.name}", params, result), t
 
 
+def _quick_translation(op: Op) -> tuple[str, _Translation]:
+    """Whether the domain fails anywhere, quickly: a condition `a and b` holds nowhere if a or b holds nowhere,
+    so each term is tested alone first, those on the second argument before the others (it is often one
+    number: x ** 2, leaky_relu(x, 0.01)); only then the conjunction, element by element."""
+    params = ARG_NAMES[: op.arity]
+    t = _Translation(params)
+    env = {p: p for p in params}
+    for when, _ in op.domain:
+        tree = parse_condition(when, op.arity)
+        terms = tree.values if isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And) else [tree]
+        reads = [{n.id for n in ast.walk(term) if isinstance(n, ast.Name)} for term in terms]
+        order = sorted(range(len(terms)), key=lambda k: "y" not in reads[k])
+        tests = [_anywhere(t.expr(terms[k], env)) for k in order]
+        if len(terms) > 1:
+            tests.append(_anywhere(t.expr(tree, env)))
+        t.lines += [f"if {' and '.join(tests)}:", "    return True"]
+    return t.function(f"_any_undefined_{op.name}", params, ast.Constant(value=False)), t
+
+
+def _anywhere(test: ast.expr) -> str:
+    """Source of 'test holds for some element': not (x > 0).all() for ~(x > 0), one operation fewer."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Invert):
+        return f"not ({ast.unparse(test.operand)}).all()"
+    return f"({ast.unparse(test)}).any()"
+
+
+def any_undefined_source(op: str | Op) -> str:
+    """The NumPy source of the quick test apply() runs: whether the operation is undefined anywhere."""
+    return _quick_translation(_spec(op))[0]
+
+
 def undefined_source(op: str | Op) -> str:
     """The NumPy source of the domain test: True where the table says the operation is undefined."""
     return _undefined_translation(_spec(op))[0]
 
 
-# -- results that cannot leave the doubles ---------------------------------------------------
-
-# What a NumPy expression can give when every argument is a finite double: a number in [-1, 1]
-# (step, sign, a comparison), a finite number (x, where(x > 0, x, 0), g * step(x)), or anything
-# (x + y overflows past 1.8e308, exp(x) past 709.8, 0 / 0 is NaN).
-UNIT, FINITE, ANY = 0, 1, 2
-_KEEPS = {"abs", "floor", "ceil", "trunc"}  # |f(v)| <= |v| + 1 and finite: the argument's bound
-_LARGER = {"where", "maximum", "minimum"}  # one of the arguments: the larger bound
-_WITHIN = {"tanh": UNIT, "sin": UNIT, "cos": UNIT, "arctan": FINITE, "arctan2": FINITE}  # bounded everywhere
-_ANALYSED: dict[Op, int] = {}
-
-
-def _bound(node: ast.expr) -> int:
-    if isinstance(node, ast.Name):
-        return FINITE  # an argument, out or g: finite doubles by the backend's promise
-    if isinstance(node, ast.Constant):
-        return UNIT if abs(node.value) <= 1 else FINITE
-    if isinstance(node, ast.Compare):
-        return UNIT  # True or False
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitAnd, ast.BitOr)):
-        return UNIT
-    if isinstance(node, ast.UnaryOp):
-        return UNIT if isinstance(node.op, ast.Invert) else _bound(node.operand)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-        a, b = sorted((_bound(node.left), _bound(node.right)))
-        return b if a == UNIT else ANY  # a factor in [-1, 1] cannot make a product overflow
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "astype":
-        return _bound(node.func.value)  # True and False as 1.0 and 0.0
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        bounds = [_bound(a) for a in node.args]
-        if node.func.attr in _KEEPS:
-            return max(bounds[0], FINITE)
-        if node.func.attr in _WITHIN:
-            return _WITHIN[node.func.attr]
-        if node.func.attr in _LARGER:
-            return max(bounds[1:] if node.func.attr == "where" else bounds)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("_np_"):
-        return _forward_bound(ops.OPS[node.func.id[4:]])  # a table function: its own forward's bound
-    return ANY
-
-
-def _forward_bound(op: Op) -> int:
-    found = _ANALYSED.get(op)
-    if found is None:
-        _ANALYSED[op] = ANY  # while it is analysed: a forward that calls itself proves nothing
-        t = _forward_translation(op)[1]
-        found = _ANALYSED[op] = ANY if t.result is None else _bound(t.result)
-    return found
-
-
-def stays_finite(op: Op, i: int | None = None) -> bool:
-    """Whether the forward (i None) or g * the derivative by argument i is a finite double wherever the
-    arguments are (relu, step, abs, g * step(x)): then the backend need not look for inf and NaN."""
-    if i is None:
-        return _forward_bound(op) != ANY
-    t = _derivative_translation(op, i)[1]
-    return t.result is not None and _bound(t.result) != ANY
+def expression(op: Op, i: int | None = None) -> ast.expr | None:
+    """The translated forward (i None) or g * derivative by argument i as one NumPy expression, where it is one
+    (not for forwards written as statements, or run element by element): what numpy_bounds reads."""
+    return (_forward_translation(op) if i is None else _derivative_translation(op, i))[1].result
 
 
 # -- compiling ----------------------------------------------------------------------------
@@ -357,8 +335,10 @@ def _compile(kind: str, op: Op, i: int, xp: Any) -> Callable[..., Any]:
         name, (source, t) = f"_np_{op.name}", _forward_translation(op)
     elif kind == "derivative":
         name, (source, t) = f"_d_{op.name}_{i}", _derivative_translation(op, i)
-    else:
+    elif kind == "undefined":
         name, (source, t) = f"_undefined_{op.name}", _undefined_translation(op)
+    else:
+        name, (source, t) = f"_any_undefined_{op.name}", _quick_translation(op)
     namespace: dict[str, Any] = {"np": xp, f"_table_{op.name}": _elementwise(op.fn, op.arity, xp)}
     for f in t.per_element:
         namespace[f"_math_{f}"] = _elementwise(getattr(math, f), 2 if f in ("atan2", "pow") else 1, xp)
@@ -395,3 +375,8 @@ def derivative(op: Op, i: int, xp: Any) -> Callable[..., Any] | None:
 def undefined(op: Op, xp: Any) -> Callable[..., Any] | None:
     """(x[, y]) -> True where the table's domain says op is undefined; None for an op defined everywhere."""
     return _compile("undefined", op, 0, xp) if op.domain else None
+
+
+def any_undefined(op: Op, xp: Any) -> Callable[..., bool] | None:
+    """(x[, y]) -> whether the domain says op is undefined anywhere (quick, short-circuited); None if never."""
+    return _compile("any", op, 0, xp) if op.domain else None

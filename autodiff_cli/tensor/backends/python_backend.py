@@ -19,7 +19,7 @@ import ast
 import math
 import operator
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import repeat
 
 from ... import ops, rulecode
@@ -96,6 +96,15 @@ def _finite(values: array) -> bool:
     return all(v - v == 0.0 for v in values)  # inf - inf and nan - nan are nan, never 0.0
 
 
+def _finite_or_none(values: Callable[[], Iterable[float]]) -> array | None:
+    """The values as an array('d'), or None where computing them fails or gives inf or nan somewhere."""
+    try:
+        out = array("d", values())
+    except _ARITHMETIC_ERRORS:
+        return None
+    return out if _finite(out) else None
+
+
 def _exact_sum(values: array) -> float:
     """The sum rounded once (math.fsum), so the order of the terms does not matter: another backend's
     pairwise sum is then within its own rounding of this one.  inf where it overflows (the caller's error)."""
@@ -155,15 +164,12 @@ class PythonBackend(Backend):
         """
         shape = broadcast_shape(*(a.shape for a in args))
         columns = [operand(a, shape) for a in args]
-        try:
-            forward = _forward_columns(op)
-            if forward is None:
-                out = array("d", map(op.fn, *columns))
-            else:
-                out = array("d", forward(dict(zip(ARG_NAMES, columns, strict=False))))
-        except _ARITHMETIC_ERRORS:
-            out = None
-        if out is None or not _finite(out):
+        forward = _forward_columns(op)
+        if forward is None:  # a forward with its own domain checks, or with a condition: op.fn on each element
+            out = _finite_or_none(lambda: map(op.fn, *columns))
+        else:
+            out = _finite_or_none(lambda: forward(dict(zip(ARG_NAMES, columns, strict=False))))
+        if out is None:
             raise self._first_forward_error(op, args, shape)
         return Storage(out, shape)
 
@@ -188,17 +194,14 @@ class PythonBackend(Backend):
         columns = [operand(a, shape) for a in args]
         gs = operand(g, shape)
         source, rule = _rule_columns(op, i)
-        try:
-            if source == "g * (1.0)":  # g * 1.0 is g: add, sub's x
-                return g
-            if rule is None:  # a rule with a condition (pow): the engine's own function, element by element
-                result = array("d", map(rulecode.products(op)[i], *columns, flat(out), gs))
-            else:
-                env = {**dict(zip(ARG_NAMES, columns, strict=False)), RESULT_NAME: flat(out), "g": gs}
-                result = array("d", rule(env))
-        except _ARITHMETIC_ERRORS:
-            result = None
-        if result is None or not _finite(result):
+        if source == "g * (1.0)":  # g * 1.0 is g: add, sub's x
+            return g
+        if rule is None:  # a rule map cannot say: the engine's own function, element by element
+            result = _finite_or_none(lambda: map(rulecode.products(op)[i], *columns, flat(out), gs))
+        else:
+            env = {**dict(zip(ARG_NAMES, columns, strict=False)), RESULT_NAME: flat(out), "g": gs}
+            result = _finite_or_none(lambda: rule(env))
+        if result is None:  # somewhere the doubles failed: element by element, as the engine does
             result = self._careful_derivative(op, i, args, out, g)
         return Storage(result, shape)
 
