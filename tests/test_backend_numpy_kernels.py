@@ -113,14 +113,15 @@ def test_reductions_of_a_0d_array_and_of_a_view():
 def test_sum_and_prod_overflow_name_the_element_never_inf():
     with pytest.raises(MathError) as info:
         B.sum(arr([[1.0, 2.0], [1e308, 1e308]]), (1,), False)
-    assert info.value.op == "sum" and info.value.message.startswith("element [1]: overflow")
+    assert info.value.op == "sum"
+    assert info.value.message == "element [1]: overflow: the sum is too large for a double"
     with pytest.raises(MathError) as info:
         B.prod(arr([1e200, 1e200]), (0,), False)
-    assert info.value.op == "prod" and info.value.message.startswith("overflow")
+    assert (info.value.op, info.value.message) == ("prod", "overflow: the prod is too large for a double")
 
 
 def test_max_of_an_empty_axis_is_a_usage_error():
-    with pytest.raises(UsageError, match="max of an empty axis"):
+    with pytest.raises(UsageError, match=r"max over an axis of size 0 has no value \(shape \(0, 3\)\)"):
         B.max(np.zeros((0, 3)), (0,), False)
 
 
@@ -140,7 +141,7 @@ def test_broadcast_to_is_numpys_and_index_add_is_getitems_backward():
 def test_concatenate_and_its_error():
     a, b = np.ones((2, 3)), np.zeros((2, 1))
     assert np.array_equal(B.concatenate([a, b], 1), np.concatenate([a, b], axis=1))
-    with pytest.raises(UsageError, match=r"shapes \(2, 3\), \(2, 1\) cannot be concatenated along axis 0"):
+    with pytest.raises(UsageError, match=r"shapes \(2, 3\) and \(2, 1\) cannot be concatenated along axis 0"):
         B.concatenate([a, b], 0)
 
 
@@ -165,9 +166,25 @@ def test_batched_matmul_broadcasts_the_batch_and_names_it():
     rng = np.random.default_rng(1)
     a, b = rng.standard_normal((3, 1, 2, 4)), rng.standard_normal((5, 4, 2))
     assert np.array_equal(B.matmul(a, b), a @ b)
-    with pytest.raises(UsageError, match=r"cannot be multiplied \(matmul: batch dimensions \(2,\) and \(3,\)\)"):
+    with pytest.raises(UsageError, match=r"cannot be multiplied \(matmul: batch axes\)"):
         B.matmul(np.ones((2, 2, 2)), np.ones((3, 2, 2)))
 
 
 def test_a_gpu_backend_would_change_one_name():
     assert B.xp is np  # the array module every kernel goes through: CuPy mirrors it
+
+
+def test_shape_mistakes_are_usage_errors_in_the_python_backends_words():
+    a = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(UsageError, match=r"5 values cannot fill an array of shape \(2, 3\)"):
+        B.from_flat([1.0] * 5, (2, 3))
+    with pytest.raises(UsageError, match=r"cannot reshape an array of shape \(2, 3\) \(6 elements\) into shape \(4,\)"):
+        B.reshape(a, (4,))
+    with pytest.raises(UsageError, match=r"axes \(0, 0\) are not a permutation of the 2 axes of shape \(2, 3\)"):
+        B.permute(a, (0, 0))
+    with pytest.raises(UsageError, match="index 5 is out of range for axis 1 with size 3"):
+        B.getitem(a, (0, 5))
+    with pytest.raises(UsageError, match=r"matmul needs at least 2 axes here: shapes \(3,\) and \(3, 1\)"):
+        B.matmul(arr([1.0, 2.0, 3.0]), np.ones((3, 1)))
+    with pytest.raises(UsageError, match="unknown comparison '=<'"):
+        B.compare("=<", a, a)

@@ -63,7 +63,10 @@ class NumpyBackend(Backend):
 
     # -- making and reading arrays -------------------------------------------
     def from_flat(self, values: Sequence[float], shape: Shape) -> Array:
-        return self.xp.array(values, dtype=self.xp.float64).reshape(shape)
+        a = self.xp.array(values, dtype=self.xp.float64)
+        if a.size != math.prod(shape):
+            raise UsageError(f"{a.size} values cannot fill an array of shape {tuple(shape)}")
+        return a.reshape(shape)
 
     def to_flat(self, a: Array) -> list[float]:
         return a.ravel().tolist()
@@ -72,7 +75,11 @@ class NumpyBackend(Backend):
         return a.shape
 
     def full(self, shape: Shape, value: float) -> Array:
-        return self.xp.full(shape, float(value), dtype=self.xp.float64)
+        if not shape:
+            return self.xp.array(float(value))  # a number (the 1 of 1 - x): 5 times quicker than np.full
+        a = self.xp.empty(shape, dtype=self.xp.float64)
+        a.fill(value)
+        return a
 
     def nbytes(self, a: Array) -> int:
         return int(a.nbytes)
@@ -180,7 +187,9 @@ class NumpyBackend(Backend):
 
     # -- comparisons and selection ---------------------------------------------------
     def compare(self, relation: str, a: Array, b: Array) -> Array:
-        test = _RELATIONS[relation]
+        test = _RELATIONS.get(relation)
+        if test is None:
+            raise UsageError(f"unknown comparison {relation!r}: use one of {' '.join(_RELATIONS)}")
         try:
             return getattr(self.xp, test)(a, b).astype(self.xp.float64)
         except ValueError:
@@ -228,7 +237,8 @@ class NumpyBackend(Backend):
         raise self._reduction_error(name, r)
 
     def _reduction_error(self, name: str, r: Array) -> MathError:
-        what = {"sum": "the sum", "prod": "the product", "matmul": "the matrix product"}[name]
+        """A reduction's or a matmul's overflow at its first non-finite element (the Python backend's words)."""
+        what = "a row times a column" if name == "matmul" else f"the {name}"
         error = MathError(name, f"overflow: {what} is too large for a double")
         if r.ndim == 0:
             return error
@@ -237,14 +247,22 @@ class NumpyBackend(Backend):
 
     def _not_empty(self, name: str, a: Array, axes: Shape) -> None:
         if any(a.shape[k] == 0 for k in axes):
-            raise UsageError(f"{name} of an empty axis: shape {tuple(a.shape)}")
+            raise UsageError(f"{name} over an axis of size 0 has no value (shape {tuple(a.shape)})")
 
     # -- shapes -------------------------------------------------------------------------
     def reshape(self, a: Array, shape: Shape) -> Array:
-        return a.reshape(shape)
+        try:
+            return a.reshape(shape)
+        except ValueError:
+            raise UsageError(f"cannot reshape an array of shape {tuple(a.shape)} ({a.size} elements) "
+                             f"into shape {tuple(shape)}") from None
 
     def permute(self, a: Array, axes: Shape) -> Array:
-        return a.transpose(axes)
+        try:
+            return a.transpose(axes)
+        except ValueError:
+            raise UsageError(f"axes {tuple(axes)} are not a permutation of the {a.ndim} axes "
+                             f"of shape {tuple(a.shape)}") from None
 
     def broadcast_to(self, a: Array, shape: Shape) -> Array:
         try:
@@ -253,7 +271,22 @@ class NumpyBackend(Backend):
             raise UsageError(f"shapes {tuple(a.shape)} and {tuple(shape)} cannot be broadcast together") from None
 
     def getitem(self, a: Array, index: Index) -> Array:
-        return self.xp.asarray(a[tuple(index)])
+        try:
+            return self.xp.asarray(a[tuple(index)])
+        except IndexError:
+            raise UsageError(self._index_problem(a.shape, index)) from None
+
+    def _index_problem(self, shape: Shape, index: Index) -> str:
+        axis = 0
+        for k in index:
+            if k is None:
+                continue
+            if axis >= len(shape):
+                return f"too many indices for an array of shape {tuple(shape)}"
+            if isinstance(k, int) and not -shape[axis] <= k < shape[axis]:
+                return f"index {k} is out of range for axis {axis} with size {shape[axis]}"
+            axis += 1
+        return f"index {tuple(index)} does not fit shape {tuple(shape)}"
 
     def index_add(self, shape: Shape, index: Index, g: Array) -> Array:
         z = self.xp.zeros(shape, dtype=self.xp.float64)
@@ -264,11 +297,15 @@ class NumpyBackend(Backend):
         try:
             return self.xp.concatenate(list(arrays), axis=axis)
         except ValueError:
-            shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
-            raise UsageError(f"shapes {shapes} cannot be concatenated along axis {axis}") from None
+            first = tuple(arrays[0].shape)
+            other = next((tuple(a.shape) for a in arrays if len(a.shape) != len(first) or any(
+                n != m for d, (n, m) in enumerate(zip(a.shape, first, strict=True)) if d != axis)), first)
+            raise UsageError(f"shapes {first} and {other} cannot be concatenated along axis {axis}") from None
 
     # -- linear algebra -----------------------------------------------------------
     def matmul(self, a: Array, b: Array) -> Array:
+        if a.ndim < 2 or b.ndim < 2:
+            raise UsageError(f"matmul needs at least 2 axes here: shapes {tuple(a.shape)} and {tuple(b.shape)}")
         if a.shape[-1] != b.shape[-2]:
             raise UsageError(f"shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
                              f"(matmul: {a.shape[-1]} != {b.shape[-2]})")
@@ -279,7 +316,7 @@ class NumpyBackend(Backend):
                 return r
         except ValueError:  # the batch dimensions do not broadcast
             raise UsageError(f"shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
-                             f"(matmul: batch dimensions {tuple(a.shape[:-2])} and {tuple(b.shape[:-2])})") from None
+                             "(matmul: batch axes)") from None
         finally:
             _loud(token)
         raise self._reduction_error("matmul", r)
@@ -301,4 +338,4 @@ def gradient_term(op: Op, i: int, args: list[float], out: float, g: float) -> fl
     if d - d == 0.0:
         return d
     where = f" with respect to its {op.role(i)}" if op.arity > 1 else ""
-    raise MathError(op.name, f"overflow: the gradient through {op.call_text(*args)}{where} is too large for a double")
+    raise MathError(op.name, f"overflow: the gradient of {op.call_text(*args)}{where} is too large for a double")

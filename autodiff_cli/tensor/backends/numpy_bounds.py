@@ -38,6 +38,8 @@ def _bound(node: ast.expr) -> int:
         return UNIT
     if isinstance(node, ast.UnaryOp):
         return UNIT if isinstance(node.op, ast.Invert) else _bound(node.operand)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add) and _zero(node.right):
+        return _bound(node.left)  # v + 0.0: v, its zero's sign made +
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
         a, b = sorted((_bound(node.left), _bound(node.right)))
         return b if a == UNIT else ANY  # a factor in [-1, 1] cannot make a product overflow
@@ -54,6 +56,10 @@ def _bound(node: ast.expr) -> int:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id.startswith("_np_"):
         return _forward_bound(ops.OPS[node.func.id[4:]])  # a table function: its own forward's bound
     return ANY
+
+
+def _zero(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value == 0
 
 
 def _forward_bound(op: Op) -> int:

@@ -10,15 +10,18 @@ rewrites its syntax tree for whole arrays:
     abs, max, min, float    ->  np.abs, np.maximum, np.minimum, nothing
     sigmoid(-x), _f_sech(x) ->  _np_sigmoid(-x)    (the translated forward of that table entry)
     if ...: return ...      ->  straight-line code joined by np.where
+    1.0 if c else 0.0       ->  c.astype(np.float64)  (step: the same numbers, one operation)
 
 A function NumPy does not have (math.erf, math.erfc) runs the math module's own function on each
 element (np.frompyfunc), and so does a whole forward written with statements the translation does
 not know: a function added to the table always works on arrays, fast where it can be.
 
 The source is compiled once per operation and can be printed, so a learner sees what runs:
-``forward_source("sigmoid")``, ``derivative_source("pow", 1)``, ``undefined_source("log")``.
+``forward_source("sigmoid")``, ``derivative_source("pow", 1)``, ``undefined_source("log")`` (the
+domain, element by element), ``any_undefined_source("pow")`` (the quick test run on every call).
 Nothing here checks results: the backend recomputes by the scalar engine any element that is not a
-finite double, or where the domain (also translated) says the operation is undefined.
+finite double, or where the domain says the operation is undefined (numpy_bounds.py says which
+results need no look for inf and NaN).
 """
 
 from __future__ import annotations
@@ -129,8 +132,12 @@ class _Translation:
         if not isinstance(func, ast.Name):
             raise Untranslatable(ast.unparse(func))
         name = func.id
-        if name == "float" and len(args) == 1:
-            return args[0]  # arrays are float64 already; math.floor's int is np.floor's float
+        if name == "float" and len(args) == 1:  # arrays are float64 already
+            inner = node.args[0]
+            if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and _is_math(inner.func.value) \
+                    and inner.func.attr in ("floor", "ceil", "trunc"):  # an int made float has no sign of zero:
+                return ast.BinOp(left=args[0], op=ast.Add(), right=ast.Constant(value=0.0))  # -0.0 + 0.0 is 0.0
+            return args[0]
         if name in _BUILTINS and name not in env:
             if name == "abs" and len(args) == 1:
                 return _call(_np("abs"), args[0])
@@ -281,14 +288,15 @@ def _quick_translation(op: Op) -> tuple[str, _Translation]:
         if len(terms) > 1:
             tests.append(_anywhere(t.expr(tree, env)))
         t.lines += [f"if {' and '.join(tests)}:", "    return True"]
-    return t.function(f"_any_undefined_{op.name}", params, ast.Constant(value=False)), t
+    note = "_some(c), _every(c): c.any(), c.all(); bool(c) for one value (NumPy's .any() of one takes 2 us)"
+    return t.function(f"_any_undefined_{op.name}", params, ast.Constant(value=False), note), t
 
 
 def _anywhere(test: ast.expr) -> str:
     """Source of 'test holds for some element': not (x > 0).all() for ~(x > 0), one operation fewer."""
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Invert):
-        return f"not ({ast.unparse(test.operand)}).all()"
-    return f"({ast.unparse(test)}).any()"
+        return f"not _every({ast.unparse(test.operand)})"
+    return f"_some({ast.unparse(test)})"
 
 
 def any_undefined_source(op: str | Op) -> str:
@@ -326,6 +334,14 @@ def _elementwise(f: Callable[..., float], arity: int, xp: Any) -> Callable[..., 
     return lambda *args: xp.asarray(ufunc(*args), dtype=xp.float64)
 
 
+def _some(c: Any) -> bool:
+    return bool(c) if c.ndim == 0 else bool(c.any())
+
+
+def _every(c: Any) -> bool:
+    return bool(c) if c.ndim == 0 else bool(c.all())
+
+
 def _compile(kind: str, op: Op, i: int, xp: Any) -> Callable[..., Any]:
     key = (kind, op, i, xp)
     found = _COMPILED.get(key)
@@ -339,7 +355,8 @@ def _compile(kind: str, op: Op, i: int, xp: Any) -> Callable[..., Any]:
         name, (source, t) = f"_undefined_{op.name}", _undefined_translation(op)
     else:
         name, (source, t) = f"_any_undefined_{op.name}", _quick_translation(op)
-    namespace: dict[str, Any] = {"np": xp, f"_table_{op.name}": _elementwise(op.fn, op.arity, xp)}
+    namespace: dict[str, Any] = {"np": xp, f"_table_{op.name}": _elementwise(op.fn, op.arity, xp),
+                                 "_some": _some, "_every": _every}
     for f in t.per_element:
         namespace[f"_math_{f}"] = _elementwise(getattr(math, f), 2 if f in ("atan2", "pow") else 1, xp)
     if kind == "forward":
