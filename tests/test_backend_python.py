@@ -245,6 +245,18 @@ def test_derivative_takes_the_careful_path_where_doubles_overflow_on_the_way():
         B.derivative(pw, 0, [x, y], out, B.full((2,), 1.0))
 
 
+def test_a_formula_over_columns_is_the_formula_on_each_element():
+    from array import array as doubles
+
+    from autodiff_cli.tensor.backends.python_columns import column_formula
+
+    xs, gs = doubles("d", [0.5, -2.0, 3.0]), doubles("d", [1.0, 2.0, -1.0])
+    f = column_formula("g * (math.exp(-x) + sq(x) / 2.0)", {"sq": lambda v: v * v})
+    assert list(f({"x": xs, "g": gs})) == [g * (math.exp(-x) + x * x / 2.0) for x, g in zip(xs, gs, strict=True)]
+    assert column_formula("0.0 if y == 0.0 else x", {}) is None  # a condition: element by element instead
+    assert column_formula("2.0 * 3.0", {}) is None  # no column: no length
+
+
 def test_errors_name_the_first_element_in_row_major_order():
     with pytest.raises(MathError) as info:
         B.apply(ops.OPS["log"], [arr([1.0, 2.0, -0.5, -3.0], (2, 2))])

@@ -37,7 +37,8 @@ def test_nested_lists_give_shape_and_values():
 
 @pytest.mark.parametrize(("data", "message"), [
     ([[1, 2, 3], [4, 5]], "row [1] has 2 items, row [0] has 3"),
-    ([[[1, 2], [3, 4]], [[5, 6], [7]]], "row [1, 1] has 1 items, row [0, 0] has 2"),
+    ([[1, 2], [3]], "row [1] has 1 item, row [0] has 2"),
+    ([[[1, 2], [3, 4]], [[5, 6], [7]]], "row [1, 1] has 1 item, row [0, 0] has 2"),
     ([[1, 2], 3], "element [1] is a number where element [0] is a list"),
     ([1, [2]], "element [1] is a list where element [0] is a number"),
     ([1.0, "2"], "element [1] is '2' (str): a tensor holds numbers"),

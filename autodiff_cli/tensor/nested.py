@@ -65,7 +65,8 @@ def flatten(data: Any) -> tuple[list[float], Shape]:
                              "every row needs the same depth")
         if len(item) != shape[depth]:
             first = _label((0,) * depth)
-            raise UsageError(f"row {_label(index)} has {len(item)} items, row {first} has {shape[depth]}")
+            count = f"{len(item)} item{'s' if len(item) != 1 else ''}"
+            raise UsageError(f"row {_label(index)} has {count}, row {first} has {shape[depth]}")
         stack.extend((item[k], (*index, k)) for k in reversed(range(len(item))))
     return flat, tuple(shape)
 

@@ -99,7 +99,7 @@ def _finite(values: array) -> bool:
 def _finite_or_none(values: Callable[[], Iterable[float]]) -> array | None:
     """The values as an array('d'), or None where computing them fails or gives inf or nan somewhere."""
     try:
-        out = array("d", values())
+        out = array("d", list(values()))  # from a list array() knows the length: twice as fast as from map
     except _ARITHMETIC_ERRORS:
         return None
     return out if _finite(out) else None
@@ -237,7 +237,7 @@ class PythonBackend(Backend):
         if holds is None:
             raise UsageError(f"unknown comparison {relation!r}: use one of {' '.join(_RELATIONS)}")
         shape = broadcast_shape(a.shape, b.shape)
-        return Storage(array("d", map(float, map(holds, operand(a, shape), operand(b, shape)))), shape)
+        return Storage(array("d", list(map(float, map(holds, operand(a, shape), operand(b, shape))))), shape)
 
     def where(self, cond: Storage, a: Storage, b: Storage) -> Storage:
         shape = broadcast_shape(cond.shape, a.shape, b.shape)
@@ -260,7 +260,7 @@ class PythonBackend(Backend):
         shape = tuple(1 if d in axes else n for d, n in enumerate(a.shape)) if keepdims else tuple(
             a.shape[d] for d in kept)
         try:
-            out = array("d", map(fold, (values[j * group : (j + 1) * group] for j in range(count))))
+            out = array("d", [fold(values[j * group : (j + 1) * group]) for j in range(count)])
         except ValueError:  # max() of an empty group
             raise UsageError(f"{name} over an axis of size 0 has no value (shape {a.shape})") from None
         if not _finite(out):
@@ -358,14 +358,14 @@ class PythonBackend(Backend):
             first = t * rows_per_block
             rows = [left[(first + i) * k : (first + i + 1) * k].tolist() for i in range(rows_per_block)]
             if k <= 2:
-                out.extend(_rows_times(rows, [b_rows[(t * k + j) * n : (t * k + j + 1) * n].tolist()
+                out.fromlist(_rows_times(rows, [b_rows[(t * k + j) * n : (t * k + j + 1) * n].tolist()
                                               for j in range(k)], n))
                 continue
             cols = [b_cols[(t * n + j) * k : (t * n + j + 1) * k].tolist() for j in range(n)]
             if _sumprod is None:  # a dot product as two C loops: map multiplies, sum adds (about 25 ns a term)
-                out.extend([sum(map(mul, row, col)) for row in rows for col in cols])
+                out.fromlist([sum(map(mul, row, col)) for row in rows for col in cols])
             else:
-                out.extend([_sumprod(row, col) for row in rows for col in cols])
+                out.fromlist([_sumprod(row, col) for row in rows for col in cols])
         shape = (*a.shape[:-2], m, n) if len(b.shape) == 2 else (*batch, m, n)
         if not _finite(out):
             flat_index = next(j for j, v in enumerate(out) if v - v != 0.0)

@@ -45,6 +45,9 @@ def column_formula(source: str | ast.expr, functions: Mapping[str, Callable[...,
     ``math.<name>`` and abs, max, min, float are what they are in Python.
     """
     tree = ast.parse(source, mode="eval").body if isinstance(source, str) else source
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    if not any(isinstance(n, ast.Name) and id(n) not in called for n in ast.walk(tree)):
+        return None  # numbers only: every column would be endless (repeat), nothing says how long
     try:
         return _columns(tree, functions)
     except _NotAMap:

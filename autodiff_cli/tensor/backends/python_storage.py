@@ -197,7 +197,7 @@ def _gather(values: array, offset: int, axes: list[tuple[int, int]]) -> array:
         return _gather(values, offset, axes[1:]) * axes[0][0]
     if axes[-1][1] == 0:
         each, times = _gather(values, offset, axes[:-1]), axes[-1][0]
-        return array("d", chain.from_iterable(map(repeat, each, repeat(times, len(each)))))
+        return array("d", list(chain.from_iterable(map(repeat, each, repeat(times, len(each))))))
     starts, length, step = _runs(offset, axes)
     if len(starts) == 1:
         return values[offset : offset + (length - 1) * step + 1 : step]
