@@ -37,7 +37,8 @@ try:
 
     _quiet = functools.partial(_extobj_contextvar.set, _make_extobj(all="ignore"))
     _loud = _extobj_contextvar.reset
-except ImportError:  # NumPy 1: seterr gives back the state it replaced
+except (ImportError, AttributeError, TypeError):  # NumPy 1 (or a NumPy that moved its private names): seterr
+    # gives back the state it replaced, restored after each kernel
 
     def _quiet() -> Any:
         return numpy.seterr(all="ignore")
