@@ -117,7 +117,7 @@ def test_sum_and_prod_overflow_name_the_element_never_inf():
     assert info.value.message == "element [1]: overflow: the sum is too large for a double"
     with pytest.raises(MathError) as info:
         B.prod(arr([1e200, 1e200]), (0,), False)
-    assert (info.value.op, info.value.message) == ("prod", "overflow: the prod is too large for a double")
+    assert (info.value.op, info.value.message) == ("prod", "overflow: the product is too large for a double")
 
 
 def test_max_of_an_empty_axis_is_a_usage_error():

@@ -239,7 +239,7 @@ class NumpyBackend(Backend):
 
     def _reduction_error(self, name: str, r: Array) -> MathError:
         """A reduction's or a matmul's overflow at its first non-finite element (the Python backend's words)."""
-        what = "a row times a column" if name == "matmul" else f"the {name}"
+        what = {"matmul": "a row times a column", "prod": "the product"}.get(name, f"the {name}")
         error = MathError(name, f"overflow: {what} is too large for a double")
         if r.ndim == 0:
             return error

@@ -265,7 +265,7 @@ class PythonBackend(Backend):
             raise UsageError(f"{name} over an axis of size 0 has no value (shape {a.shape})") from None
         if not _finite(out):
             k = next(j for j, v in enumerate(out) if v - v != 0.0)
-            error = MathError(name, f"overflow: the {name} is too large for a double")
+            error = MathError(name, f"overflow: the {'product' if name == 'prod' else name} is too large for a double")
             raise element_error(error, k, shape) if shape else error
         return Storage(out, shape)
 
