@@ -155,8 +155,8 @@ class Linear(Module):
     U(-1/sqrt(nin), 1/sqrt(nin)).  PyTorch writes it as kaiming_uniform_(weight, a=sqrt(5)):
     Kaiming's bound is gain * sqrt(3 / fan_in) with gain = sqrt(2 / (1 + a^2)), and with
     a^2 = 5 that is sqrt(2/6) * sqrt(3 / fan_in) = sqrt(1 / fan_in), fan_in = nin.  The bias
-    takes the same bound.  Each output's variance then stays near that of one input, whatever
-    nin is (a sum of nin terms of variance ~1/(3 nin) each).
+    takes the same bound.  U(-a, a) has variance a^2 / 3 = 1 / (3 nin), so for inputs of variance 1
+    an output, a sum of nin such products, has variance about 1/3, whatever nin is.
 
     seed: an int (runs repeat), a random.Random (shared: an MLP passes its own to each layer),
     or None (seeded by the system).  The weight is drawn first, row by row, then the bias.
