@@ -106,6 +106,10 @@ def test_linear_refuses_inputs_of_the_wrong_width(backend):
         layer(backend)(Tensor([[1.0, 2.0]] * 4, backend=backend))
     with pytest.raises(UsageError, match="at least one of its inputs"):
         nn.Linear(0, 3)
+    with pytest.raises(UsageError, match=r"a weight of shape \(nout, nin\) and a bias of shape \(nout,\), not \(2, 3\) "
+                                         r"and \(3,\)"):
+        three = Tensor([1.0, 2.0, 3.0], backend=backend)
+        nn.linear(three, layer(backend).weight, three)
 
 
 # -- PyTorch's initialisation, seeded -----------------------------------------------------------
