@@ -273,3 +273,19 @@ def test_an_optimizer_says_what_it_is():
         "AdamW(1 parameters, lr=0.01, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01)")
     assert repr(optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True)) == (
         "SGD(1 parameters, lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=True)")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_step_that_overflows_changes_nothing(backend):
+    """The second parameter's update passes the largest double: the first keeps its values, the state its counts."""
+    from autodiff_cli.errors import MathError
+
+    a, b = Tensor([1.0, 2.0], backend=backend), Tensor([3.0], backend=backend)
+    opt = optim.SGD([a, b], lr=1e300, momentum=0.5)
+    (a.sum() + (b * 1e10).sum()).backward()  # lr * 1 is a double, lr * 1e10 is not
+    before = opt.state_dict()
+    with pytest.raises(MathError):
+        opt.step()
+    assert a.tolist() == [1.0, 2.0]
+    assert b.tolist() == [3.0]
+    assert opt.state_dict() == before

@@ -13,8 +13,9 @@ the parameter's values, under no_grad() (an update is not part of any graph).
         opt.step()
 
 A parameter whose .grad is None (nothing reached it) is skipped and its state left alone,
-as PyTorch does.  state_dict() gives the hyperparameters and the state as plain numbers and
-nested lists (JSON can hold it); load_state_dict() puts it back, so a run can rewind.
+as PyTorch does; a step that fails changes nothing.  state_dict() gives the hyperparameters
+and the state as plain numbers and nested lists (JSON can hold it); load_state_dict() puts it
+back, so a run can rewind.
 """
 
 from __future__ import annotations
@@ -60,12 +61,21 @@ class Optimizer:
             p.grad = None
 
     def step(self) -> None:
-        """One update of every parameter that has a gradient."""
+        """One update of every parameter that has a gradient.
+
+        All or nothing, as backward() is: every new value and state is computed first, and only
+        then written, so that a step that fails (a MathError: an update past the largest double)
+        leaves the parameters and the optimizer as they were.
+        """
+        done = []
         with no_grad():
-            for p, state in zip(self.params, self.state, strict=True):
+            for k, p in enumerate(self.params):
                 if p.grad is not None:
-                    new = self.update(p.backend, p.array, p.grad.array, state)
-                    p.data = constant(new, p.backend)
+                    state = dict(self.state[k])  # update() writes into a copy
+                    done.append((k, p, self.update(p.backend, p.array, p.grad.array, state), state))
+        for k, p, new, state in done:
+            p.data = constant(new, p.backend)
+            self.state[k] = state
 
     def update(self, b: Any, p: Array, g: Array, state: dict[str, Any]) -> Array:
         """The parameter's new values from its values p and gradient g (backend arrays); updates `state`."""
