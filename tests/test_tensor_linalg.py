@@ -239,7 +239,8 @@ def test_a_shape_that_is_not_square_is_a_usage_error_naming_it(shape, what):
     for f in (T.det, T.inv, T.logdet):
         with pytest.raises(UsageError, match=rf"needs a square matrix .*, not shape {re_shape(shape)} \({what}\)"):
             f(x)
-    with pytest.raises(UsageError, match=r"^solve: A of shape \(2, 2\) needs b of shape \(2,\) or \(2, k\), not \(3,\)"):
+    with pytest.raises(UsageError, match=r"^solve: A of shape \(2, 2\) needs b of shape \(2,\) or \(2, k\), "
+                                         r"not \(3,\)"):
         T.solve(T.eye(2), T.ones(3))
 
 
