@@ -140,8 +140,8 @@ def test_hessian_over_several_inputs_in_order_x_then_a_row_major():
     x = leaf([1.0, 2.0])
     A = leaf([[2.0, 1.0], [1.0, 3.0]])
     H = T.hessian(lambda x, A: 0.5 * x @ A @ x, [x, A])
-    # f = 0.5 sum_jk x_j A_jk x_k: d2f/dx_i dx_j = (A_ij + A_ji) / 2; d2f/dx_i dA_jk = ([i == j] x_k + x_j [i == k]) / 2;
-    # d2f/dA dA = 0.  Elements in order: x[0], x[1], A[0, 0], A[0, 1], A[1, 0], A[1, 1]
+    # f = 0.5 sum_jk x_j A_jk x_k: d2f/dx_i dx_j = (A_ij + A_ji) / 2;
+    # d2f/dx_i dA_jk = ([i == j] x_k + x_j [i == k]) / 2; d2f/dA dA = 0.  Elements in order: x[0], x[1], A[0, 0], A[0, 1], A[1, 0], A[1, 1]
     xs = [1.0, 2.0]
     mixed = [[0.5 * ((i == j) * xs[k] + xs[j] * (i == k)) for j in range(2) for k in range(2)] for i in range(2)]
     expected = [[2.0, 1.0, *mixed[0]], [1.0, 3.0, *mixed[1]]]
@@ -177,15 +177,16 @@ def test_hessian_of_det_and_logdet_by_hand():
     # det = a d - b c: the only second partials are d2/da dd = 1 and d2/db dc = -1 (elements a, b, c, d)
     assert close(T.hessian(T.det, [A]), [[0.0, 0.0, 0.0, 1.0], [0.0, 0.0, -1.0, 0.0], [0.0, -1.0, 0.0, 0.0],
                                          [1.0, 0.0, 0.0, 0.0]], 1e-15)
-    # d2 logdet / dA_ij dA_kl = -(A^-1)_li (A^-1)_jk
+    # d2 logdet / dA_ij dA_kq = -(A^-1)_qi (A^-1)_jk
     Ai = T.inv(A.detach()).tolist()
-    expected = [[-Ai[l][i] * Ai[j][k] for k in range(2) for l in range(2)] for i in range(2) for j in range(2)]
+    expected = [[-Ai[q][i] * Ai[j][k] for k in range(2) for q in range(2)] for i in range(2) for j in range(2)]
     assert close(T.hessian(T.logdet, [A]), expected, 1e-14)
 
 
 PROGRAMS = {
     "reductions and shapes": lambda x, A: (T.concatenate([x[0:2] * 2.0, T.reshape(A, 9)]).prod()
-                                          + T.mean(A.T * x, axis=0).sum() + T.max(A * A) + T.where(T.step(x - 0.5), x, -x).sum()),
+                                          + T.mean(A.T * x, axis=0).sum() + T.max(A * A)
+                                          + T.where(T.step(x - 0.5), x, -x).sum()),
     "softmax and matmul": lambda x, A: (T.log_softmax(A @ x) * T.sigmoid(x)).sum() + T.trace(A @ A),
     "inv and solve": lambda x, A: (T.inv(A) @ x).sum() + (T.solve(A, x) ** 2).sum() + T.logdet(A @ A.T),
     "powers and broadcasting": lambda x, A: ((A + x) ** 3).sum() / (1.0 + x @ x) + T.norm(A - x.reshape(3, 1)),
