@@ -141,7 +141,8 @@ def test_hessian_over_several_inputs_in_order_x_then_a_row_major():
     A = leaf([[2.0, 1.0], [1.0, 3.0]])
     H = T.hessian(lambda x, A: 0.5 * x @ A @ x, [x, A])
     # f = 0.5 sum_jk x_j A_jk x_k: d2f/dx_i dx_j = (A_ij + A_ji) / 2;
-    # d2f/dx_i dA_jk = ([i == j] x_k + x_j [i == k]) / 2; d2f/dA dA = 0.  Elements in order: x[0], x[1], A[0, 0], A[0, 1], A[1, 0], A[1, 1]
+    # d2f/dx_i dA_jk = ([i == j] x_k + x_j [i == k]) / 2; d2f/dA dA = 0.
+    # Elements in order: x[0], x[1], A[0, 0], A[0, 1], A[1, 0], A[1, 1]
     xs = [1.0, 2.0]
     mixed = [[0.5 * ((i == j) * xs[k] + xs[j] * (i == k)) for j in range(2) for k in range(2)] for i in range(2)]
     expected = [[2.0, 1.0, *mixed[0]], [1.0, 3.0, *mixed[1]]]
