@@ -70,6 +70,10 @@ ALLOWED = {
     "tensor.__init__": {"errors", "ops", "tensor.backends", "tensor.creation", "tensor.elementwise", "tensor.linalg",
                         "tensor.reductions", "tensor.shapes", "tensor.softmax", "tensor.tensor"},
     "tensor.backends.python_columns": set(),
+    # networks on tensors (issue 15): layers, losses and optimizers built on the Tensor layer
+    "tensor.nn": {"ops", "errors", "tensor.backends", "tensor.creation", "tensor.elementwise", "tensor.tensor"},
+    "tensor.losses": {"errors", "tensor.reductions", "tensor.tensor"},
+    "tensor.optim": {"ops", "errors", "tensor.tensor"},
 }
 # The op table (machinery and entries), and the parser with the generator of its LALR tables
 # (tablegen reads the grammar through the parser; the parser falls back on tablegen when the

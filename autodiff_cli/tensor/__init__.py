@@ -12,9 +12,11 @@
 
 The rooms: tensor.py (the node and backward()), elementwise.py (the op table lifted),
 reductions.py, shapes.py, linalg.py, softmax.py, creation.py, nested.py (lists in, text out),
-and backends/ (the kernels, pure Python or NumPy).  This module gathers the public names and
-attaches the operations to Tensor as methods (the operation modules import tensor.py, so
-tensor.py cannot import them).  T.<name> for a function of the op table is made on first use.
+and backends/ (the kernels, pure Python or NumPy); nn.py, losses.py and optim.py build networks
+on them (`from autodiff_cli.tensor import nn, losses, optim`: loaded only when asked for).
+This module gathers the public names and attaches the operations to Tensor as methods (the
+operation modules import tensor.py, so tensor.py cannot import them).  T.<name> for a function
+of the op table is made on first use.
 """
 
 from __future__ import annotations
@@ -57,8 +59,16 @@ __all__ = [
 concat = concatenate  # PyTorch's other name
 
 
-def __getattr__(name: str) -> Callable[..., Tensor]:
-    """T.exp, T.atan2, T.ln, ...: every function (and alias) of the op table, elementwise (PEP 562)."""
+_SUBMODULES = ("nn", "losses", "optim")  # networks on tensors, loaded on first use (T.nn, or import them)
+
+
+def __getattr__(name: str) -> Any:
+    """T.exp, T.atan2, T.ln, ...: every function (and alias) of the op table, elementwise (PEP 562);
+    T.nn, T.losses, T.optim: the submodules of networks, imported on first use."""
+    if name in _SUBMODULES:
+        import importlib  # (not `from . import nn`: that asks this very function whether nn is here)
+
+        return importlib.import_module(f".{name}", __name__)
     found = None if name.startswith("__") else elementwise.function(name)
     if found is None:
         raise AttributeError(f"module 'autodiff_cli.tensor' has no attribute {name!r}")
@@ -68,7 +78,7 @@ def __getattr__(name: str) -> Callable[..., Tensor]:
 def __dir__() -> list[str]:
     from .. import ops
 
-    return sorted({*globals(), *ops.OPS, *(a for op in ops.OPS.values() for a in op.aliases)})
+    return sorted({*globals(), *_SUBMODULES, *ops.OPS, *(a for op in ops.OPS.values() for a in op.aliases)})
 
 
 # -- Tensor's methods ---------------------------------------------------------------------
