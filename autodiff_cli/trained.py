@@ -18,7 +18,7 @@ from typing import Any
 from . import ops
 from .data import Scaling, Table
 from .errors import DataError, MathError
-from .tensor import Tensor, no_grad, nn
+from .tensor import Tensor, nn, no_grad
 
 # Activation names are the op table's names; "linear" is none at all.
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")

@@ -240,7 +240,7 @@ class Trainer:
             loss.backward()
             try:
                 opt.step()
-            except UsageError:  # the tensors refuse a weight that is no finite number (an lr near the largest double)
+            except (MathError, UsageError):  # an update past the largest double (an lr near it): tensors refuse it
                 raise MathError("step", "the weights are no longer finite numbers") from None
             total_loss += loss.item() * len(rows)
             total_score += self._scores(out, rows)

@@ -132,8 +132,8 @@ def test_validation_metrics_are_the_models_loss_and_accuracy_on_the_held_out_row
     total, correct = 0.0, 0
     for i in trainer.val_rows:
         x = trainer.data.X[i]  # standardised with the training rows' mean and std
-        hidden = [math.tanh(b + sum(w * v for w, v in zip(row, x))) for row, b in zip(w1, b1)]
-        z = b2[0] + sum(w * h for w, h in zip(w2[0], hidden))
+        hidden = [math.tanh(b + sum(w * v for w, v in zip(row, x, strict=True))) for row, b in zip(w1, b1, strict=True)]
+        z = b2[0] + sum(w * h for w, h in zip(w2[0], hidden, strict=True))
         y = trainer.data.y[i]
         total += math.log1p(math.exp(-z)) if y == 1.0 else math.log1p(math.exp(z))
         correct += (z > 0) == (y == 1.0)
