@@ -344,3 +344,20 @@ def test_predicting_on_numbers_too_large_for_the_model_is_a_math_error(files, tm
     (tmp_path / "huge.csv").write_text("x1,x2\n1e308,-1e308\n", encoding="utf-8")
     result = run("predict", model, tmp_path / "huge.csv")
     assert result.exit_code == 1 and "too large for a double" in result.stderr and result.stdout == ""
+
+
+def test_the_json_document_keeps_its_shape(files, tmp_path):
+    """The keys --json printed before the tensor path, each of the same type; `training` gains the backend."""
+    result = run("train", files / "three.csv", "-t", "label", "--epochs", "3", "--hidden", "4", "--val-split", "0.2",
+                 "--batch-size", "16", "--json", "--save", tmp_path / "m.json")
+    doc = json.loads(result.stdout)
+    assert list(doc) == ["task", "target", "inputs", "labels", "model", "parameters", "training", "history", "saved"]
+    assert doc["task"] == "classification" and doc["target"] == "label" and doc["inputs"] == ["x1", "x2"]
+    assert doc["labels"] == ["cat", "dog", "eel"] and doc["model"] == [2, 4, 3]
+    assert doc["parameters"] == (2 * 4 + 4) + (4 * 3 + 3)  # weights and biases, counted one by one
+    assert list(doc["training"]) == ["optimizer", "lr", "epochs", "batch_size", "seed", "val_split", "rows", "backend",
+                                     "final"]
+    assert doc["training"]["batch_size"] == 16 and doc["training"]["rows"] == 48 and doc["saved"].endswith("m.json")
+    assert [list(e) for e in doc["history"]] == [["epoch", "loss", "accuracy", "val_loss", "val_accuracy"]] * 3
+    assert all(isinstance(e["loss"], float) and 0.0 <= e["val_accuracy"] <= 1.0 for e in doc["history"])
+    assert doc["training"]["final"] == doc["history"][-1]
