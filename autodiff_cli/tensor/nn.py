@@ -251,7 +251,8 @@ class Sequential(Module):
     def __init__(self, *modules: Module) -> None:
         for k, m in enumerate(modules):
             if not isinstance(m, Module):
-                raise UsageError(f"Sequential takes modules; argument {k} is a {type(m).__name__}")
+                raise UsageError(f"Sequential takes modules; argument {k} is a {type(m).__name__}, not a module "
+                                 "(a function of the op table: nn.Activation('tanh'))")
         self.modules = list(modules)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
