@@ -74,6 +74,13 @@ ALLOWED = {
     "tensor.nn": {"ops", "errors", "tensor.backends", "tensor.creation", "tensor.elementwise", "tensor.tensor"},
     "tensor.losses": {"errors", "tensor.reductions", "tensor.tensor"},
     "tensor.optim": {"ops", "errors", "tensor.tensor"},
+    # train and predict (issue 15): tables, the model and its file, the trainer on tensor networks; the scalar
+    # nn is the trainer's reference (forward_floats), imported for its type only
+    "data": {"errors"},
+    "charts": set(),
+    "trained": {"data", "errors", "ops", "tensor"},
+    "training": {"data", "errors", "limits", "nn", "ops", "tensor", "tensor.backends", "tensor.tensor", "trained"},
+    "modelfile": {"data", "errors", "limits", "tensor", "trained"},
 }
 # The op table (machinery and entries), and the parser with the generator of its LALR tables
 # (tablegen reads the grammar through the parser; the parser falls back on tablegen when the

@@ -69,3 +69,42 @@ def test_the_issue_s_command_reaches_95_percent_on_validation_and_test_rows(digi
     score = subprocess.run([sys.executable, str(ROOT / "examples" / "digits.py"), "--score",
                             str(digits / "predictions.csv")], capture_output=True, text=True, timeout=60)
     assert score.stdout == f"test accuracy {right / 360:.1%} ({right} of 360)\n"
+
+
+def test_the_commands_of_docs_training_md_print_what_the_page_shows(digits, monkeypatch):
+    """The page's digits section: its sh block run line by line, its text blocks the output (numpy backend)."""
+    from markdown_examples import blocks
+
+    page = ROOT / "docs" / "training.md"
+    text = page.read_text(encoding="utf-8")
+    start = text.index("## Handwritten digits")
+    end = text.index("\n## ", start)
+    inside = [(line, block) for line, block in blocks(page, "sh") + blocks(page, "text")
+              if start < len("".join(text.splitlines(keepends=True)[:line])) < end]
+    shell = [block for _, block in inside if block.lstrip().startswith("pip install")]
+    shown = [block for _, block in sorted(inside) if not block.lstrip().startswith("pip install")]
+    assert len(shell) == 1 and len(shown) == 2
+    monkeypatch.chdir(digits)
+    printed = []
+    for line in shell[0].splitlines():
+        command = line.partition("  #")[0].strip()
+        if command.startswith("pip "):
+            continue
+        if command.startswith("python examples/"):
+            argv = command.split()[1:]
+            result = subprocess.run([sys.executable, str(ROOT / argv[0]), *argv[1:]], capture_output=True, text=True,
+                                    timeout=120, cwd=digits)
+            assert result.returncode == 0, result.stderr
+            printed.append(result.stdout)
+            continue
+        command, _, target = command.partition(" > ")
+        result = run(*command.split()[1:], env={"AUTODIFF_BACKEND": "numpy"})
+        assert result.exit_code == 0, result.stderr
+        if target:
+            (digits / target.strip()).write_text(result.stdout)
+        else:
+            printed.append(result.stdout + result.stderr)
+    # printed: the example's note, train's report, the score
+    assert printed[0] == "wrote digits.csv (1437 rows) and digits-test.csv (360 rows)\n"
+    assert printed[1] == shown[0]
+    assert printed[2] == shown[1]
