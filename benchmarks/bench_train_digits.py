@@ -129,8 +129,9 @@ def run_backend(name: str, folder: Path, rounds: int, threads: int | None) -> di
         accuracy = val_accuracy(result.stdout)
     seconds, predicted = timed([*autodiff_command(), "predict", str(model), str(folder / "digits-test.csv")], env)
     loops = run_loop(name, folder, rounds, threads)
-    return {"loop_seconds": loops, "loop_median": statistics.median(loops), "train_seconds": times, "median": statistics.median(times), "best": min(times),
-            "val_accuracy": accuracy, "predict_seconds": seconds, "test_accuracy": test_accuracy(predicted.stdout)}
+    return {"train_seconds": times, "median": statistics.median(times), "best": min(times), "val_accuracy": accuracy,
+            "predict_seconds": seconds, "test_accuracy": test_accuracy(predicted.stdout),
+            "loop_seconds": loops, "loop_median": statistics.median(loops)}
 
 
 LOOP_SCRIPT = r"""
