@@ -309,3 +309,10 @@ def test_a_classifier_with_cross_entropy_and_minibatches(backend):
     logits = model(Tensor([x for x, _ in data], requires_grad=False, backend=backend)).tolist()
     right = sum(row.index(max(row)) == k for row, (_, k) in zip(logits, data, strict=True))
     assert right / len(data) >= 0.95
+
+
+def test_the_submodules_are_reached_from_the_package():
+    import autodiff_cli.tensor as T
+
+    assert (T.nn, T.losses, T.optim) == (nn, losses, optim)
+    assert {"nn", "losses", "optim"} <= set(dir(T))
