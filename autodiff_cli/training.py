@@ -180,7 +180,7 @@ class Trainer:
         self.sizes = sizes
         self.parameters = self.model.parameters()
         self.optimizer = self._optimizer()
-        # the targets as columns: (N, 1) for regression and two classes, (N,) class indices for more
+        # the targets as one column (N, 1): the scaled number, the label 0/1, or the class index (see loss)
         targets = [[v] for v in data.y]
         self.batch_size = settings.batch_for(len(self.train_rows))
         self.batches = Batches(data.X, targets, self.train_rows, self.batch_size, rng, self.backend)
@@ -193,15 +193,12 @@ class Trainer:
     def parameter_count(self) -> int:
         return sum(p.size for p in self.parameters)
 
-    def _optimizer(self) -> Any:
-        s = self.settings
-        try:
-            if s.optimizer == "adam":
-                return optim.Adam(self.parameters, s.learning_rate, weight_decay=s.weight_decay)
-            if s.optimizer == "sgd":
-                return optim.SGD(self.parameters, s.learning_rate, momentum=s.momentum, weight_decay=s.weight_decay)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    def _optimizer(self) -> optim.Optimizer:
+        s = self.settings  # the optimizers check their numbers themselves (a UsageError naming the one)
+        if s.optimizer == "adam":
+            return optim.Adam(self.parameters, s.learning_rate, weight_decay=s.weight_decay)
+        if s.optimizer == "sgd":
+            return optim.SGD(self.parameters, s.learning_rate, momentum=s.momentum, weight_decay=s.weight_decay)
         raise UsageError(f"unknown optimizer {s.optimizer!r}: choose sgd or adam")
 
     def loss(self, out: Tensor, target: Tensor) -> Tensor:
@@ -210,7 +207,7 @@ class Trainer:
             return losses.mse(out, target)
         if self.data.outputs == 1:
             return losses.bce_with_logits(out, target)
-        return losses.cross_entropy(out, target.reshape(target.shape[0]))
+        return losses.cross_entropy(out, target.reshape(target.shape[0]))  # class indices, shape (N,)
 
     def _score(self, z: Sequence[float], y: float) -> float:
         """Per row: 1.0 if classified correctly (classification), the squared scaled error (regression)."""
