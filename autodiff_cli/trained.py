@@ -19,6 +19,8 @@ from . import ops
 from .data import Scaling, Table
 from .errors import DataError, MathError
 from .tensor import Tensor, nn, no_grad
+from .tensor.backends import Backend
+from .tensor.tensor import constant
 
 # Activation names are the op table's names; "linear" is none at all.
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
@@ -42,6 +44,13 @@ def network(sizes: Sequence[int], activations: Sequence[str], seed: int = 0,
         if act != "linear":
             modules.append(nn.Activation(act))
     return nn.Sequential(*modules)
+
+
+def rows_tensor(rows: Sequence[Sequence[float]], order: Sequence[int], b: Backend) -> Tensor:
+    """The rows `order` picks, in that order, as one (len(order), width) constant tensor (made from one flat list)."""
+    width = len(rows[0])
+    flat = [v for i in order for v in rows[i]]
+    return constant(b.from_flat(flat, (len(order), width)), b)
 
 
 def linear_layers(model: nn.Module) -> list[Any]:
@@ -75,10 +84,10 @@ class Trained:
     def scores_many(self, x_scaled: Sequence[Sequence[float]]) -> list[list[float]]:
         """The network's outputs for many standardised rows (no graph is built)."""
         out: list[list[float]] = []
+        b = linear_layers(self.model)[0].weight.backend
         with no_grad():
             for start in range(0, len(x_scaled), CHUNK):
-                x = Tensor([list(row) for row in x_scaled[start : start + CHUNK]], requires_grad=False,
-                           backend=linear_layers(self.model)[0].weight.backend)
+                x = rows_tensor(x_scaled, range(start, min(start + CHUNK, len(x_scaled))), b)
                 out += self.model(x).tolist()
         return out
 

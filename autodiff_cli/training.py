@@ -24,8 +24,7 @@ from .data import Dataset, split
 from .errors import DataError, MathError, UsageError
 from .tensor import Tensor, losses, no_grad, optim
 from .tensor.backends import Backend, backend, get
-from .tensor.tensor import constant
-from .trained import ACTIVATIONS, Trained, network
+from .trained import ACTIVATIONS, Trained, network, rows_tensor
 
 if TYPE_CHECKING:
     from . import nn as scalar_nn
@@ -71,13 +70,6 @@ def forward_floats(model: scalar_nn.MLP, x: Sequence[float]) -> list[float]:
 
 
 # -- the data as tensors ------------------------------------------------------------------
-
-
-def rows_tensor(rows: Sequence[Sequence[float]], order: Sequence[int], b: Backend) -> Tensor:
-    """The rows `order` picks, in that order, as one (len(order), width) constant tensor."""
-    width = len(rows[0])
-    flat = [v for i in order for v in rows[i]]
-    return constant(b.from_flat(flat, (len(order), width)), b)
 
 
 class Batches:

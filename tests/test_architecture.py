@@ -78,8 +78,8 @@ ALLOWED = {
     # nn is the trainer's reference (forward_floats), imported for its type only
     "data": {"errors"},
     "charts": set(),
-    "trained": {"data", "errors", "ops", "tensor"},
-    "training": {"data", "errors", "limits", "nn", "ops", "tensor", "tensor.backends", "tensor.tensor", "trained"},
+    "trained": {"data", "errors", "ops", "tensor", "tensor.backends", "tensor.tensor"},
+    "training": {"data", "errors", "limits", "nn", "ops", "tensor", "tensor.backends", "trained"},
     "modelfile": {"data", "errors", "limits", "tensor", "trained"},
 }
 # The op table (machinery and entries), and the parser with the generator of its LALR tables
