@@ -209,6 +209,10 @@ def test_usage_errors(files):
     assert result.exit_code == 2 and "cannot also be an input" in result.stderr
     result = run("train", files / "blobs.csv", "-t", "label", "--lr", "0")
     assert result.exit_code == 2
+    result = run("train", files / "blobs.csv", "-t", "label", "--backend", "gpu")
+    assert result.exit_code == 2 and "'gpu' is not one of 'numpy', 'python'" in result.stderr
+    result = run("predict", files / "m.json", files / "blobs.csv", env={"AUTODIFF_BACKEND": "cupy"})
+    assert result.exit_code == 2 and "'cupy' is not one of 'numpy', 'python'" in result.stderr
 
 
 def test_save_to_a_directory_that_does_not_exist(files):

@@ -216,7 +216,7 @@ def _draw_rich(out: Any, lines: list[str], curve: str, boundary: charts.Boundary
 @click.option("--val-split", default=0.0, show_default=True, type=click.FloatRange(0, 1, max_open=True),
               help="Fraction of rows held out for validation.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the weights, split and batches.")
-@click.option("--backend", type=click.Choice(["numpy", "python"]), envvar="AUTODIFF_BACKEND",
+@click.option("--backend", type=click.Choice(["numpy", "python"], case_sensitive=False), envvar="AUTODIFF_BACKEND",
               help="Tensor backend [default: numpy if installed, else python; or AUTODIFF_BACKEND].")
 @click.option("--save", "save", metavar="MODEL.json", help="Write the trained model here.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
@@ -311,7 +311,7 @@ def write_model(trained: Trained, path: str) -> None:
 @click.command("predict", cls=Command)
 @click.argument("model", metavar="MODEL.json")
 @click.argument("data", metavar="DATA.csv")
-@click.option("--backend", type=click.Choice(["numpy", "python"]), envvar="AUTODIFF_BACKEND",
+@click.option("--backend", type=click.Choice(["numpy", "python"], case_sensitive=False), envvar="AUTODIFF_BACKEND",
               help="Tensor backend [default: numpy if installed, else python; or AUTODIFF_BACKEND].")
 @handles_errors
 def predict_command(model: str, data: str, backend: str | None) -> None:
