@@ -106,6 +106,10 @@ def test_linear_refuses_inputs_of_the_wrong_width(backend):
         layer(backend)(Tensor([[1.0, 2.0]] * 4, backend=backend))
     with pytest.raises(UsageError, match="at least one of its inputs"):
         nn.Linear(0, 3)
+    with pytest.raises(UsageError, match=r"a weight of shape \(nout, nin\) and a bias of shape \(nout,\), not \(2, 3\) "
+                                         r"and \(3,\)"):
+        three = Tensor([1.0, 2.0, 3.0], backend=backend)
+        nn.linear(three, layer(backend).weight, three)
 
 
 # -- PyTorch's initialisation, seeded -----------------------------------------------------------
@@ -118,6 +122,21 @@ def test_linear_init_stays_within_one_over_sqrt_fan_in(nin):
     values = lin.weight.reshape(-1).tolist() + lin.bias.tolist()
     assert all(-bound <= v <= bound for v in values)
     assert max(abs(v) for v in values) > 0.9 * bound  # the bound is reached, not a narrower range
+
+
+def test_pytorchs_own_linear_draws_from_the_same_range():
+    """The claim that kaiming_uniform_(a=sqrt(5)) is U(-1/sqrt(nin), 1/sqrt(nin)), checked on torch's own layer."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here: pip install torch==2.13.0")
+    torch.manual_seed(0)
+    theirs = torch.nn.Linear(400, 50)
+    ours = nn.Linear(400, 50, seed=0, backend="python")
+    bound = 1.0 / math.sqrt(400)
+    for t, p in ((theirs.weight, ours.weight), (theirs.bias, ours.bias)):
+        values, mine = t.detach().reshape(-1).tolist(), p.reshape(-1).tolist()
+        assert max(abs(v) for v in values) <= bound
+        assert max(abs(v) for v in values) > 0.9 * bound
+        if len(values) > 1000:  # both spread as U(-a, a): variance a^2 / 3, within 10%
+            assert abs(statistics.pvariance(values) / statistics.pvariance(mine) - 1.0) < 0.1
 
 
 def test_linear_init_has_the_statistics_of_a_uniform_distribution():

@@ -265,3 +265,11 @@ def test_five_steps_match_torch_optim(backend, name, kw):
         a = [v for row in value for v in row] if isinstance(value[0], list) else value
         b = theirs[key].reshape(-1).tolist()
         assert near(a, b, 1e-12), key
+
+
+def test_an_optimizer_says_what_it_is():
+    p = Tensor(START, backend="python")
+    assert repr(optim.AdamW([p], lr=0.01)) == (
+        "AdamW(1 parameters, lr=0.01, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01)")
+    assert repr(optim.SGD([p], lr=0.1, momentum=0.9, nesterov=True)) == (
+        "SGD(1 parameters, lr=0.1, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=True)")

@@ -74,6 +74,11 @@ class Optimizer:
     def hyperparameters(self) -> dict[str, Any]:
         return {"lr": self.lr}
 
+    def __repr__(self) -> str:
+        values = self.hyperparameters().items()
+        settings = ", ".join(f"{k}={tuple(v) if isinstance(v, list) else v!r}" for k, v in values)
+        return f"{type(self).__name__}({len(self.params)} parameters, {settings})"
+
     # -- rewinding ---------------------------------------------------------------------------
 
     def state_dict(self) -> dict[str, Any]:
