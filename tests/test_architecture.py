@@ -49,6 +49,10 @@ ALLOWED = {
     "nn": {"engine"},
     "optim": {"engine"},
     "losses": {"engine"},
+    # the same on tensors (issue 15): layers, losses and optimizers built on the Tensor layer
+    "tensor.nn": {"ops", "errors", "tensor.backends", "tensor.creation", "tensor.elementwise", "tensor.tensor"},
+    "tensor.losses": {"errors", "tensor.reductions", "tensor.tensor"},
+    "tensor.optim": {"ops", "errors", "tensor.tensor"},
     "errors": set(),
     "tensor.backends.python_backend": {"tensor.backends", "tensor.backends.python_storage", "ops", "errors", "rulecode",
                                        "careful", "formulas", "tensor.backends.python_columns"},
@@ -70,10 +74,6 @@ ALLOWED = {
     "tensor.__init__": {"errors", "ops", "tensor.backends", "tensor.creation", "tensor.elementwise", "tensor.linalg",
                         "tensor.reductions", "tensor.shapes", "tensor.softmax", "tensor.tensor"},
     "tensor.backends.python_columns": set(),
-    # networks on tensors (issue 15): layers, losses and optimizers built on the Tensor layer
-    "tensor.nn": {"ops", "errors", "tensor.backends", "tensor.creation", "tensor.elementwise", "tensor.tensor"},
-    "tensor.losses": {"errors", "tensor.reductions", "tensor.tensor"},
-    "tensor.optim": {"ops", "errors", "tensor.tensor"},
     # train and predict (issue 15): tables, the model and its file, the trainer on tensor networks; the scalar
     # nn is the trainer's reference (forward_floats), imported for its type only
     "data": {"errors"},

@@ -12,11 +12,9 @@
 
 The rooms: tensor.py (the node and backward()), elementwise.py (the op table lifted),
 reductions.py, shapes.py, linalg.py, softmax.py, creation.py, nested.py (lists in, text out),
-and backends/ (the kernels, pure Python or NumPy); nn.py, losses.py and optim.py build networks
-on them (`from autodiff_cli.tensor import nn, losses, optim`: loaded only when asked for).
-This module gathers the public names and attaches the operations to Tensor as methods (the
-operation modules import tensor.py, so tensor.py cannot import them).  T.<name> for a function
-of the op table is made on first use.
+and backends/ (the kernels, pure Python or NumPy).  This module gathers the public names and
+attaches the operations to Tensor as methods (the operation modules import tensor.py, so
+tensor.py cannot import them).  T.<name> for a function of the op table is made on first use.
 """
 
 from __future__ import annotations
@@ -59,7 +57,9 @@ __all__ = [
 concat = concatenate  # PyTorch's other name
 
 
-_SUBMODULES = ("nn", "losses", "optim")  # networks on tensors, loaded on first use (T.nn, or import them)
+# Networks on tensors: nn.py (layers), losses.py and optim.py, built on the rooms above and loaded
+# only when asked for (`from autodiff_cli.tensor import nn, losses, optim`, or T.nn).
+_SUBMODULES = ("nn", "losses", "optim")
 
 
 def __getattr__(name: str) -> Any:
