@@ -49,6 +49,10 @@ ALLOWED = {
     "nn": {"engine"},
     "optim": {"engine"},
     "losses": {"engine"},
+    # the same on tensors (issue 15): layers, losses and optimizers built on the Tensor layer
+    "tensor.nn": {"ops", "errors", "tensor.backends", "tensor.creation", "tensor.elementwise", "tensor.tensor"},
+    "tensor.losses": {"errors", "tensor.reductions", "tensor.tensor"},
+    "tensor.optim": {"ops", "errors", "tensor.tensor"},
     "errors": set(),
     "tensor.backends.python_backend": {"tensor.backends", "tensor.backends.python_storage", "ops", "errors", "rulecode",
                                        "careful", "formulas", "tensor.backends.python_columns",
@@ -83,6 +87,13 @@ ALLOWED = {
                         "tensor.functional", "tensor.linalg", "tensor.linsolve", "tensor.reductions", "tensor.shapes",
                         "tensor.softmax", "tensor.tensor"},
     "tensor.backends.python_columns": set(),
+    # train and predict (issue 15): tables, the model and its file, the trainer on tensor networks; the scalar
+    # nn is the trainer's reference (forward_floats), imported for its type only
+    "data": {"errors"},
+    "charts": set(),
+    "trained": {"data", "errors", "ops", "tensor", "tensor.backends", "tensor.tensor"},
+    "training": {"data", "errors", "limits", "nn", "ops", "tensor", "tensor.backends", "trained"},
+    "modelfile": {"data", "errors", "limits", "tensor", "trained"},
 }
 # The op table (machinery and entries), and the parser with the generator of its LALR tables
 # (tablegen reads the grammar through the parser; the parser falls back on tablegen when the

@@ -60,8 +60,18 @@ __all__ = [
 concat = concatenate  # PyTorch's other name
 
 
-def __getattr__(name: str) -> Callable[..., Tensor]:
-    """T.exp, T.atan2, T.ln, ...: every function (and alias) of the op table, elementwise (PEP 562)."""
+# Networks on tensors: nn.py (layers), losses.py and optim.py, built on the rooms above and loaded
+# only when asked for (`from autodiff_cli.tensor import nn, losses, optim`, or T.nn).
+_SUBMODULES = ("nn", "losses", "optim")
+
+
+def __getattr__(name: str) -> Any:
+    """T.exp, T.atan2, T.ln, ...: every function (and alias) of the op table, elementwise (PEP 562);
+    T.nn, T.losses, T.optim: the submodules of networks, imported on first use."""
+    if name in _SUBMODULES:
+        import importlib  # (not `from . import nn`: that asks this very function whether nn is here)
+
+        return importlib.import_module(f".{name}", __name__)
     found = None if name.startswith("__") else elementwise.function(name)
     if found is None:
         raise AttributeError(f"module 'autodiff_cli.tensor' has no attribute {name!r}")
@@ -71,7 +81,7 @@ def __getattr__(name: str) -> Callable[..., Tensor]:
 def __dir__() -> list[str]:
     from .. import ops
 
-    return sorted({*globals(), *ops.OPS, *(a for op in ops.OPS.values() for a in op.aliases)})
+    return sorted({*globals(), *_SUBMODULES, *ops.OPS, *(a for op in ops.OPS.values() for a in op.aliases)})
 
 
 # -- Tensor's methods ---------------------------------------------------------------------
