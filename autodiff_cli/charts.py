@@ -68,7 +68,7 @@ POINT = "oxs*#@%&"  # a heavy character per class for its points
 
 
 def decision_boundary(
-    predict: Callable[[float, float], int],
+    predict: Callable[[list[tuple[float, float]]], list[int]],
     points: Sequence[tuple[float, float]],
     classes: Sequence[int],
     labels: Sequence[str],
@@ -76,15 +76,19 @@ def decision_boundary(
     width: int = 60,
     height: int = 20,
 ) -> Boundary:
-    """Evaluate predict(x, y) at the centre of every cell of a grid covering the points (5% margin)."""
+    """The predicted class at the centre of every cell of a grid covering the points (5% margin).
+
+    predict: the class of each of a list of points (x, y), all the grid's cells in one call (row after
+    row, from the top), so that a model can take them as one batch.
+    """
     xs = [p[0] for p in points]
     ys = [p[1] for p in points]
     x0, x1 = _padded(min(xs), max(xs))
     y0, y1 = _padded(min(ys), max(ys))
-    grid = [
-        [predict(x0 + (c + 0.5) * (x1 - x0) / width, y1 - (r + 0.5) * (y1 - y0) / height) for c in range(width)]
-        for r in range(height)
-    ]
+    centres = [(x0 + (c + 0.5) * (x1 - x0) / width, y1 - (r + 0.5) * (y1 - y0) / height)
+               for r in range(height) for c in range(width)]
+    found = predict(centres)
+    grid = [found[r * width : (r + 1) * width] for r in range(height)]
     counts: dict[tuple[int, int], dict[int, int]] = {}
     for (px, py), k in zip(points, classes, strict=True):
         c = min(width - 1, int((px - x0) / (x1 - x0) * width))

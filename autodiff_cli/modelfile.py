@@ -12,7 +12,9 @@ The model file (model.json) is one JSON object:
      "training": {...}}                                  (how it was trained; informational)
 
 The last layer is linear: one output for regression and for two classes (the logit of
-labels[1]), one per class (softmax logits) for three or more.
+labels[1]), one per class (softmax logits) for three or more.  A layer's "weights" are its
+rows, one per output: the tensor Linear layer's weight matrix (outputs x inputs), as the
+scalar network's neurons were written before the tensor path: files from either load alike.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from typing import Any
 from . import limits
 from .data import TASKS, Scaling
 from .errors import DataError, MathError, json_value_problem, shortened, visible
-from .nn import ACTIVATIONS, MLP
-from .training import Trained
+from .tensor import no_grad
+from .trained import ACTIVATIONS, Trained, linear_layers, network
 
 FORMAT = "autodiff-mlp"
 VERSION = 1
@@ -47,12 +49,8 @@ def to_json(trained: Trained) -> dict[str, Any]:
     if trained.target_scaling is not None:
         doc["target_scaling"] = {"mean": trained.target_scaling.mean[0], "std": trained.target_scaling.std[0]}
     doc["layers"] = [
-        {
-            "activation": layer.activation,
-            "weights": [[w.data for w in n.w] for n in layer],
-            "biases": [n.b.data for n in layer],
-        }
-        for layer in trained.model.layers
+        {"activation": act, "weights": layer.weight.tolist(), "biases": layer.bias.tolist()}
+        for layer, act in zip(linear_layers(trained.model), trained.activations, strict=True)
     ]
     doc["training"] = trained.training
     numbers = [*trained.scaling.mean, *trained.scaling.std]
@@ -80,8 +78,11 @@ def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return doc
 
 
-def load_model(text: str, source: str) -> Trained:
-    """Read and check a model file; anything that is not a model of a consistent shape is a DataError."""
+def load_model(text: str, source: str, backend: str | None = None) -> Trained:
+    """Read and check a model file; anything that is not a model of a consistent shape is a DataError.
+
+    backend: the tensor backend of the network (default: the tensor default).
+    """
     try:
         doc = json.loads(text, object_pairs_hook=_object_without_repeats)
     except _RepeatedKey as repeated:
@@ -150,15 +151,13 @@ def load_model(text: str, source: str) -> Trained:
         what = f"a classifier of {len(labels)} classes" if task == "classification" else "a regression model"
         raise DataError(f"{source}: the last layer has {sizes[-1]} outputs, but {what} needs {expected}")
     limits.check_network(sizes)  # the shapes are consistent: now their size, before the network is built
-    model = MLP(sizes[0], sizes[1:], seed=0)
-    for layer, act, (w, b) in zip(model.layers, acts, weights, strict=True):
-        for n, row, bias in zip(layer, w, b, strict=True):
-            n.activation = act
-            for p, value in zip(n.w, row, strict=True):
-                p.data = float(value)
-            n.b.data = float(bias)
+    model = network(sizes, acts, backend=backend)
+    with no_grad():
+        for layer, (w, b) in zip(linear_layers(model), weights, strict=True):
+            layer.weight.data = [[float(v) for v in row] for row in w]
+            layer.bias.data = [float(v) for v in b]
     training = doc.get("training") if isinstance(doc.get("training"), dict) else {}
-    return Trained(model, task, inputs, target, labels, scaling, target_scaling, training)
+    return Trained(model, acts, task, inputs, target, labels, scaling, target_scaling, training)
 
 
 class _Checker:

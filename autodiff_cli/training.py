@@ -1,84 +1,36 @@
-"""Training an MLP on a table, and predicting with it: what `autodiff train` and `predict` run.
+"""Training an MLP on a table: what `autodiff train` runs, on tensors.
 
-Standard library, the engine, nn, optim, losses and data; no click, no rich.
-The network's last layer is linear: one output for regression and for two classes
+The data become tensors once: the training rows as one (N, inputs) matrix and their targets.
+An epoch goes through them in mini-batches (--batch-size; by default the whole set when it is
+small, batches of DEFAULT_BATCH rows when it is not), each batch one forward pass through the
+tensor network (autodiff_cli.tensor.nn), one loss, one backward pass and one optimizer step
+(autodiff_cli.tensor.optim).  With batches smaller than the set, the rows are shuffled every
+epoch by the seeded generator, so every row is seen once per epoch and a run repeats exactly.
+
+No click, no rich.  The last layer is linear: one output for regression and for two classes
 (the logit of labels[1]), one per class (softmax logits) for three or more.
 """
 
 from __future__ import annotations
 
-import gc
 import math
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import limits, ops
-from .data import Dataset, Scaling, Table, split
-from .engine import Value
+from .data import Dataset, split
 from .errors import DataError, MathError, UsageError
-from .losses import bce_with_logits, cross_entropy, mse
-from .nn import ACTIVATIONS, MLP
-from .optim import SGD, Adam, Optimizer
+from .tensor import Tensor, losses, no_grad, optim
+from .tensor.backends import Backend, backend, get
+from .trained import ACTIVATIONS, Trained, network, rows_tensor
 
-# -- the model and its predictions ------------------------------------------------
+if TYPE_CHECKING:
+    from . import nn as scalar_nn
 
-
-@dataclass
-class Trained:
-    """A model with everything needed to use it on new rows: inputs, scaling, labels."""
-
-    model: MLP
-    task: str
-    inputs: list[str]
-    target: str
-    labels: list[str]
-    scaling: Scaling
-    target_scaling: Scaling | None
-    training: dict[str, Any] = field(default_factory=dict)
-
-    def scores(self, x_scaled: Sequence[float]) -> list[float]:
-        return forward_floats(self.model, x_scaled)
-
-    def predict(self, row: Sequence[float]) -> tuple[str | float, list[float]]:
-        """One raw input row -> (prediction, class probabilities or [])."""
-        z = self.scores(self.scaling.apply(row))
-        if self.task == "regression":
-            assert self.target_scaling is not None
-            return self.target_scaling.mean[0] + self.target_scaling.std[0] * z[0], []
-        probs = probabilities(z)
-        best = max(range(len(probs)), key=probs.__getitem__)
-        return self.labels[best], probs
-
-
-def forward_floats(model: MLP, x: Sequence[float]) -> list[float]:
-    """The model on floats, without building a graph: the same arithmetic in the same order."""
-    out = list(x)
-    for layer in model.layers:
-        act = layer.activation
-        f = None if act == "linear" else ops.FLOAT_FUNCTIONS[act]
-        nxt = []
-        for n in layer:
-            s = n.b.data
-            for w, xi in zip(n.w, out, strict=True):
-                s = s + w.data * xi
-            if s - s != 0.0:  # inf or nan: the graph would have stopped here too
-                raise MathError("add", "overflow: a neuron's weighted sum is too large for a double")
-            nxt.append(s if f is None else f(s))
-        out = nxt
-    return out
-
-
-def probabilities(z: Sequence[float]) -> list[float]:
-    """Class probabilities from the logits: sigmoid for one, softmax (max subtracted) for several."""
-    if len(z) == 1:
-        p1 = ops.FLOAT_FUNCTIONS["sigmoid"](z[0])
-        return [ops.FLOAT_FUNCTIONS["sigmoid"](-z[0]), p1]
-    m = max(z)
-    e = [math.exp(v - m) for v in z]
-    total = math.fsum(e)
-    return [v / total for v in e]
+FULL_BATCH_ROWS = 1000  # up to this many training rows, the default batch is all of them
+DEFAULT_BATCH = 64  # above it, batches of this many rows
 
 
 def parse_hidden(text: str) -> list[int]:
@@ -95,40 +47,56 @@ def parse_hidden(text: str) -> list[int]:
     return sizes
 
 
-def predict_table(trained: Trained, table: Table) -> tuple[list[str], list[list[str]]]:
-    """The table's columns and cells, unchanged, with the prediction (and probabilities) added."""
-    missing = [c for c in trained.inputs if c not in table.columns]
-    if missing:
-        raise DataError(
-            f"{table.source} has no column {missing[0]!r}, which the model needs "
-            f"(the model's inputs: {', '.join(trained.inputs)})"
-        )
-    columns = [table.numbers(c) for c in trained.inputs]
-    extra = ["prediction"]
-    if trained.task == "classification":
-        extra += [f"p({label})" for label in trained.labels]
-    taken = set(table.columns)
-    extra = [_unique(name, taken) for name in extra]
-    rows = []
-    for i, raw in enumerate(zip(*columns, strict=True)):
-        try:
-            prediction, probs = trained.predict(raw)
-        except MathError as error:
-            raise MathError(error.op, f"{table.where(i)}: {error.message}") from None
-        if isinstance(prediction, float) and not math.isfinite(prediction):
-            raise MathError("predict", f"{table.where(i)}: the prediction ({prediction}) is too large for a double")
-        cells = [prediction if isinstance(prediction, str) else repr(prediction)]
-        cells += [repr(p) for p in probs]
-        rows.append([*table.rows[i], *cells])
-    return [*table.columns, *extra], rows
+def forward_floats(model: scalar_nn.MLP, x: Sequence[float]) -> list[float]:
+    """The scalar nn.MLP on floats, without building a graph: the same arithmetic in the same order.
+
+    The scalar network is the reference the tensor path is checked against (tests/test_nn.py,
+    tests/test_training_models.py).
+    """
+    out = list(x)
+    for layer in model.layers:
+        act = layer.activation
+        f = None if act == "linear" else ops.FLOAT_FUNCTIONS[act]
+        nxt = []
+        for n in layer:
+            s = n.b.data
+            for w, xi in zip(n.w, out, strict=True):
+                s = s + w.data * xi
+            if s - s != 0.0:  # inf or nan: the graph would have stopped here too
+                raise MathError("add", "overflow: a neuron's weighted sum is too large for a double")
+            nxt.append(s if f is None else f(s))
+        out = nxt
+    return out
 
 
-def _unique(name: str, taken: set[str]) -> str:
-    candidate, k = name, 2
-    while candidate in taken:
-        candidate, k = f"{name}_{k}", k + 1
-    taken.add(candidate)
-    return candidate
+# -- the data as tensors ------------------------------------------------------------------
+
+
+class Batches:
+    """The training rows and targets as tensors, and each epoch's batches as slices of them.
+
+    Full batch: the tensors are made once and every epoch is that one batch, in the file's order.
+    Mini-batches: each epoch the rows are shuffled (the seeded generator), put in that order into
+    one tensor, and cut into consecutive slices: every row once per epoch, the last batch shorter
+    when the size does not divide the rows.
+    """
+
+    def __init__(self, X: Sequence[Sequence[float]], y: Sequence[Sequence[float]], rows: Sequence[int],
+                 size: int, rng: random.Random, b: Backend) -> None:
+        self.X, self.y, self.rows, self.size, self.rng, self.backend = X, y, list(rows), size, rng, b
+        self.whole = (rows_tensor(X, self.rows, b), rows_tensor(y, self.rows, b)) if size >= len(self.rows) else None
+
+    def epoch(self) -> Iterator[tuple[list[int], Tensor, Tensor]]:
+        """(row indices, inputs, targets) for each batch of one epoch."""
+        if self.whole is not None:
+            yield self.rows, *self.whole
+            return
+        order = list(self.rows)
+        self.rng.shuffle(order)
+        X, y = rows_tensor(self.X, order, self.backend), rows_tensor(self.y, order, self.backend)
+        for start in range(0, len(order), self.size):
+            stop = min(start + self.size, len(order))
+            yield order[start:stop], X[start:stop], y[start:stop]
 
 
 # -- training ------------------------------------------------------------------------
@@ -161,15 +129,22 @@ class Settings:
     lr: float | None = None  # None: 0.01 for Adam, 0.1 for SGD
     momentum: float = 0.0
     weight_decay: float = 0.0
-    batch_size: int | None = None  # None: the whole training set
+    batch_size: int | None = None  # None: all the training rows up to FULL_BATCH_ROWS, else DEFAULT_BATCH
     val_split: float = 0.0
     seed: int = 0
+    backend: str | None = None  # None: the tensor default (AUTODIFF_BACKEND, else numpy if installed)
 
     @property
     def learning_rate(self) -> float:
         if self.lr is not None:
             return self.lr
         return 0.01 if self.optimizer == "adam" else 0.1
+
+    def batch_for(self, rows: int) -> int:
+        """The rows per batch for this many training rows."""
+        if self.batch_size is not None:
+            return min(self.batch_size, rows)
+        return rows if rows <= FULL_BATCH_ROWS else DEFAULT_BATCH
 
 
 class Trainer:
@@ -181,6 +156,7 @@ class Trainer:
         if settings.epochs < 1:
             raise UsageError("--epochs must be at least 1")
         self.settings = settings
+        self.backend = get(settings.backend) if settings.backend else backend()
         rng = random.Random(settings.seed)
         self.train_rows, self.val_rows = split(len(data.X), settings.val_split, rng)
         # the scaling is part of the model: fitted on the training rows only, never on the held-out ones
@@ -189,32 +165,49 @@ class Trainer:
             present = {data.y[i] for i in self.train_rows}
             if len(present) < 2:
                 raise DataError("the training rows hold only one class; use more data or a smaller --val-split")
-        self.rng = rng
-        limits.check_network([len(data.inputs), *settings.hidden, data.outputs])  # before a single weight is made
-        self.model = MLP(len(data.inputs), [*settings.hidden, data.outputs], settings.activation, "linear", rng)
+        sizes = [len(data.inputs), *settings.hidden, data.outputs]
+        limits.check_network(sizes)  # before a single weight is made
+        self.activations = [settings.activation] * len(settings.hidden) + ["linear"]
+        self.model = network(sizes, self.activations, seed=settings.seed, backend=self.backend.name)
+        self.sizes = sizes
+        self.parameters = self.model.parameters()
         self.optimizer = self._optimizer()
+        # the targets as one column (N, 1): the scaled number, the label 0/1, or the class index (see loss)
+        targets = [[v] for v in data.y]
+        self.batch_size = settings.batch_for(len(self.train_rows))
+        self.batches = Batches(data.X, targets, self.train_rows, self.batch_size, rng, self.backend)
+        self.val = (rows_tensor(data.X, self.val_rows, self.backend),
+                    rows_tensor(targets, self.val_rows, self.backend)) if self.val_rows else None
         self.history: list[Epoch] = []
-        self._finished: list[float] = []  # the weights after the last finished epoch (see rewind)
+        self._finished: list[Any] = []  # the weights after the last finished epoch (see rewind)
 
-    def _optimizer(self) -> Optimizer:
-        s = self.settings
-        params = self.model.parameters()
-        try:
-            if s.optimizer == "adam":
-                return Adam(params, s.learning_rate, weight_decay=s.weight_decay)
-            if s.optimizer == "sgd":
-                return SGD(params, s.learning_rate, momentum=s.momentum, weight_decay=s.weight_decay)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    @property
+    def parameter_count(self) -> int:
+        return sum(p.size for p in self.parameters)
+
+    def _optimizer(self) -> optim.Optimizer:
+        s = self.settings  # the optimizers check their numbers themselves (a UsageError naming the one)
+        if s.optimizer == "adam":
+            return optim.Adam(self.parameters, s.learning_rate, weight_decay=s.weight_decay)
+        if s.optimizer == "sgd":
+            return optim.SGD(self.parameters, s.learning_rate, momentum=s.momentum, weight_decay=s.weight_decay)
         raise UsageError(f"unknown optimizer {s.optimizer!r}: choose sgd or adam")
 
-    def _loss(self, outputs: list[list[Value]], rows: Sequence[int]) -> Value:
-        y = self.data.y
+    def loss(self, out: Tensor, target: Tensor) -> Tensor:
+        """The batch's mean loss: squared error, binary cross-entropy on the logit, or softmax cross-entropy."""
         if self.data.task == "regression":
-            return mse([o[0] for o in outputs], [y[i] for i in rows])
+            return losses.mse(out, target)
         if self.data.outputs == 1:
-            return bce_with_logits([o[0] for o in outputs], [y[i] for i in rows])
-        return cross_entropy(outputs, [int(y[i]) for i in rows])
+            return losses.bce_with_logits(out, target)
+        return losses.cross_entropy(out, target.reshape(target.shape[0]))  # class indices, shape (N,)
+
+    def _score(self, z: Sequence[float], y: float) -> float:
+        """Per row: 1.0 if classified correctly (classification), the squared scaled error (regression)."""
+        if self.data.task == "regression":
+            return (z[0] - y) ** 2
+        if len(z) == 1:
+            return float((z[0] > 0.0) == (y == 1.0))
+        return float(max(range(len(z)), key=z.__getitem__) == y)
 
     def _metric(self, correct_or_sse: float, n: int) -> float:
         if self.data.task == "classification":
@@ -222,92 +215,64 @@ class Trainer:
         assert self.data.target_scaling is not None
         return math.sqrt(correct_or_sse / n) * self.data.target_scaling.std[0]
 
-    def _score(self, z: Sequence[float], i: int) -> float:
-        """Per row: 1.0 if classified correctly (classification), the squared scaled error (regression)."""
-        y = self.data.y[i]
-        if self.data.task == "regression":
-            return (z[0] - y) ** 2
-        if len(z) == 1:
-            return float((z[0] > 0.0) == (y == 1.0))
-        return float(max(range(len(z)), key=z.__getitem__) == y)
+    def _scores(self, out: Tensor, rows: Sequence[int]) -> float:
+        y = self.data.y
+        return sum(self._score(z, y[i]) for z, i in zip(out.tolist(), rows, strict=True))
 
     def _epoch(self, k: int) -> Epoch:
-        rows = list(self.train_rows)
-        size = self.settings.batch_size or len(rows)
-        if size < len(rows):
-            self.rng.shuffle(rows)
-        X, model, opt = self.data.X, self.model, self.optimizer
+        opt = self.optimizer
         total_loss = total_score = 0.0
-        for start in range(0, len(rows), size):
-            batch = rows[start : start + size]
-            outputs = [model(X[i]) for i in batch]
-            loss = self._loss(outputs, batch)
+        for rows, X, y in self.batches.epoch():
+            out = self.model(X)
+            loss = self.loss(out, y)
             opt.zero_grad()
             loss.backward()
-            opt.step()
-            if not all(math.isfinite(p.data) for p in opt.params):
-                raise self._diverged(k, "the weights are no longer finite numbers")
-            total_loss += loss.data * len(batch)
-            total_score += sum(self._score([o.data for o in out], i) for out, i in zip(outputs, batch, strict=True))
-            del outputs, loss  # free this batch's graph before the next is built
-        epoch = Epoch(k, total_loss / len(rows), self._metric(total_score, len(rows)))
+            try:
+                opt.step()
+            except (MathError, UsageError):  # an update past the largest double (an lr near it): tensors refuse it
+                raise MathError("step", "the weights are no longer finite numbers") from None
+            total_loss += loss.item() * len(rows)
+            total_score += self._scores(out, rows)
+        n = len(self.train_rows)
+        epoch = Epoch(k, total_loss / n, self._metric(total_score, n))
         if self.val_rows:
-            epoch.val_loss, epoch.val_metric = self.evaluate(self.val_rows)
+            epoch.val_loss, epoch.val_metric = self.evaluate()
         return epoch
+
+    def evaluate(self) -> tuple[float, float]:
+        """Loss and metric of the current model on the validation rows (no graph)."""
+        assert self.val is not None
+        X, y = self.val
+        with no_grad():
+            out = self.model(X)
+            loss = self.loss(out, y).item()
+        return loss, self._metric(self._scores(out, self.val_rows), len(self.val_rows))
 
     def _diverged(self, k: int, what: str) -> MathError:
         s = self.settings
         return MathError("train", f"training diverged at epoch {k}: {what}; try a smaller --lr "
                                   f"(it is {s.learning_rate:g})")
 
-    def evaluate(self, rows: Sequence[int]) -> tuple[float, float]:
-        """Loss and metric of the current model on these rows, on floats (no graph)."""
-        total_loss = total_score = 0.0
-        for i in rows:
-            z = forward_floats(self.model, self.data.X[i])
-            total_loss += self._float_loss(z, self.data.y[i])
-            total_score += self._score(z, i)
-        return total_loss / len(rows), self._metric(total_score, len(rows))
-
-    def _float_loss(self, z: Sequence[float], y: float) -> float:
-        softplus = ops.FLOAT_FUNCTIONS["softplus"]
-        if self.data.task == "regression":
-            return (z[0] - y) ** 2
-        if len(z) == 1:
-            return softplus(-z[0]) if y == 1.0 else softplus(z[0])
-        m = max(z)
-        return m + math.log(math.fsum(math.exp(v - m) for v in z)) - z[int(y)]
-
     def run(self) -> Iterator[Epoch]:
-        """Train, yielding each epoch's figures.
-
-        The cyclic garbage collector is paused while a batch's graph is built and
-        walked: Value graphs hold no reference cycles (nodes point only to their
-        parents), so reference counting frees each graph, and the collector would
-        otherwise rescan every live node again and again as the graph grows
-        (about 3x the time of the training itself).
-        """
+        """Train, yielding each epoch's figures."""
         for k in range(1, self.settings.epochs + 1):
-            was_enabled = gc.isenabled()
-            gc.disable()
             try:
                 epoch = self._epoch(k)
             except MathError as error:  # an overflow in the forward or backward pass: the weights ran away
-                if error.op == "train":
-                    raise
                 raise self._diverged(k, error.message) from None
-            finally:
-                if was_enabled:
-                    gc.enable()
-            self._finished = [p.data for p in self.model.parameters()]
+            weights = [p.tolist() for p in self.parameters]
+            if not all(math.isfinite(v) for w in weights for v in _flat(w)):
+                raise self._diverged(k, "the weights are no longer finite numbers")
+            self._finished = weights
             self.history.append(epoch)
             yield epoch
 
     def rewind(self) -> None:
         """Put back the weights of the last finished epoch: training stopped in the middle of one (Ctrl-C) may
         have updated some weights of a batch and not the others."""
-        for p, w in zip(self.model.parameters(), self._finished, strict=True):
-            p.data = w
+        with no_grad():
+            for p, w in zip(self.parameters, self._finished, strict=True):
+                p.data = w
 
     def result(self, interrupted: bool = False) -> Trained:
         """The model as it stands, with how it was trained; interrupted: it stopped before --epochs."""
@@ -316,10 +281,11 @@ class Trainer:
             "optimizer": s.optimizer,
             "lr": s.learning_rate,
             "epochs": len(self.history),
-            "batch_size": s.batch_size,
+            "batch_size": self.batch_size,
             "seed": s.seed,
             "val_split": s.val_split,
             "rows": len(self.train_rows),
+            "backend": self.backend.name,
         }
         if s.optimizer == "sgd":
             training["momentum"] = s.momentum
@@ -330,4 +296,14 @@ class Trainer:
         if interrupted:
             training["interrupted"] = f"after epoch {len(self.history)} of {s.epochs}"
         d = self.data
-        return Trained(self.model, d.task, d.inputs, d.target, d.labels, d.scaling, d.target_scaling, training)
+        return Trained(self.model, list(self.activations), d.task, d.inputs, d.target, d.labels, d.scaling,
+                       d.target_scaling, training)
+
+
+def _flat(nested: Any) -> Iterator[float]:
+    """The numbers of a nested list (a tensor's tolist())."""
+    if isinstance(nested, list):
+        for item in nested:
+            yield from _flat(item)
+    else:
+        yield nested

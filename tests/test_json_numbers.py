@@ -83,9 +83,8 @@ def test_predict_names_the_repeated_key(tmp_path):
 
 def test_the_example_model_still_loads():
     doc = json.loads(MODEL)
-    model = load_model(MODEL, "moons-model.json").model
-    assert model.sizes == [2, 16, 16, 1]
-    # every weight and bias of the file, in the order parameters() lists them: per neuron its weights, then its bias
-    numbers = [x for layer in doc["layers"] for row, b in zip(layer["weights"], layer["biases"], strict=True)
-               for x in (*row, b)]
-    assert [p.data for p in model.parameters()] == numbers
+    trained = load_model(MODEL, "moons-model.json")
+    assert trained.sizes == [2, 16, 16, 1]
+    # every weight and bias of the file, layer after layer: the weight matrix (a row per output), then the biases
+    numbers = [layer[key] for layer in doc["layers"] for key in ("weights", "biases")]
+    assert [p.tolist() for p in trained.model.parameters()] == numbers

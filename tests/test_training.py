@@ -127,10 +127,13 @@ def test_validation_metrics_are_the_models_loss_and_accuracy_on_the_held_out_row
     data = prepare(read_table(blobs(), "blobs.csv"), "label")
     trainer = Trainer(data, Settings(hidden=[4], epochs=2, val_split=0.25, seed=3))
     epochs = list(trainer.run())
-    # recompute by hand on the held-out rows with the graph: mean softplus loss and accuracy
+    # recompute by hand on the held-out rows, in plain floats: mean softplus loss and accuracy
+    (w1, b1), (w2, b2) = [(layer["weights"], layer["biases"]) for layer in to_json(trainer.result())["layers"]]
     total, correct = 0.0, 0
     for i in trainer.val_rows:
-        z = trainer.model(trainer.data.X[i])[0].data  # standardised with the training rows' mean and std
+        x = trainer.data.X[i]  # standardised with the training rows' mean and std
+        hidden = [math.tanh(b + sum(w * v for w, v in zip(row, x, strict=True))) for row, b in zip(w1, b1, strict=True)]
+        z = b2[0] + sum(w * h for w, h in zip(w2[0], hidden, strict=True))
         y = trainer.data.y[i]
         total += math.log1p(math.exp(-z)) if y == 1.0 else math.log1p(math.exp(z))
         correct += (z > 0) == (y == 1.0)
@@ -206,6 +209,10 @@ def test_usage_errors(files):
     assert result.exit_code == 2 and "cannot also be an input" in result.stderr
     result = run("train", files / "blobs.csv", "-t", "label", "--lr", "0")
     assert result.exit_code == 2
+    result = run("train", files / "blobs.csv", "-t", "label", "--backend", "gpu")
+    assert result.exit_code == 2 and "'gpu' is not one of 'numpy', 'python'" in result.stderr
+    result = run("predict", files / "m.json", files / "blobs.csv", env={"AUTODIFF_BACKEND": "cupy"})
+    assert result.exit_code == 2 and "'cupy' is not one of 'numpy', 'python'" in result.stderr
 
 
 def test_save_to_a_directory_that_does_not_exist(files):
@@ -237,9 +244,9 @@ def test_a_loaded_model_predicts_exactly_as_the_trained_one(files):
     trainer = Trainer(data, Settings(hidden=[5], epochs=3))
     list(trainer.run())
     trained = trainer.result()
-    loaded = load_model(json.dumps(to_json(trained)), "m.json")
-    for x in data.X:
-        assert loaded.scores(x) == [v.data for v in trainer.model(x)]
+    loaded = load_model(json.dumps(to_json(trained)), "m.json", backend=trainer.backend.name)
+    assert loaded.scores_many(data.X) == trained.scores_many(data.X)  # to the last bit, on the same backend
+    assert loaded.sizes == trained.sizes == [2, 5, 1] and loaded.activations == ["tanh", "linear"]
 
 
 def mutate(doc, path, value):
@@ -341,3 +348,20 @@ def test_predicting_on_numbers_too_large_for_the_model_is_a_math_error(files, tm
     (tmp_path / "huge.csv").write_text("x1,x2\n1e308,-1e308\n", encoding="utf-8")
     result = run("predict", model, tmp_path / "huge.csv")
     assert result.exit_code == 1 and "too large for a double" in result.stderr and result.stdout == ""
+
+
+def test_the_json_document_keeps_its_shape(files, tmp_path):
+    """The keys --json printed before the tensor path, each of the same type; `training` gains the backend."""
+    result = run("train", files / "three.csv", "-t", "label", "--epochs", "3", "--hidden", "4", "--val-split", "0.2",
+                 "--batch-size", "16", "--json", "--save", tmp_path / "m.json")
+    doc = json.loads(result.stdout)
+    assert list(doc) == ["task", "target", "inputs", "labels", "model", "parameters", "training", "history", "saved"]
+    assert doc["task"] == "classification" and doc["target"] == "label" and doc["inputs"] == ["x1", "x2"]
+    assert doc["labels"] == ["cat", "dog", "eel"] and doc["model"] == [2, 4, 3]
+    assert doc["parameters"] == (2 * 4 + 4) + (4 * 3 + 3)  # weights and biases, counted one by one
+    assert list(doc["training"]) == ["optimizer", "lr", "epochs", "batch_size", "seed", "val_split", "rows", "backend",
+                                     "final"]
+    assert doc["training"]["batch_size"] == 16 and doc["training"]["rows"] == 48 and doc["saved"].endswith("m.json")
+    assert [list(e) for e in doc["history"]] == [["epoch", "loss", "accuracy", "val_loss", "val_accuracy"]] * 3
+    assert all(isinstance(e["loss"], float) and 0.0 <= e["val_accuracy"] <= 1.0 for e in doc["history"])
+    assert doc["training"]["final"] == doc["history"][-1]

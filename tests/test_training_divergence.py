@@ -6,7 +6,7 @@ import pytest
 from helpers import run
 
 from autodiff_cli.data import prepare, read_table
-from autodiff_cli.errors import MathError
+from autodiff_cli.errors import MathError, UsageError
 from autodiff_cli.modelfile import to_json
 from autodiff_cli.training import Settings, Trainer
 
@@ -34,9 +34,12 @@ def test_an_overflow_while_training_says_it_diverged_and_suggests_a_smaller_lr(t
     assert result.stderr.endswith("; try a smaller --lr (it is 1e+10)\n")
 
 
-def test_a_model_with_infinite_weights_is_never_written(tmp_path):
+def test_a_model_with_infinite_numbers_is_never_written(tmp_path):
     table = read_table(reg_csv(tmp_path).read_text(), "reg.csv")
     trained = Trainer(prepare(table, "y"), Settings(hidden=[2], epochs=1)).result()
-    trained.model.layers[0][0].w[0].data = math.inf
+    weight = trained.model.parameters()[0]
+    with pytest.raises(UsageError, match="finite"):  # a tensor holds finite numbers only: no weight can be inf
+        weight.data = [[math.inf]] * 2
+    trained.scaling.mean[0] = math.inf  # the scaling is plain floats: the file's writer checks them
     with pytest.raises(MathError, match="not finite"):
         to_json(trained)

@@ -17,7 +17,8 @@ from .. import charts
 from ..data import prepare, read_table
 from ..errors import DataError, OutputError, visible
 from ..modelfile import load_model, to_json
-from ..training import Epoch, Settings, Trained, Trainer, parse_hidden, predict_table
+from ..trained import Trained, predict_table
+from ..training import DEFAULT_BATCH, FULL_BATCH_ROWS, Epoch, Settings, Trainer, parse_hidden
 from .common import console, handles_errors, is_terminal, json_option, print_json
 from .group import Command
 
@@ -128,14 +129,20 @@ def _progress(trainer: Trainer, quiet: bool) -> None:
             progress.update(bar, advance=1, metrics=progress_text(epoch, task))
 
 
+def inputs_text(names: list[str], most: int = 8) -> str:
+    """The input columns by name; past `most`, their number with the first few and the last."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{len(names)} inputs ({', '.join(names[:3])}, ..., {names[-1]})"
+
+
 def summary_lines(trainer: Trainer) -> list[str]:
     data, s = trainer.data, trainer.settings
     if data.task == "classification":
         what = f"classification of {data.target} ({len(data.labels)} classes: {', '.join(data.labels)})"
     else:
         what = f"regression of {data.target}"
-    model = trainer.model
-    batch = f"batches of {s.batch_size}" if s.batch_size and s.batch_size < len(trainer.train_rows) else "full batch"
+    batch = f"batches of {trainer.batch_size}" if trainer.batch_size < len(trainer.train_rows) else "full batch"
     optimizer = f"{s.optimizer}, lr {s.learning_rate:g}" + (f", momentum {s.momentum:g}" if s.momentum else "")
     if s.weight_decay:
         optimizer += f", weight decay {s.weight_decay:g}"
@@ -143,10 +150,10 @@ def summary_lines(trainer: Trainer) -> list[str]:
     if trainer.val_rows:
         rows += f", {len(trainer.val_rows)} validation rows"
     last = trainer.history[-1]
-    activation = s.activation if len(model.sizes) > 2 else "linear"  # no hidden layer: nothing to activate
+    activation = s.activation if len(trainer.sizes) > 2 else "linear"  # no hidden layer: nothing to activate
     return [
-        f"{what} from {', '.join(data.inputs)}",
-        f"model {'-'.join(map(str, model.sizes))} ({activation}), {len(model.parameters())} parameters; "
+        f"{what} from {inputs_text(data.inputs)}",
+        f"model {'-'.join(map(str, trainer.sizes))} ({activation}), {trainer.parameter_count} parameters; "
         f"{optimizer}; {s.epochs} epochs, {batch}, seed {s.seed}; {rows}",
         f"epoch {last.epoch}: {metrics_text(last, data.task)}",
     ]
@@ -159,9 +166,9 @@ def boundary_for(trainer: Trainer, trained: Trained, width: int, height: int) ->
     sc = data.scaling
     raw = [(x[0] * sc.std[0] + sc.mean[0], x[1] * sc.std[1] + sc.mean[1]) for x in data.X]
 
-    def predict(x: float, y: float) -> int:
-        _, probs = trained.predict((x, y))
-        return max(range(len(probs)), key=probs.__getitem__)
+    def predict(points: list[tuple[float, float]]) -> list[int]:
+        found = trained.predict_many(points)
+        return [max(range(len(probs)), key=probs.__getitem__) for _, probs in found]
 
     classes = [int(v) for v in data.y]
     return charts.decision_boundary(predict, raw, classes, data.labels, (data.inputs[0], data.inputs[1]),
@@ -204,18 +211,22 @@ def _draw_rich(out: Any, lines: list[str], curve: str, boundary: charts.Boundary
 @click.option("--lr", type=click.FloatRange(0, min_open=True), help="Learning rate [default: 0.01 adam, 0.1 sgd].")
 @click.option("--momentum", default=0.0, show_default=True, type=click.FloatRange(0), help="SGD momentum.")
 @click.option("--weight-decay", default=0.0, show_default=True, type=click.FloatRange(0), help="L2 penalty.")
-@click.option("--batch-size", type=click.IntRange(1), help="Rows per update [default: all of them].")
+@click.option("--batch-size", type=click.IntRange(1),
+              help=f"Rows per update [default: all of them up to {FULL_BATCH_ROWS:,} rows, else {DEFAULT_BATCH}].")
 @click.option("--val-split", default=0.0, show_default=True, type=click.FloatRange(0, 1, max_open=True),
               help="Fraction of rows held out for validation.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the weights, split and batches.")
+@click.option("--backend", type=click.Choice(["numpy", "python"], case_sensitive=False), envvar="AUTODIFF_BACKEND",
+              help="Tensor backend [default: numpy if installed, else python; or AUTODIFF_BACKEND].")
 @click.option("--save", "save", metavar="MODEL.json", help="Write the trained model here.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @json_option
 @handles_errors
 def train_command(data: str, target: str, inputs: str | None, task: str, hidden: str, activation: str, epochs: int,
                   optimizer: str, lr: float | None, momentum: float, weight_decay: float, batch_size: int | None,
-                  val_split: float, seed: int, save: str | None, quiet: bool, json_: bool) -> None:
-    """Train a neural network (an MLP of Values) on a CSV file and show how it learnt.
+                  val_split: float, seed: int, backend: str | None, save: str | None, quiet: bool,
+                  json_: bool) -> None:
+    """Train a neural network (an MLP on tensors) on a CSV file and show how it learnt.
 
     The task follows the target column: numbers are regression (mean squared
     error), labels are classification (cross-entropy; a sigmoid for two
@@ -228,6 +239,7 @@ def train_command(data: str, target: str, inputs: str | None, task: str, hidden:
       autodiff train moons.csv --target label --epochs 100 --seed 0 --save model.json
       autodiff train data.csv -t y --hidden 16,16 --optimizer sgd --lr 0.1 --momentum 0.9
       autodiff train data.csv -t y --val-split 0.2 --batch-size 32 --json
+      autodiff train digits.csv -t label --hidden 64 --epochs 30 --batch-size 64 --val-split 0.2
     """
     if momentum and optimizer != "sgd":
         raise DataError("--momentum is for --optimizer sgd (Adam has its own betas)")
@@ -237,7 +249,7 @@ def train_command(data: str, target: str, inputs: str | None, task: str, hidden:
     for note in dataset.notes:
         click.echo(f"Note: {note}", err=True)
     settings = Settings(parse_hidden(hidden), activation, epochs, optimizer, lr, momentum, weight_decay, batch_size,
-                        val_split, seed)
+                        val_split, seed, backend)
     trainer = Trainer(dataset, settings)
     try:
         _progress(trainer, quiet or json_)
@@ -260,8 +272,8 @@ def train_command(data: str, target: str, inputs: str | None, task: str, hidden:
             "target": dataset.target,
             "inputs": dataset.inputs,
             "labels": dataset.labels,
-            "model": trainer.model.sizes,
-            "parameters": len(trainer.model.parameters()),
+            "model": trainer.sizes,
+            "parameters": trainer.parameter_count,
             "training": trained.training,
             "history": [e.to_json(dataset.task) for e in trainer.history],
             "saved": save,
@@ -299,8 +311,10 @@ def write_model(trained: Trained, path: str) -> None:
 @click.command("predict", cls=Command)
 @click.argument("model", metavar="MODEL.json")
 @click.argument("data", metavar="DATA.csv")
+@click.option("--backend", type=click.Choice(["numpy", "python"], case_sensitive=False), envvar="AUTODIFF_BACKEND",
+              help="Tensor backend [default: numpy if installed, else python; or AUTODIFF_BACKEND].")
 @handles_errors
-def predict_command(model: str, data: str) -> None:
+def predict_command(model: str, data: str, backend: str | None) -> None:
     """Predict with a trained model: DATA.csv with the prediction added, as CSV on stdout.
 
     Every column of DATA.csv is kept as it is; the model's input columns must
@@ -314,7 +328,7 @@ def predict_command(model: str, data: str) -> None:
     """
     if model == "-" and data == "-":
         raise DataError("only one of MODEL.json and DATA.csv can be read from stdin")
-    trained = load_model(read_file(model), "stdin" if model == "-" else model)
+    trained = load_model(read_file(model), "stdin" if model == "-" else model, backend)
     table = read_table(read_file(data), "stdin" if data == "-" else data)
     columns, rows = predict_table(trained, table)
     buffer = io.StringIO()

@@ -28,7 +28,9 @@ from .backends import available, set_backend, use_backend
 from .backends import backend as current_backend
 from .creation import arange, eye, full, ones, rand, randn, uniform, zeros
 from .elementwise import apply
+from .functional import hessian, jacobian  # whole Jacobians, exact Hessians (functional.py)
 from .linalg import dot, matmul, norm, outer, trace
+from .linsolve import det, inv, logdet, solve  # square matrices by Gaussian elimination (linsolve.py)
 from .reductions import max, maximum, mean, min, minimum, prod, sum
 from .shapes import (
     broadcast_to,
@@ -48,10 +50,11 @@ from .tensor import Tensor, is_grad_enabled, no_grad
 
 __all__ = [
     "Tensor", "apply", "arange", "available", "broadcast_to", "clip", "concat", "concatenate", "current_backend",
-    "dot", "expand", "eye", "full", "is_grad_enabled", "log_softmax", "logsumexp", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "no_grad", "norm", "ones", "outer", "permute", "prod", "rand", "randn", "reshape",
-    "set_backend", "softmax", "squeeze", "stack", "sum", "trace", "transpose", "uniform", "unsqueeze",
-    "use_backend", "where", "zeros",
+    "det", "dot", "expand", "eye", "full", "hessian", "inv", "is_grad_enabled", "jacobian",
+    "log_softmax", "logdet", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "no_grad", "norm",
+    "ones", "outer", "permute", "prod", "rand", "randn",
+    "reshape", "set_backend", "softmax", "solve", "squeeze", "stack", "sum", "trace", "transpose", "uniform",
+    "unsqueeze", "use_backend", "where", "zeros",
 ]
 
 concat = concatenate  # PyTorch's other name
@@ -124,7 +127,7 @@ _METHODS: dict[str, Any] = {
     "prod": reductions.prod,
     "reshape": reshape, "view": reshape, "transpose": transpose, "permute": permute, "squeeze": squeeze,
     "unsqueeze": unsqueeze, "expand": expand, "broadcast_to": broadcast_to, "clip": clip, "clamp": clip,
-    "matmul": matmul, "dot": dot, "norm": norm,
+    "matmul": matmul, "dot": dot, "norm": norm, "det": det, "inv": inv, "logdet": logdet,
     "softmax": softmax, "log_softmax": log_softmax, "logsumexp": logsumexp,
 }
 for _name, _method in _METHODS.items():
