@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import tensor_rules
-from .tensor_graph import forward_order, is_constant, node_labels, walk_backward
+from .tensor_graph import forward_order, is_constant, nested, node_labels, walk_backward
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -94,17 +94,6 @@ class TensorExplanation:
                 for e in self.backward
             ],
         }
-
-
-def nested(array: Any, backend: Any) -> Any:
-    """A backend array as nested lists of floats (a float for shape ()), for JSON."""
-    flat, shape = backend.to_flat(array), tuple(backend.shape(array))
-    items: Any = list(flat)
-    if not shape:
-        return items[0]
-    for n in reversed(shape[1:]):
-        items = [items[i : i + n] for i in range(0, len(items), n)]
-    return items
 
 
 def explain_tensors(

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .columns import ljust, width
-from .tensor_graph import SMALL, shape_text, summary, values_text
+from .tensor_graph import SMALL, nested, shape_text, summary, values_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -146,8 +146,6 @@ def print_explanation(console: Console, explanation: TensorExplanation) -> None:
 
 def result_lines(explanation: TensorExplanation, value: Any) -> list[str]:
     """The value and each variable's gradient at full precision (large ones by shape: --json has them all)."""
-    from .tensor_explain import nested
-
     b = explanation.backend
     rows = [("value", value)] + [(f"∂/∂{name}", g) for name, g in explanation.gradients.items()]
     wide = max(width(name) for name, _ in rows)

@@ -23,7 +23,7 @@ from .columns import short
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["SMALL", "Walk", "forward_order", "inline", "is_constant", "node_labels", "shape_text", "summary",
+__all__ = ["SMALL", "Walk", "forward_order", "inline", "is_constant", "nested", "node_labels", "shape_text", "summary",
            "values_text", "walk_backward"]
 
 # Tensors of at most this many elements have their numbers printed; larger ones are summarised by shape.
@@ -152,6 +152,17 @@ def summary(t: Tensor | Any, backend: Any = None) -> str:
     if not flat:
         return f"shape {shape_text(shape)}, empty"
     return f"shape {shape_text(shape)}, {len(flat):,} numbers from {short(min(flat))} to {short(max(flat))}"
+
+
+def nested(array: Any, backend: Any) -> Any:
+    """A backend array as nested lists of floats (a float for shape ()), for JSON."""
+    flat, shape = backend.to_flat(array), tuple(backend.shape(array))
+    items: Any = list(flat)
+    if not shape:
+        return items[0]
+    for n in reversed(shape[1:]):
+        items = [items[i : i + n] for i in range(0, len(items), n)]
+    return items
 
 
 # -- backward, edge by edge ---------------------------------------------------------------

@@ -97,7 +97,7 @@ def rule(node: Tensor, arg: int, names: Sequence[str], out: str, upstream: str =
             text = ELEMENTWISE.format(derivative=shown).replace("g", upstream, 1)
         return text + broadcast_note(node.shape, node.parents[arg].shape)
     key = node.op
-    x = node.parents[0]
+    node.parents[0]
     if key == "matmul" and all(p.ndim == 1 for p in node.parents):
         key = "matmul 1-D"
     elif key == "permute" and len(node.saved) == 2 and node.saved == (1, 0):

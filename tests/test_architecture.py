@@ -70,6 +70,13 @@ ALLOWED = {
     "tensor.__init__": {"errors", "ops", "tensor.backends", "tensor.creation", "tensor.elementwise", "tensor.linalg",
                         "tensor.reductions", "tensor.shapes", "tensor.softmax", "tensor.tensor"},
     "tensor.backends.python_columns": set(),
+    # the views of Tensor graphs: read the graph (tensor_graph), name the rules, lay out, draw
+    # (each names the Tensor type for type checking only: "tensor")
+    "tensor_graph": {"columns", "tensor", "tensor.tensor"},
+    "tensor_rules": {"ops", "explain", "tensor"},
+    "tensor_explain": {"errors", "tensor", "tensor_graph", "tensor_rules"},
+    "tensor_explain_text": {"columns", "tensor_graph", "tensor_explain"},
+    "tensor_export": {"ops", "export", "tensor", "tensor_graph"},
 }
 # The op table (machinery and entries), and the parser with the generator of its LALR tables
 # (tablegen reads the grammar through the parser; the parser falls back on tablegen when the
