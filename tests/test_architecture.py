@@ -42,6 +42,7 @@ ALLOWED = {
     "html_layout": {"errors", "explain", "columns", "export"},
     "render": {"columns", "tree_view", "functions_view", "explain_tables", "notebook"},  # gathers the views
     "columns": set(),
+    "array_text": {"columns"},  # arrays as text: NumPy's layout, summaries, element names
     "tree_view": {"engine", "columns", "labels"},
     "functions_view": {"ops", "columns"},
     "explain_tables": {"explain", "columns"},
