@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .columns import ljust, width
-from .tensor_graph import SMALL, nested, shape_text, summary, values_text
+from .tensor_graph import SMALL, shape_text, summary, values_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -145,15 +145,10 @@ def print_explanation(console: Console, explanation: TensorExplanation) -> None:
 
 
 def result_lines(explanation: TensorExplanation, value: Any) -> list[str]:
-    """The value and each variable's gradient at full precision (large ones by shape: --json has them all)."""
+    """The value and each variable's gradient at full precision, as autodiff grad prints them
+    (array_text: small arrays whole, large ones by their shape and edges; --json has every value)."""
+    from .array_text import array_block, labelled
+
     b = explanation.backend
     rows = [("value", value)] + [(f"∂/∂{name}", g) for name, g in explanation.gradients.items()]
-    wide = max(width(name) for name, _ in rows)
-    out = []
-    for name, array in rows:
-        size = 1
-        for n in b.shape(array):
-            size *= n
-        shown = repr(nested(array, b)) if size <= SMALL else f"{summary(array, b)} (--json has every value)"
-        out.append(f"{ljust(name, wide)}  {shown}")
-    return out
+    return labelled([(name, array_block(b.to_flat(array), b.shape(array))) for name, array in rows]).split("\n")

@@ -76,7 +76,7 @@ ALLOWED = {
     "tensor_graph": {"columns", "tensor", "tensor.tensor"},
     "tensor_rules": {"ops", "explain", "tensor"},
     "tensor_explain": {"errors", "tensor", "tensor_graph", "tensor_rules"},
-    "tensor_explain_text": {"columns", "tensor_graph", "tensor_explain"},
+    "tensor_explain_text": {"array_text", "columns", "tensor_graph", "tensor_explain"},
     "tensor_export": {"ops", "export", "tensor", "tensor_graph"},
 }
 # The op table (machinery and entries), and the parser with the generator of its LALR tables
