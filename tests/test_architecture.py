@@ -78,6 +78,16 @@ ALLOWED = {
     "tensor_explain": {"errors", "tensor", "tensor_graph", "tensor_rules"},
     "tensor_explain_text": {"array_text", "columns", "tensor_graph", "tensor_explain"},
     "tensor_export": {"ops", "export", "tensor", "tensor_graph"},
+    # the tensor expression language: route (standard library only), the builder and its program, bindings
+    "texpr.__init__": set(),  # names loaded on first use (importlib)
+    "texpr.route": set(),
+    "texpr.nodes": set(),
+    "texpr.functions": {"errors", "limits", "notation", "ops", "texpr.nodes"},
+    "texpr.builder": {"errors", "limits", "notation", "ops", "texpr.functions", "texpr.nodes"},
+    "texpr.evaluate": {"errors", "limits", "tensor", "tensor.backends", "texpr.nodes"},
+    "texpr.program": {"errors", "limits", "ops", "parser", "parser_driver", "parser_errors", "tensor",
+                      "texpr.builder", "texpr.evaluate", "texpr.nodes"},
+    "texpr.bindings": {"errors", "limits", "notation", "ops", "parser", "tensor", "tensor.backends"},
 }
 # The op table (machinery and entries), and the parser with the generator of its LALR tables
 # (tablegen reads the grammar through the parser; the parser falls back on tablegen when the

@@ -75,7 +75,7 @@ def graph_tensor(text: str, texts: Mapping[str, str], numbers: Mapping[str, floa
     """autodiff graph on a tensor expression: every format of the scalar graph, each node with its shape."""
     from .. import tensor_export
 
-    point, built = build(text, texts, numbers, "graph")
+    _, built = build(text, texts, numbers, "graph")
     with_grads = built.root.size == 1
     if not with_grads:
         shape = tuple(built.root.shape)
