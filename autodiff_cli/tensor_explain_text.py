@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["explanation_lines", "explanation_text", "print_explanation", "result_lines"]
 
 FORWARD_TITLE = "Forward pass, inputs first (topological order)"
-BACKWARD_TITLE = "Backward pass, output first: each edge sends its vector-Jacobian product to its input"
+BACKWARD_TITLE = "Backward pass, output first: each edge turns g, the gradient of its node, into its input's share"
 FORWARD_HEADER = ["node", "op", "inputs", "shape", "value", "source"]
 
 
