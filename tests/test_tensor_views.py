@@ -309,3 +309,22 @@ def test_the_tree_shows_shapes_values_and_gradients(backend):
     assert lines[0].startswith("sum  ()  = ")
     assert any(re.search(r"matmul  \(2,\)  = \[-3, -5\]  grad \[", line) for line in lines)
     assert any(re.search(r"W  \(2, 2\)  = \[\[1, 2\], \[3, 4\]\]", line) for line in lines)
+
+
+def test_on_a_terminal_the_same_lines_are_styled(backend):
+    from rich.console import Console
+
+    from autodiff_cli.tensor_explain_text import print_explanation
+
+    out, leaves, texts = neuron([[1.0, 2.0], [3.0, 4.0]], [1.0, -2.0], [0.5, -0.5])
+    named = {"W": leaves["W"], "x": leaves["x"], "[b]": leaves["b"]}  # a name like [b] is not markup
+    e = explain_tensors(out, named, texts)
+    plain = Console(color_system=None, width=100, record=True)
+    with plain.capture() as captured:
+        print_explanation(plain, e)
+    assert captured.get() == explanation_text(e) + "\n"
+    assert "[b]" in captured.get()
+    styled = Console(color_system="truecolor", force_terminal=True, width=100)
+    with styled.capture() as captured:
+        print_explanation(styled, e)
+    assert "\x1b[" in captured.get()
