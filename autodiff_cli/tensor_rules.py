@@ -65,6 +65,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "det": ("g * out * inv(x).T",),
     "inv": ("-out.T @ g @ out.T",),
     "logdet": ("g * inv(x).T",),
+    "solve": ("-solve(x.T, g) @ out.T", "solve(x.T, g)"),  # out = solve(A, b): A @ out = b
 }
 # every function of the op table: g times its derivative, elementwise (the table's own formula)
 ELEMENTWISE = "g * {derivative}"

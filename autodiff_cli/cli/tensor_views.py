@@ -18,7 +18,7 @@ from ..errors import UsageError
 from ..texpr import Built
 from .common import console, is_terminal
 from .tensor_calculus import Point, print_json
-from .views import RESULT_TITLE, write_drawing, write_tree
+from .view_output import RESULT_TITLE, write_drawing, write_tree
 
 
 def build(text: str, texts: Mapping[str, str], numbers: Mapping[str, float], command: str) -> tuple[Point, Built]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 import click
 
-from .. import limits, ops, render
+from .. import ops, render
 from ..errors import UsageError, shortened
 from ..expression import Expression
 from .common import (
@@ -26,13 +23,13 @@ from .common import (
     warn_unused,
 )
 from .group import Command
+from .view_output import IMAGES, RESULT_TITLE, write_drawing, write_tree
 
 # what a file's extension asks for; the image formats are drawn by Graphviz from DOT
 EXTENSIONS = {
     ".txt": "tree", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid", ".json": "json",
     ".svg": "svg", ".png": "png", ".pdf": "pdf",
 }
-IMAGES = ("svg", "png", "pdf")
 
 
 def output_format(format_: str | None, output: Path | None) -> str:
@@ -156,52 +153,11 @@ def graph_command(
     })
 
 
-def write_drawing(kind: str, output: Path | None, nodes: int, writers: dict[str, Callable[[], Iterable[str]]]) -> None:
-    """The graph in format `kind` (dot, mermaid, json, or a picture drawn from the dot lines) to output or stdout.
-
-    writers: each text format's lines, made on demand; nodes: how many the graph has (pictures are limited).
-    """
-    from .. import export
-
-    if kind in IMAGES:
-        limits.check("picture", nodes, "the graph has {size} nodes to draw",
-                     "--format dot, mermaid or json write any graph as text")
-        lines = writers["dot"]()
-        if output is None:
-            sys.stdout.flush()
-            export.render_image_stream(sys.stdout.buffer, lines, kind)
-        else:
-            export.render_image(output, lines, kind)
-        return
-    lines = writers[kind]()
-    if output is None:
-        export.write_lines(sys.stdout, lines)
-    else:
-        export.write_atomic(output, lines)
-
-
 def tree_output(
     expr: Expression, with_values: bool, output: Path | None, max_nodes: int, max_depth: int | None
 ) -> None:
     write_tree(lambda depth: render.graph_tree(expr.root, with_values, max_nodes=max_nodes, max_depth=depth),
                output, max_depth)
-
-
-def write_tree(make: Callable[[int], Any], output: Path | None, max_depth: int | None) -> None:
-    """The rich tree that make(max_depth) draws, on stdout (styled on a terminal) or as plain text in a file."""
-    from .. import export
-
-    to_screen = output is None and is_terminal()
-    out = console(wide=not to_screen)
-    if max_depth is None:  # each level takes four columns of guides: stop before rich must crop
-        max_depth = 60 if not to_screen else max(3, (out.width - 30) // 4)  # 30 columns left for a label
-    tree = make(max_depth)
-    if output is None:
-        out.print(tree)
-        return
-    with out.capture() as captured:
-        out.print(tree)
-    export.write_atomic(output, [captured.get().rstrip("\n")])
 
 
 @click.command("explain", cls=Command, context_settings=FREE_ARGS)
@@ -291,8 +247,6 @@ def print_steps(expr: Expression, text: str, value: float, gradient: dict[str, f
     else:
         click.echo(f"{render.explanation_text(explanation)}\n\n{RESULT_TITLE}\n{result}")
 
-
-RESULT_TITLE = "Result, at full precision"
 
 
 @click.command("functions", cls=Command)
