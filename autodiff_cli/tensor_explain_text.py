@@ -30,14 +30,14 @@ BACKWARD_TITLE = "Backward pass, output first: each edge turns g, the gradient o
 FORWARD_HEADER = ["node", "op", "inputs", "shape", "value", "source"]
 
 
-def numbers(array: Any, backend: Any) -> list[str]:
+def numbers(array: Any, backend: Any, with_shape: bool = True) -> list[str]:
     """The values of a small array, a row a line; a large one in a line: its shape and range."""
     size = 1
     for n in backend.shape(array):
         size *= n
     if size <= SMALL:
         return values_text(array, backend)
-    return [summary(array, backend)]
+    return [summary(array, backend, with_shape)]
 
 
 def _forward_rows(explanation: TensorExplanation) -> list[list[list[str]]]:
@@ -46,7 +46,7 @@ def _forward_rows(explanation: TensorExplanation) -> list[list[list[str]]]:
     rows = []
     for s in steps:
         inputs = ", ".join(steps[i].label for i in s.inputs)
-        value = numbers(s.tensor.array, explanation.backend)
+        value = numbers(s.tensor.array, explanation.backend, with_shape=False)  # the shape has its column
         rows.append([[s.label], [s.op], [inputs], [shape_text(s.shape)], value, [s.source]])
     return rows
 

@@ -146,12 +146,16 @@ def values_text(t: Tensor | Any, backend: Any = None) -> list[str]:
     return block(0, 0)
 
 
-def summary(t: Tensor | Any, backend: Any = None) -> str:
-    """A large tensor in a few words: its shape, how many numbers and their range."""
+def summary(t: Tensor | Any, backend: Any = None, with_shape: bool = True) -> str:
+    """A large tensor in a few words: its shape (unless said beside it), how many numbers and their range."""
     flat, shape = _flat(t, backend)
+    head = f"shape {shape_text(shape)}, " if with_shape else ""
     if not flat:
-        return f"shape {shape_text(shape)}, empty"
-    return f"shape {shape_text(shape)}, {len(flat):,} numbers from {short(min(flat))} to {short(max(flat))}"
+        return f"{head}empty"
+    low, high = min(flat), max(flat)
+    if low == high:
+        return f"{head}{len(flat):,} numbers, all {short(low)}"
+    return f"{head}{len(flat):,} numbers from {short(low)} to {short(high)}"
 
 
 def nested(array: Any, backend: Any) -> Any:

@@ -94,7 +94,8 @@ def rule(node: Tensor, arg: int, names: Sequence[str], out: str, upstream: str =
     if formula is not None:  # a function of the op table
         text = {"1": upstream, "-1": f"-{upstream}"}.get(formula)
         if text is None:
-            shown = f"({formula})" if re.search(r"[-+*/ ]", formula) and not _wrapped(formula) else formula
+            plain = formula in names or _wrapped(formula)  # a name, a constant's values, or one call: no ( )
+            shown = f"({formula})" if re.search(r"[-+*/ ]", formula) and not plain else formula
             text = ELEMENTWISE.format(derivative=shown).replace("g", upstream, 1)
         return text + broadcast_note(node.shape, node.parents[arg].shape)
     key = node.op

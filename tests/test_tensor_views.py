@@ -232,7 +232,9 @@ def test_large_tensors_are_summarised_by_shape(backend):
     out = T.sum(W @ x)
     e = explain_tensors(out, {"W": W, "x": x})
     text = explanation_text(e)
-    assert "shape (20, 20), 400 numbers from -19 to 19" in text
+    assert re.search(r"^W\s+var\s+\(20, 20\)\s+400 numbers from -19 to 19$", text, re.M)  # the shape: its column
+    assert "    W      shape (20, 20), 400 numbers from -19 to 19" in text  # an edge's operand
+    assert "    g      shape (20,), 20 numbers, all 1" in text
     assert "[[" not in text  # no matrix printed: all are large
     result = "\n".join(result_lines(e, out.array))
     assert "∂/∂W   shape (20, 20), 400 numbers (--json prints every one):" in result

@@ -79,7 +79,7 @@ def test_explain_summarises_large_tensors(tmp_path):
     (tmp_path / "A.json").write_text(json.dumps(matrix))
     result = run("explain", "sum(A@v)", "--A", f"@{tmp_path / 'A.json'}", "--v", json.dumps([1.0] * n))
     assert result.exit_code == 0, result.stderr
-    assert "shape (12, 12), 144 numbers from -3 to 3" in result.stdout
+    assert "    A      shape (12, 12), 144 numbers from -3 to 3" in result.stdout
     # v^T: each column sum of A, by hand
     column_sums = [sum(matrix[i][j] for i in range(n)) for j in range(n)]
     line = next(line for line in result.stdout.splitlines() if line.startswith("∂/∂v"))
