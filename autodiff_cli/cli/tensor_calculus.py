@@ -98,6 +98,8 @@ def read_values(texts: Mapping[str, str], numbers: Mapping[str, float]) -> dict[
         if name in CONSTANT_SPELLINGS:
             constant = CONSTANT_SPELLINGS[name]
             raise BindingError(f"{name} is the constant {constant} ({getattr(math, constant)!r}) and cannot be bound")
+        if name in ops.CONSTANTS:
+            raise BindingError(f"{name} is a constant ({ops.CONSTANTS[name]!r}) and cannot be bound")
         values[name] = Tensor(numbers[name]) if name in numbers else read_binding(name, text)
     return values
 
