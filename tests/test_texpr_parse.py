@@ -224,6 +224,7 @@ def test_quadratic_form_gradient_is_half_A_plus_A_transpose_x():
     "trace(W.T @ W) * mean(x)", "sum(softmax(W@x) * [1, 2, 3])", "prod(x) + max(W@x) - min(W, axis=0)[1]",
     "sum(outer(x, x) * W[0:2, :])", "dot(x, x) / sum(|W|)", "sum(concat(x, W[1]) ^ 3)", "sum(stack(x, x) @ x)",
     "sum(reshape(W, [2, 3]) @ [1, 2, 3])", "sum(where([1, 0, 1], W@x, 0))",
+    "det(W[0:2, :]) * sum(inv(W[1:3, :]))", "logdet(W.T @ W + [[1, 0], [0, 1]]) + x @ inv(W[1:, :]) @ x",
 ])
 def test_gradients_agree_with_central_differences(text):
     values = {"W": [[0.3, -0.5], [0.8, 0.1], [-0.4, 0.6]], "x": [0.7, -1.2], "c": [0.1, 0.0, -0.2]}
@@ -245,6 +246,23 @@ def test_gradients_agree_with_central_differences(text):
                 return program.build(given).root.item()
             numeric = (at(h) - at(-h)) / (2 * h)
             assert grad[k] == pytest.approx(numeric, rel=1e-5, abs=1e-6), (text, name, k)
+
+
+def test_det_inv_logdet_and_their_gradients_by_hand():
+    M = [[2.0, 1.0], [1.0, 3.0]]
+    built = parse("det(M)").build({"M": Tensor(M)})
+    built.root.backward()
+    assert built.root.item() == pytest.approx(5.0, rel=1e-15)
+    # d det(M) / dM = det(M) inv(M).T = the cofactor matrix [[3, -1], [-1, 2]]
+    assert close(built.leaves["M"].grad.tolist(), [[3.0, -1.0], [-1.0, 2.0]])
+    assert close(run("inv(M)", M=M), [[0.6, -0.2], [-0.2, 0.4]])
+    assert close(run("logdet(M)", M=M), math.log(5.0))
+    assert close(run("inv(M) @ M", M=M), [[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(MathError, match="singular"):
+        parse("inv(M)").build({"M": Tensor([[1.0, 2.0], [2.0, 4.0]])})
+    with pytest.raises(ShapeError, match=r"det needs a square matrix") as caught:
+        parse("1 + det(x)").build({"x": Tensor([1.0, 2.0])})
+    assert caught.value.column == 5
 
 
 # -- the scalar parser refuses tensor syntax -------------------------------------------------
