@@ -52,6 +52,7 @@ class Driver:
             for size, origin, keep, splice, build in tables["rules"]
         ]
         self.chains: dict[tuple[int, int, str], int] = {}
+        self.builder = builder
 
     def _chain(self, below: int, top: int, typ: str) -> int:
         """Where a run of single-child pass-through reductions from `top` ends."""
@@ -131,5 +132,60 @@ class Driver:
                     value = kids if build is None else build(*kids)
                 states.append(actions[states[-1]][origin])
                 values.append(value)
+                if typ == "$END" and states[-1] == end_state:
+                    return values[-1]
+
+    def parse_located(self, text: str) -> object:
+        """parse(), telling the builder where each rule's symbols are in the text, for a builder that keeps
+        source positions (the tensor builder: a shape error's caret goes under its operator).
+
+        Before each build call, builder.spans holds one (start, end) offset pair per symbol of the
+        rule being reduced, the tokens the grammar filters out ('+', '(') included; a pass-through rule
+        keeps its child's span.  Slower than parse() by the bookkeeping; scalar expressions use parse().
+        """
+        actions, rules, ignore, fail = self.actions, self.rules, self.ignore, self.FAIL
+        regex_match = self.regex(text.isascii()).match
+        end_state, builder = self.end, self.builder
+        states = [self.start]
+        values: list = []
+        spans: list[tuple[int, int]] = []
+        pos, n = 0, len(text)
+        while True:
+            if pos < n:
+                m = regex_match(text, pos)
+                if m is None:
+                    return fail
+                pos = m.end()
+                typ = m.lastgroup
+                if typ in ignore:
+                    continue
+                token, span = m.group(), m.span()
+            else:
+                typ, token, span = "$END", "$END", (n, n)
+            while True:
+                act = actions[states[-1]].get(typ)
+                if act is None:
+                    return fail
+                if act >= 0:
+                    states.append(act)
+                    values.append(token)
+                    spans.append(span)
+                    break
+                size, origin, keep, splice, build = rules[~act]
+                cut = len(values) - size
+                children, located = values[cut:], spans[cut:]
+                del values[cut:], states[cut + 1 :], spans[cut:]
+                if build == "pass":
+                    value = children[keep[0]]
+                else:
+                    kids = [children[i] for i in keep]
+                    if splice:
+                        kids = [c for j, k in enumerate(kids) for c in (k if j in splice else (k,))]
+                    if build is not None:
+                        builder.spans = located
+                    value = kids if build is None else build(*kids)
+                states.append(actions[states[-1]][origin])
+                values.append(value)
+                spans.append((located[0][0], located[-1][1]))  # (a+b): with its parentheses
                 if typ == "$END" and states[-1] == end_state:
                     return values[-1]

@@ -52,11 +52,16 @@ ALLOWED = {
     "losses": {"engine"},
     "errors": set(),
     "tensor.backends.python_backend": {"tensor.backends", "tensor.backends.python_storage", "ops", "errors", "rulecode",
-                                       "careful", "formulas", "tensor.backends.python_columns"},
+                                       "careful", "formulas", "tensor.backends.python_columns",
+                                       "tensor.backends.square"},
+    # Gaussian elimination on any numbers (floats, Values), and the square-matrix kernels made of it
+    "tensor.backends.lu": set(),
+    "tensor.backends.square": {"tensor.backends", "tensor.backends.lu"},
+    "tensor.backends.numpy_square": {"tensor.backends"},
     "tensor.backends.python_storage": {"errors"},
     # the NumPy backend: the table's rules translated to NumPy, the scalar engine's rules on its error path
     "tensor.backends.numpy_backend": {"tensor.backends", "tensor.backends.numpy_rules", "tensor.backends.numpy_bounds",
-                                      "ops", "errors", "rulecode", "careful"},
+                                      "ops", "errors", "rulecode", "careful", "tensor.backends.numpy_square"},
     "tensor.backends.numpy_rules": {"ops", "formulas"},
     "tensor.backends.numpy_bounds": {"ops", "tensor.backends.numpy_rules"},
     # the Tensor layer: the node and backward() below, the operations above it, __init__ gathering them
@@ -66,11 +71,22 @@ ALLOWED = {
     "tensor.shapes": {"errors", "tensor.tensor"},
     "tensor.reductions": {"errors", "tensor.elementwise", "tensor.shapes", "tensor.tensor"},
     "tensor.linalg": {"errors", "tensor.backends", "tensor.elementwise", "tensor.shapes", "tensor.tensor"},
+    "tensor.linsolve": {"errors", "tensor.backends", "tensor.tensor"},
     "tensor.softmax": {"tensor.shapes", "tensor.tensor"},
     "tensor.creation": {"errors", "tensor.backends", "tensor.nested", "tensor.shapes", "tensor.tensor"},
     "tensor.__init__": {"errors", "ops", "tensor.backends", "tensor.creation", "tensor.elementwise", "tensor.linalg",
-                        "tensor.reductions", "tensor.shapes", "tensor.softmax", "tensor.tensor"},
+                        "tensor.linsolve", "tensor.reductions", "tensor.shapes", "tensor.softmax", "tensor.tensor"},
     "tensor.backends.python_columns": set(),
+    # the tensor expression language: route (standard library only), the builder and its program, bindings
+    "texpr.__init__": set(),  # names loaded on first use (importlib)
+    "texpr.route": set(),
+    "texpr.nodes": set(),
+    "texpr.functions": {"errors", "limits", "notation", "ops", "texpr.nodes"},
+    "texpr.builder": {"errors", "limits", "notation", "ops", "texpr.functions", "texpr.nodes"},
+    "texpr.evaluate": {"errors", "limits", "tensor", "tensor.backends", "texpr.nodes"},
+    "texpr.program": {"errors", "limits", "ops", "parser", "parser_driver", "parser_errors", "tensor",
+                      "texpr.builder", "texpr.evaluate", "texpr.nodes"},
+    "texpr.bindings": {"errors", "limits", "notation", "ops", "parser", "tensor", "tensor.backends"},
 }
 # The op table (machinery and entries), and the parser with the generator of its LALR tables
 # (tablegen reads the grammar through the parser; the parser falls back on tablegen when the

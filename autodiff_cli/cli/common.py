@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ..errors import AutodiffError, BindingError, MathError, ParseError, UsageError, shortened, visible
+from ..errors import AutodiffError, BindingError, Located, MathError, ParseError, UsageError, shortened, visible
 from ..expression import Expression
 from ..notation import CONSTANT_SPELLINGS, is_name
 from .group import BINDING_MARK
@@ -318,7 +318,7 @@ def report(error: AutodiffError, json_mode: bool) -> None:
     lines = [f"Error: {visible(error.message)}"]
     if error.detail:
         lines.append(error.detail)
-    if isinstance(error, ParseError) and (caret := error.caret()):
+    if isinstance(error, Located) and (caret := error.caret()):
         lines.append(caret)
     click.echo("\n".join(lines), err=True)
     if json_mode:
