@@ -52,11 +52,19 @@ ALLOWED = {
     "losses": {"engine"},
     "errors": set(),
     "tensor.backends.python_backend": {"tensor.backends", "tensor.backends.python_storage", "ops", "errors", "rulecode",
-                                       "careful", "formulas", "tensor.backends.python_columns"},
+                                       "careful", "formulas", "tensor.backends.python_columns",
+                                       "tensor.backends.square"},
+    # Gaussian elimination on any numbers (floats, Values), and the square-matrix kernels made of it
+    "tensor.backends.lu": set(),
+    "tensor.backends.square": {"tensor.backends", "tensor.backends.lu"},
+    "tensor.backends.numpy_square": {"tensor.backends"},
+    # scalar Values as a backend's numbers: a tensor program expanded into its scalar graph (for the exact Hessian)
+    "tensor.backends.value_backend": {"tensor.backends", "tensor.backends.python_storage", "tensor.backends.square",
+                                      "engine", "errors", "formulas", "limits", "ops"},
     "tensor.backends.python_storage": {"errors"},
     # the NumPy backend: the table's rules translated to NumPy, the scalar engine's rules on its error path
     "tensor.backends.numpy_backend": {"tensor.backends", "tensor.backends.numpy_rules", "tensor.backends.numpy_bounds",
-                                      "ops", "errors", "rulecode", "careful"},
+                                      "ops", "errors", "rulecode", "careful", "tensor.backends.numpy_square"},
     "tensor.backends.numpy_rules": {"ops", "formulas"},
     "tensor.backends.numpy_bounds": {"ops", "tensor.backends.numpy_rules"},
     # the Tensor layer: the node and backward() below, the operations above it, __init__ gathering them
@@ -66,10 +74,14 @@ ALLOWED = {
     "tensor.shapes": {"errors", "tensor.tensor"},
     "tensor.reductions": {"errors", "tensor.elementwise", "tensor.shapes", "tensor.tensor"},
     "tensor.linalg": {"errors", "tensor.backends", "tensor.elementwise", "tensor.shapes", "tensor.tensor"},
+    "tensor.linsolve": {"errors", "tensor.backends", "tensor.tensor"},
+    "tensor.functional": {"engine", "errors", "limits", "tensor.backends", "tensor.backends.value_backend",
+                          "tensor.tensor"},
     "tensor.softmax": {"tensor.shapes", "tensor.tensor"},
     "tensor.creation": {"errors", "tensor.backends", "tensor.nested", "tensor.shapes", "tensor.tensor"},
-    "tensor.__init__": {"errors", "ops", "tensor.backends", "tensor.creation", "tensor.elementwise", "tensor.linalg",
-                        "tensor.reductions", "tensor.shapes", "tensor.softmax", "tensor.tensor"},
+    "tensor.__init__": {"errors", "ops", "tensor.backends", "tensor.creation", "tensor.elementwise",
+                        "tensor.functional", "tensor.linalg", "tensor.linsolve", "tensor.reductions", "tensor.shapes",
+                        "tensor.softmax", "tensor.tensor"},
     "tensor.backends.python_columns": set(),
     # the views of Tensor graphs: read the graph (tensor_graph), name the rules, lay out, draw
     # (each names the Tensor type for type checking only: "tensor")

@@ -11,10 +11,11 @@
         W -= 0.1 * W.grad
 
 The rooms: tensor.py (the node and backward()), elementwise.py (the op table lifted),
-reductions.py, shapes.py, linalg.py, softmax.py, creation.py, nested.py (lists in, text out),
-and backends/ (the kernels, pure Python or NumPy).  This module gathers the public names and
-attaches the operations to Tensor as methods (the operation modules import tensor.py, so
-tensor.py cannot import them).  T.<name> for a function of the op table is made on first use.
+reductions.py, shapes.py, linalg.py, linsolve.py (det, inv, logdet, solve), softmax.py, creation.py,
+nested.py (lists in, text out), functional.py (jacobian, hessian) and backends/ (the kernels, pure
+Python or NumPy).  This module gathers the public names and attaches the operations to Tensor as
+methods (the operation modules import tensor.py, so tensor.py cannot import them).
+T.<name> for a function of the op table is made on first use.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from .backends import available, set_backend, use_backend
 from .backends import backend as current_backend
 from .creation import arange, eye, full, ones, rand, randn, uniform, zeros
 from .elementwise import apply
+from .functional import hessian, jacobian
 from .linalg import dot, matmul, norm, outer, trace
+from .linsolve import det, inv, logdet, solve
 from .reductions import max, maximum, mean, min, minimum, prod, sum
 from .shapes import (
     broadcast_to,
@@ -48,10 +51,11 @@ from .tensor import Tensor, is_grad_enabled, no_grad
 
 __all__ = [
     "Tensor", "apply", "arange", "available", "broadcast_to", "clip", "concat", "concatenate", "current_backend",
-    "dot", "expand", "eye", "full", "is_grad_enabled", "log_softmax", "logsumexp", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "no_grad", "norm", "ones", "outer", "permute", "prod", "rand", "randn", "reshape",
-    "set_backend", "softmax", "squeeze", "stack", "sum", "trace", "transpose", "uniform", "unsqueeze",
-    "use_backend", "where", "zeros",
+    "det", "dot", "expand", "eye", "full", "hessian", "inv", "is_grad_enabled", "jacobian",
+    "log_softmax", "logdet", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "no_grad", "norm",
+    "ones", "outer", "permute", "prod", "rand", "randn",
+    "reshape", "set_backend", "softmax", "solve", "squeeze", "stack", "sum", "trace", "transpose", "uniform",
+    "unsqueeze", "use_backend", "where", "zeros",
 ]
 
 concat = concatenate  # PyTorch's other name
@@ -114,7 +118,7 @@ _METHODS: dict[str, Any] = {
     "prod": reductions.prod,
     "reshape": reshape, "view": reshape, "transpose": transpose, "permute": permute, "squeeze": squeeze,
     "unsqueeze": unsqueeze, "expand": expand, "broadcast_to": broadcast_to, "clip": clip, "clamp": clip,
-    "matmul": matmul, "dot": dot, "norm": norm,
+    "matmul": matmul, "dot": dot, "norm": norm, "det": det, "inv": inv, "logdet": logdet,
     "softmax": softmax, "log_softmax": log_softmax, "logsumexp": logsumexp,
 }
 for _name, _method in _METHODS.items():

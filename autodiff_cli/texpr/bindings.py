@@ -180,6 +180,10 @@ def _flatten(name: str, data: Any, where: str) -> tuple[list[float], tuple[int, 
     return flat, tuple(shape)
 
 
+def _numbers(n: int) -> str:
+    return f"{n} number{'s' * (n != 1)}"
+
+
 def _count(n: int) -> str:
     return f"{n} item{'s' * (n != 1)}"
 
@@ -215,7 +219,7 @@ def _from_csv(name: str, text: str, where: str) -> Any:
         if width < 0:
             width = len(cells)
         elif len(cells) != width:
-            raise BindingError(f"line {n} of the value of {name} has {len(cells)} numbers, line 1 has {width}"
+            raise BindingError(f"line {n} of the value of {name} has {_numbers(len(cells))}, line 1 has {width}"
                                f"{_in(where)}: the rows of a matrix have one length")
         row = []
         for k, cell in enumerate(cells, 1):
@@ -223,7 +227,7 @@ def _from_csv(name: str, text: str, where: str) -> Any:
             try:
                 value = float(cell)
             except ValueError:
-                header = " (a .csv file has no header line)" if n == 1 else ""
+                header = " (a .csv file has no header line)" if n == 1 and any(c.isalpha() for c in cell) else ""
                 raise BindingError(f"line {n}, column {k} of the value of {name}{_in(where)} is "
                                    f"{shortened(visible(cell))!r}, not a number{header}") from None
             if not math.isfinite(value):
@@ -244,21 +248,26 @@ def _from_csv(name: str, text: str, where: str) -> Any:
 # -- files and stdin -----------------------------------------------------------------------------
 
 
+def _path(path: str) -> str:
+    """A file name for a message: whole unless absurdly long, control characters escaped."""
+    return visible(shortened(path, 200))
+
+
 def _read_bytes(name: str, path: str) -> bytes:
     limit = limits.get("file")
     try:
         size = os.path.getsize(path)
         if not os.path.isfile(path):
-            raise BindingError(f"the value of {name}: {visible(shortened(path))} is not a file")
+            raise BindingError(f"the value of {name}: {_path(path)} is not a file")
         if size > limit:
-            raise limits.error("file", f"the file {visible(shortened(path))} for {name} is {size:,} bytes", limit)
+            raise limits.error("file", f"the file {_path(path)} for {name} is {size:,} bytes", limit)
         with open(path, "rb") as f:
             return limits.read_bounded(f.read, limit + 1)
     except FileNotFoundError:
-        raise BindingError(f"the value of {name}: no file {visible(shortened(path))} "
+        raise BindingError(f"the value of {name}: no file {_path(path)} "
                            f"(@FILE reads a .json, .csv or .npy file)") from None
     except OSError as error:
-        raise BindingError(f"the value of {name}: cannot read {visible(shortened(path))}: "
+        raise BindingError(f"the value of {name}: cannot read {_path(path)}: "
                            f"{error.strerror or error}") from None
 
 
@@ -273,7 +282,7 @@ def _from_file(name: str, path: str) -> Any:
     if not path:
         raise BindingError(f"the value of {name}: '@' needs a file name (@A.json) or - for stdin")
     extension = os.path.splitext(path)[1].lower()
-    where = visible(shortened(path))
+    where = _path(path)
     if extension == ".npy":
         return _from_npy(name, path)
     if extension not in (".json", ".csv"):
@@ -296,7 +305,7 @@ def _read_stdin() -> str:
 
 def _from_npy(name: str, path: str) -> Any:
     """NumPy's .npy: the header read first (shape, type), the values only if they fit the limits."""
-    where = visible(shortened(path))
+    where = _path(path)
     try:
         import numpy as np
     except ImportError:
@@ -324,7 +333,7 @@ def _from_npy(name: str, path: str) -> Any:
     if bad.any():
         at = tuple(int(i) for i in np.argwhere(bad)[0])
         label = _label(name, at) if at else f"the value of {name}"
-        raise BindingError(f"{label} is {array[at]!r} (in {where}): a tensor holds finite numbers")
+        raise BindingError(f"{label} is {float(array[at])!r} (in {where}): a tensor holds finite numbers")
     return _tensor(array.ravel().tolist(), tuple(int(n) for n in shape))
 
 

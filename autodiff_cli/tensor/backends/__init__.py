@@ -31,7 +31,8 @@ from typing import Any
 from ...errors import MathError, UsageError
 from ...ops import Op
 
-__all__ = ["Backend", "Shape", "available", "backend", "element_error", "get", "set_backend", "use_backend"]
+__all__ = ["DET_OVERFLOW", "LOGDET_ZERO", "NEAR_SINGULAR", "SINGULAR", "Backend", "Shape", "available", "backend",
+           "element_error", "get", "logdet_negative", "matrix_error", "set_backend", "use_backend", "using"]
 
 Shape = tuple[int, ...]
 Index = tuple[Any, ...]  # ints, slices (start, stop, step normalised, step > 0) and None: see Backend.getitem
@@ -138,6 +139,52 @@ class Backend:
         the leading (batch) dimensions broadcast.  Raises a MathError (op 'matmul') on overflow."""
         raise NotImplementedError
 
+    # -- square matrices (..., n, n): a batch of them when there are leading axes ---------
+    def det(self, a: Array) -> Array:
+        """The determinants, shape (...); 0.0 for a singular matrix.  MathError (op 'det') if one overflows."""
+        raise NotImplementedError
+
+    def logdet(self, a: Array) -> Array:
+        """log(det) of each matrix, shape (...), from the pivots (no overflow on the way).
+        MathError (op 'logdet') where det <= 0: log(det) is defined for det > 0 only."""
+        raise NotImplementedError
+
+    def inv(self, a: Array) -> Array:
+        """The inverses, shape (..., n, n).  MathError (op 'inv') for a singular matrix, or one so close to
+        singular that its inverse is not a finite double."""
+        raise NotImplementedError
+
+    def solve(self, a: Array, b: Array) -> Array:
+        """X with A X = B: a (..., n, n), b (..., n, k) with the same leading axes.  MathError (op 'solve') as inv."""
+        raise NotImplementedError
+
+
+def matrix_error(op: str, problem: str, k: int = 0, batch: Shape = ()) -> MathError:
+    """A MathError about matrix k (row-major) of a batch of this shape, or about the one matrix when batch is ().
+
+    matrix_error("inv", SINGULAR, 1, (2,)) says 'inv: matrix [1] of the batch: the matrix is singular ...'.
+    """
+    if not batch:
+        return MathError(op, f"{op}: {problem}")
+    where = element_error(MathError(op, problem), k, batch).message.replace("element [", "matrix [", 1)
+    return MathError(op, f"{op}: {where.replace(']: ', '] of the batch: ', 1)}")
+
+
+# What the square-matrix kernels say, the same words on every backend
+SINGULAR = {"inv": "the matrix is singular (its determinant is 0): it has no inverse",
+            "solve": "the matrix is singular (its determinant is 0): A x = b has no unique solution"}
+NEAR_SINGULAR = {"inv": "the matrix is too close to singular: its inverse is too large for a double",
+                 "solve": "the matrix is too close to singular: the solution is too large for a double"}
+DET_OVERFLOW = "overflow: the determinant is too large for a double (logdet gives its logarithm)"
+LOGDET_ZERO = "the matrix is singular: its determinant is 0, and log(0) is undefined"
+
+
+def logdet_negative(det: float) -> str:
+    """Why logdet refuses a negative determinant, and what to write instead."""
+    value = f" ({det:.6g})" if det - det == 0.0 else ""
+    return (f"the determinant is negative{value}: logdet is log(det), defined for det > 0 "
+            "(no sign is returned, as NumPy's slogdet would; log(abs(det(A))) is the log of its size)")
+
 
 def element_error(error: MathError, flat: int, shape: Shape) -> MathError:
     """A scalar error moved to an element: 'element [2, 1]: log(-0.5) is undefined: log needs a positive number'.
@@ -205,6 +252,17 @@ def set_backend(name: str) -> Backend:
     chosen = get(name)
     _current[:] = [chosen]
     return chosen
+
+
+@contextmanager
+def using(chosen: Backend) -> Iterator[Backend]:
+    """Use a backend object (one get() does not know by name: tensor/functional.py's private one) in a block."""
+    before = backend()
+    _current[:] = [chosen]
+    try:
+        yield chosen
+    finally:
+        _current[:] = [before]
 
 
 @contextmanager

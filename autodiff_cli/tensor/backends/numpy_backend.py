@@ -25,6 +25,7 @@ from ... import careful, rulecode
 from ...errors import MathError, UsageError
 from ...ops import Op
 from . import Backend, Index, Shape, element_error, numpy_bounds, numpy_rules
+from .numpy_square import NumpySquare
 
 __all__ = ["NumpyBackend"]
 
@@ -50,8 +51,10 @@ _RELATIONS = {"==": "equal", "!=": "not_equal", "<": "less", "<=": "less_equal",
               ">=": "greater_equal"}
 
 
-class NumpyBackend(Backend):
-    """Backend kernels on NumPy float64 arrays (views where NumPy makes them: the caller never writes into one)."""
+class NumpyBackend(NumpySquare, Backend):
+    """Backend kernels on NumPy float64 arrays (views where NumPy makes them: the caller never writes into one).
+
+    det, logdet, inv and solve are numpy.linalg's, with the project's errors (numpy_square.py)."""
 
     name = "numpy"
     xp: Any = numpy  # the array module: the one name a CuPy backend would change

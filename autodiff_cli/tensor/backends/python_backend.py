@@ -40,6 +40,7 @@ from .python_storage import (
     runs,
     size_of,
 )
+from .square import SquareKernels
 
 __all__ = ["PythonBackend", "Storage"]
 
@@ -128,8 +129,10 @@ def _rows_times(rows: list[list[float]], b_rows: list[list[float]], n: int) -> l
     return out
 
 
-class PythonBackend(Backend):
-    """The kernels in the standard library; arrays are python_storage.Storage objects."""
+class PythonBackend(SquareKernels, Backend):
+    """The kernels in the standard library; arrays are python_storage.Storage objects.
+
+    det, logdet, inv and solve are Gaussian elimination on floats (square.py, lu.py)."""
 
     name = "python"
 
