@@ -80,7 +80,7 @@ class TensorExplanation:
         return {
             "forward": [
                 {"id": s.id, "label": s.label, "op": s.op, "inputs": list(s.inputs), "shape": list(s.shape),
-                 "source": s.source, "value": nested(s.tensor.array, b)}
+                 "source": s.source or None, "value": nested(s.tensor.array, b)}
                 for s in self.forward
             ],
             "backward": [

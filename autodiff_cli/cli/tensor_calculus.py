@@ -132,6 +132,8 @@ def print_json(document: Mapping[str, Any]) -> None:
     def mark(value: Any) -> Any:  # each array of arrays of numbers: a placeholder, replaced below
         if isinstance(value, dict):
             return {k: mark(v) for k, v in value.items()}
+        if isinstance(value, list) and any(isinstance(v, dict) for v in value):  # records (explain's steps)
+            return [mark(v) for v in value]
         if isinstance(value, list) and not any(isinstance(v, dict) for v in value):
             arrays.append(value)  # type: ignore[arg-type]
             return f"\0{len(arrays) - 1}\0"

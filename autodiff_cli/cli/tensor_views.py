@@ -23,7 +23,7 @@ from .view_output import RESULT_TITLE, write_drawing, write_tree
 
 def build(text: str, texts: Mapping[str, str], numbers: Mapping[str, float], command: str) -> tuple[Point, Built]:
     """The program built on the values given: every variable needs one (a tensor's shape comes from its value)."""
-    point = Point(text, texts, numbers)
+    point = Point.read(text, texts, numbers)
     missing = [name for name in point.variables if name not in point.values]
     if missing:
         which = ", ".join(missing)
