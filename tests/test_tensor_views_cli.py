@@ -167,3 +167,40 @@ def test_graph_of_a_bad_binding_is_a_usage_error():
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: ") and "W[1] has 1 item" in result.stderr
     assert result.stdout == ""
+
+
+def test_explain_json_keeps_each_array_on_a_line():
+    result = run("explain", "sum(W@x + b)", "--W", "[[1,2],[3,4]]", "--x", "[1,1]", "--b", "[0,1]", "--json")
+    assert '      "value": [3.0, 7.0]\n' in result.stdout  # a record's array: one line, not a number a line
+    assert '      "shape": [2, 2],\n' in result.stdout
+
+
+def matmul2(a, b):
+    return [[sum(a[i][k] * b[k][j] for k in range(2)) for j in range(2)] for i in range(2)]
+
+
+def test_det_and_inv_edges_by_hand():
+    a, b, c, d = 2.0, 1.0, 1.0, 3.0
+    matrix = json.dumps([[a, b], [c, d]])
+    document = json.loads(run("explain", "det(A)", "--A", matrix, "--json").stdout)
+    (to_a,) = document["backward"]
+    assert to_a["rule"] == "grad of A = g * #1 * inv(A).T"
+    assert close(to_a["product"], [[d, -c], [-b, a]])  # the cofactors of a 2 x 2 matrix
+    document = json.loads(run("explain", "sum(inv(A))", "--A", matrix, "--json").stdout)
+    to_a = next(e for e in document["backward"] if e["edge"] == "#1 → A")
+    assert to_a["rule"] == "grad of A = -#1.T @ g @ #1.T"
+    det = a * d - b * c
+    inverse_t = [[d / det, -c / det], [-b / det, a / det]]  # inv(A).T by the adjugate
+    minus = matmul2(matmul2(inverse_t, [[1.0, 1.0], [1.0, 1.0]]), inverse_t)
+    assert close(to_a["product"], [[-v for v in row] for row in minus])
+
+
+@pytest.mark.parametrize("command", ["explain", "graph"])
+def test_a_derivative_without_a_value_is_a_math_error(command):
+    result = run(command, "norm(x)", "--x", "[0,0]", *(["--json"] if command == "explain" else []))
+    assert result.exit_code == 1
+    assert "all-zero tensor is not differentiable" in result.stderr
+    if command == "explain":
+        assert json.loads(result.stdout)["error"]["type"] == "MathError"
+    else:
+        assert result.stdout == ""
