@@ -120,7 +120,7 @@ def explain_tensors(
     index = {id(t): i for i, t in enumerate(order)}
     forward = tuple(
         TensorStep(i, names[i], _op(t), tuple(index[id(p)] for p in t.parents), t,
-                   texts.get(id(t), "") if t.parents else "")
+                   _source(t, names[i], texts))
         for i, t in enumerate(order)
     )
     upstream_name = "g" if "g" not in names else next(n for n in ("G", "g_out", "grad_out") if n not in names)
@@ -139,6 +139,14 @@ def explain_tensors(
                                 sent, total, seen[id(parent)], walk.parts[id(parent)]))
     gradients = {name: walk.grads.get(id(t), b.full(t.shape, 0.0)) for name, t in leaves.items()}
     return TensorExplanation(forward, tuple(edges), b, upstream_name, gradients)
+
+
+def _source(t: Tensor, label: str, texts: Mapping[int, str]) -> str:
+    """The text that made a node: a computed node's, or a constant's when it says more than its label."""
+    text = texts.get(id(t), "")
+    if t.parents or (is_constant(t) and text != label):
+        return text
+    return ""
 
 
 def _op(t: Tensor) -> str:
