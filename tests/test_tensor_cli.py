@@ -84,12 +84,17 @@ def test_bindings_from_files_and_equals_signs(tmp_path, monkeypatch):
     (tmp_path / "b.json").write_text(json.dumps(B))
     doc = grad_json("sum((A@x - b)^2)", "A=@A.json", "x=[1,-1]", "b=@b.json")
     assert doc["value"] == pytest.approx(value) and doc["gradient"]["x"] == pytest.approx(grad_x)
+    # the command: b from a CSV column, which is a vector (as numpy.loadtxt reads it)
+    (tmp_path / "b.csv").write_text("0\n1\n2\n")
+    doc = grad_json("sum((A@x - b)^2)", "A=@A.json", "x=[1,-1]", "b=@b.csv")
+    assert doc["gradient"]["x"] == pytest.approx(grad_x) and doc["gradient"]["b"] == pytest.approx(
+        least_squares_reference(A, X, B)[3])
 
 
 def test_a_csv_matrix_binding(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "A.csv").write_text("1,2\n3,4\n5,6\n")
-    value, grad_a, grad_x, _ = least_squares_reference(A, X, B)
+    value, grad_a, _, _ = least_squares_reference(A, X, B)
     doc = grad_json("sum((A@x - b)^2)", "--A", "@A.csv", "--x", "[1,-1]", "--b", "[0,1,2]")
     assert doc["value"] == pytest.approx(value)
     assert close(doc["gradient"]["A"], grad_a)

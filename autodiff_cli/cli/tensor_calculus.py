@@ -87,7 +87,7 @@ class Point:
             raise UsageError(
                 f"{command} needs an expression whose value is one number; {shortened(self.text)} has shape "
                 f"{shape_text(root.shape)}: use autodiff jacobian for the derivative of every element, "
-                f"or {command} \"sum(...)\" for the gradient of their sum")
+                "or sum(...) of it for the gradient of their sum")
 
 
 def read_values(texts: Mapping[str, str], numbers: Mapping[str, float]) -> dict[str, Tensor]:
