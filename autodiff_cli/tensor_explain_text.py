@@ -2,10 +2,14 @@
 as a short block with its rule and its numbers (small tensors printed, large ones summarised by shape).
 
     #1 → W  grad of W = g @ x.T
-        g     [1, 1]
-        x     [1, 1]
-        sends [[1, 1],
-               [1, 1]]
+        g      [1, 1]
+        x      [1, 1]
+        sends  [[1, 1],
+                [1, 1]]
+
+g is the gradient arriving at the edge's node (#1), the names after it are the numbers the
+rule reads, `sends` what the edge adds to its input's gradient, and `sum (k of n)` that
+gradient so far when the input receives several parts.
 
 Plain text for pipes and files; on a terminal the same lines with rich's styles.  The steps
 come from tensor_explain.py; this module only lays them out.
@@ -28,6 +32,7 @@ __all__ = ["explanation_lines", "explanation_text", "print_explanation", "result
 FORWARD_TITLE = "Forward pass, inputs first (topological order)"
 BACKWARD_TITLE = "Backward pass, output first: each edge turns g, the gradient of its node, into its input's share"
 FORWARD_HEADER = ["node", "op", "inputs", "shape", "value", "source"]
+FORWARD_STYLES = ("edge", "op", "", "shape", "value", "dim")
 
 
 def numbers(array: Any, backend: Any, with_shape: bool = True) -> list[str]:
@@ -114,9 +119,6 @@ def explanation_lines(explanation: TensorExplanation) -> list[list[tuple[str, st
     for block in blocks:
         lines.extend(block)
     return lines
-
-
-FORWARD_STYLES = ("edge", "op", "", "shape", "value", "dim")
 
 
 def _plain(line: list[tuple[str, str]]) -> str:

@@ -7,7 +7,7 @@ uses, and records what each edge sends: the sums end on the leaves' `.grad` to t
 
     order = forward_order(root)          # every node, parents first (constants too)
     names = node_labels(order, texts)    # x, W, [1, 2], #1, #2, ...
-    walk = walk_backward(root)           # walk.grads[id(node)], walk.edges (node, parent, arg, g, part)
+    walk = walk_backward(root)           # walk.grads[id(node)]; walk.edges: (node, parent, arg, sent, total)
 
 Standard library only, and the Tensor layer's `kernel` (its add) when a backward pass is walked.
 """
@@ -61,18 +61,17 @@ def node_labels(order: list[Tensor], texts: Mapping[int, str] | None = None) -> 
     """
     texts = texts or {}
     out: list[str] = []
-    k = j = 0
+    counts = {"#": 0, "var#": 0, "const#": 0}  # each kind numbered from 1, in forward order
     for t in order:
-        if t.parents:
-            k += 1
-            out.append(f"#{k}")
-        elif id(t) in texts and not is_constant(t):
+        if id(t) in texts and not t.parents and not is_constant(t):
             out.append(texts[id(t)])
-        elif is_constant(t) and t.size <= SMALL:
+            continue
+        if is_constant(t) and t.size <= SMALL:
             out.append(inline(t))
-        else:
-            j += 1
-            out.append(f"const#{j}" if is_constant(t) else f"var#{j}")
+            continue
+        kind = "#" if t.parents else "const#" if is_constant(t) else "var#"
+        counts[kind] += 1
+        out.append(f"{kind}{counts[kind]}")
     return out
 
 

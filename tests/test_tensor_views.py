@@ -330,3 +330,13 @@ def test_on_a_terminal_the_same_lines_are_styled(backend):
     with styled.capture() as captured:
         print_explanation(styled, e)
     assert "\x1b[" in captured.get()
+
+
+def test_unnamed_leaves_are_numbered_by_kind():
+    from autodiff_cli.tensor_graph import forward_order, node_labels
+
+    big, v = T.ones(5, 5, requires_grad=False), T.ones(5, 5)
+    w, big2 = T.ones(20), T.ones(20, requires_grad=False)
+    out = T.sum(big * v) + T.sum(w * big2)
+    labels = node_labels(forward_order(out))
+    assert [label for label in labels if not label.startswith("#")] == ["const#1", "var#1", "var#2", "const#2"]
