@@ -204,3 +204,27 @@ def test_a_derivative_without_a_value_is_a_math_error(command):
         assert json.loads(result.stdout)["error"]["type"] == "MathError"
     else:
         assert result.stdout == ""
+
+
+def test_every_nodes_gradient_against_pytorch():
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle here: pip install torch==2.13.0")
+    w, x, b, c = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]], [1.0, 2.0, -1.0], [0.1, -0.2], [3.0, -2.0]
+    text = "sum(softmax(W@x + b) * c) + norm(W)"
+    args = ("--W", json.dumps(w), "--x", json.dumps(x), "--b", json.dumps(b), "--c", json.dumps(c))
+    document = json.loads(run("explain", text, *args, "--json").stdout)
+    # PyTorch, with every intermediate's gradient kept
+    tw, tx, tb, tc = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (w, x, b, c))
+    m = tw @ tx
+    z = m + tb
+    s = torch.softmax(z, dim=0)
+    p = s * tc
+    for t in (m, z, s, p):
+        t.retain_grad()
+    (p.sum() + torch.linalg.norm(tw)).backward()
+    expected = {"W@x": m.grad, "W@x + b": z.grad, "softmax(W@x + b)": s.grad, "softmax(W@x + b) * c": p.grad}
+    source = {step["id"]: step["source"] for step in document["forward"]}
+    upstream = {source[e["from"]]: e["upstream"] for e in document["backward"]}  # g arriving at each node
+    for name, grad in expected.items():
+        assert close(upstream[name], grad.tolist(), tol=1e-12), name
+    for name, leaf in {"W": tw, "x": tx, "b": tb, "c": tc}.items():
+        assert close(document["gradient"][name], leaf.grad.tolist(), tol=1e-12), name
