@@ -14,6 +14,8 @@ import math
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import autodiff_cli.tensor as T
 from autodiff_cli.errors import UsageError
@@ -86,6 +88,24 @@ def test_matmul_edges_are_g_x_transposed_and_w_transposed_g(backend):
     # the operands the rule names are shown with it: x for g @ x.T, W for W.T @ g
     assert [label for label, _ in to_w.operands] == ["x"]
     assert [label for label, _ in to_x.operands] == ["W"]
+
+
+@given(st.integers(1, 4), st.integers(1, 4), st.data())
+def test_matmul_edges_at_random_shapes_and_points(m, n, data):
+    numbers = st.floats(-3, 3, allow_nan=False, allow_subnormal=False)
+    w = [[data.draw(numbers) for _ in range(n)] for _ in range(m)]
+    x = [data.draw(numbers) for _ in range(n)]
+    b = [data.draw(numbers) for _ in range(m)]
+    out, leaves, texts = neuron(w, x, b)
+    e = explain_tensors(out, leaves, texts)
+    to_w, to_x = edge(e, "#1", "W"), edge(e, "#1", "x")
+    g = nested(to_w.upstream, e.backend)
+    assert close(g, [1 - math.tanh(sum(w[i][j] * x[j] for j in range(n)) + b[i]) ** 2 for i in range(m)], 1e-9)
+    assert close(nested(to_w.sent, e.backend), outer(g, x), 1e-12)  # g x^T
+    assert close(nested(to_x.sent, e.backend), transpose_times(w, g), 1e-9)  # W^T g
+    mine = {name: nested(grad, e.backend) for name, grad in e.gradients.items()}
+    out.backward()
+    assert mine == {name: t.grad.tolist() for name, t in leaves.items()}  # backward's own sums, bit for bit
 
 
 def test_elementwise_edges_use_the_op_tables_formula(backend):
