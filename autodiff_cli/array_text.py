@@ -24,8 +24,8 @@ from typing import Any
 
 from .columns import number, signed, width
 
-__all__ = ["EDGE", "SMALL", "SUMMARY_DIGITS", "array_block", "array_text", "element_label", "element_labels", "is_small",
-           "json_line", "labelled", "nested", "shape_text", "size_of"]
+__all__ = ["EDGE", "SMALL", "SUMMARY_DIGITS", "array_block", "array_text", "element_label", "element_labels",
+           "is_small", "json_line", "labelled", "nested", "shape_text", "size_of"]
 
 Shape = tuple[int, ...]
 
