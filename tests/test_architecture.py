@@ -42,6 +42,7 @@ ALLOWED = {
     "html_layout": {"errors", "explain", "columns", "export"},
     "render": {"columns", "tree_view", "functions_view", "explain_tables", "notebook"},  # gathers the views
     "columns": set(),
+    "array_text": {"columns"},  # arrays as text: NumPy's layout, summaries, element names
     "tree_view": {"engine", "columns", "labels"},
     "functions_view": {"ops", "columns"},
     "explain_tables": {"explain", "columns"},
@@ -57,6 +58,9 @@ ALLOWED = {
     "tensor.backends.lu": set(),
     "tensor.backends.square": {"tensor.backends", "tensor.backends.lu"},
     "tensor.backends.numpy_square": {"tensor.backends"},
+    # scalar Values as a backend's numbers: a tensor program expanded into its scalar graph (for the exact Hessian)
+    "tensor.backends.value_backend": {"tensor.backends", "tensor.backends.python_storage", "tensor.backends.square",
+                                      "engine", "errors", "formulas", "limits", "ops"},
     "tensor.backends.python_storage": {"errors"},
     # the NumPy backend: the table's rules translated to NumPy, the scalar engine's rules on its error path
     "tensor.backends.numpy_backend": {"tensor.backends", "tensor.backends.numpy_rules", "tensor.backends.numpy_bounds",
@@ -71,10 +75,13 @@ ALLOWED = {
     "tensor.reductions": {"errors", "tensor.elementwise", "tensor.shapes", "tensor.tensor"},
     "tensor.linalg": {"errors", "tensor.backends", "tensor.elementwise", "tensor.shapes", "tensor.tensor"},
     "tensor.linsolve": {"errors", "tensor.backends", "tensor.tensor"},
+    "tensor.functional": {"engine", "errors", "limits", "tensor.backends", "tensor.backends.value_backend",
+                          "tensor.tensor"},
     "tensor.softmax": {"tensor.shapes", "tensor.tensor"},
     "tensor.creation": {"errors", "tensor.backends", "tensor.nested", "tensor.shapes", "tensor.tensor"},
-    "tensor.__init__": {"errors", "ops", "tensor.backends", "tensor.creation", "tensor.elementwise", "tensor.linalg",
-                        "tensor.linsolve", "tensor.reductions", "tensor.shapes", "tensor.softmax", "tensor.tensor"},
+    "tensor.__init__": {"errors", "ops", "tensor.backends", "tensor.creation", "tensor.elementwise",
+                        "tensor.functional", "tensor.linalg", "tensor.linsolve", "tensor.reductions", "tensor.shapes",
+                        "tensor.softmax", "tensor.tensor"},
     "tensor.backends.python_columns": set(),
     # the tensor expression language: route (standard library only), the builder and its program, bindings
     "texpr.__init__": set(),  # names loaded on first use (importlib)

@@ -17,6 +17,7 @@ from .common import (
     print_json,
     read_call,
     split_names,
+    tensor_route,
     warn_unused,
     wrt_option,
 )
@@ -41,7 +42,13 @@ def eval_command(args: tuple[str, ...], json_: bool, **batch_options: object) ->
       echo "log(x, 2)" | autodiff eval - --x 8     # 3.0
       autodiff eval "sqrt(x^2+y^2)" --input points.csv   # one record per row
     """
-    text, bindings = read_call(args, batch.stdin_taker(batch_options))
+    texts: dict[str, str] = {}
+    text, bindings = read_call(args, batch.stdin_taker(batch_options), texts)
+    if tensor_route(text, texts, bindings):
+        from . import tensor_calculus  # the tensor path loads only when an expression or a binding needs it
+
+        tensor_calculus.refuse_options(batch=batch.requested(batch_options))
+        return tensor_calculus.eval_tensor(text, texts, bindings, json_)
     expr = load(text)
     if batch.requested(batch_options):
         return batch.run(expr, bindings, gradient=False, wrt=None, options=batch_options)
@@ -81,7 +88,16 @@ def grad_command(
     """
     if steps and mode != "reverse":
         raise UsageError("--steps shows the reverse-mode passes: leave out --mode forward")
-    text, bindings = read_call(args, batch.stdin_taker(batch_options))
+    texts: dict[str, str] = {}
+    text, bindings = read_call(args, batch.stdin_taker(batch_options), texts)
+    if tensor_route(text, texts, bindings):
+        from . import tensor_calculus  # the tensor path loads only when an expression or a binding needs it
+
+        if steps:
+            raise UsageError("--steps shows the passes of a scalar expression; for a tensor expression, "
+                             "autodiff explain shows them with the shapes")
+        tensor_calculus.refuse_options(mode, batch.requested(batch_options))
+        return tensor_calculus.grad_tensor(text, texts, bindings, wrt, json_)
     expr = load(text)
     names = split_names(wrt) if wrt else None
     if batch.requested(batch_options):

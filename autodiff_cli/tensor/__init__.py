@@ -29,6 +29,7 @@ from .backends import available, set_backend, use_backend
 from .backends import backend as current_backend
 from .creation import arange, eye, full, ones, rand, randn, uniform, zeros
 from .elementwise import apply
+from .functional import hessian, jacobian
 from .linalg import dot, matmul, norm, outer, trace
 from .linsolve import det, inv, logdet, solve
 from .reductions import max, maximum, mean, min, minimum, prod, sum
@@ -50,8 +51,9 @@ from .tensor import Tensor, is_grad_enabled, no_grad
 
 __all__ = [
     "Tensor", "apply", "arange", "available", "broadcast_to", "clip", "concat", "concatenate", "current_backend",
-    "det", "dot", "expand", "eye", "full", "inv", "is_grad_enabled", "log_softmax", "logdet", "logsumexp", "matmul",
-    "max", "maximum", "mean", "min", "minimum", "no_grad", "norm", "ones", "outer", "permute", "prod", "rand", "randn",
+    "det", "dot", "expand", "eye", "full", "hessian", "inv", "is_grad_enabled", "jacobian",
+    "log_softmax", "logdet", "logsumexp", "matmul", "max", "maximum", "mean", "min", "minimum", "no_grad", "norm",
+    "ones", "outer", "permute", "prod", "rand", "randn",
     "reshape", "set_backend", "softmax", "solve", "squeeze", "stack", "sum", "trace", "transpose", "uniform",
     "unsqueeze", "use_backend", "where", "zeros",
 ]

@@ -322,9 +322,12 @@ def common(values: Sequence[Any], backend: Backend | None = None) -> tuple[list[
         if isinstance(v, Tensor):
             if b is None:
                 b = v.backend
-            elif v.backend is not b:
-                raise UsageError(f"tensors on two backends in one operation: {b.name} and {v.backend.name} "
-                                 f"(move one: Tensor(x, backend={b.name!r}))")
+            elif v.backend is not b:  # an error, unless a backend adopts the other's tensors (hessian's own)
+                adopt = getattr(b, "adopt", None) or getattr(v.backend, "adopt", None)
+                if adopt is None:
+                    raise UsageError(f"tensors on two backends in one operation: {b.name} and {v.backend.name} "
+                                     f"(move one: Tensor(x, backend={b.name!r}))")
+                return adopt(values)
         else:
             all_tensors = False
     if b is None:
