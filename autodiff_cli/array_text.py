@@ -12,7 +12,8 @@ Every number is written in full precision (the shortest text that reads back as 
 as everywhere else in autodiff's output, and the numbers of one array are aligned on their decimal
 point, as NumPy aligns them: a column of an array reads as a column.  An array of more than SMALL
 numbers is summarised the way NumPy summarises one of more than 1,000: EDGE items at each end of
-every axis, '...' between them, after a line that gives its shape.
+every axis, '...' between them, to SUMMARY_DIGITS significant digits, after a line that gives its
+shape and says that --json has every number in full.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from typing import Any
 
 from .columns import number, signed, width
 
-__all__ = ["EDGE", "SMALL", "array_block", "array_text", "element_label", "element_labels", "is_small",
-           "json_line", "labelled", "nested", "shape_text", "size_of"]
+__all__ = ["EDGE", "SMALL", "SUMMARY_DIGITS", "array_block", "array_text", "element_label", "element_labels",
+           "is_small", "json_line", "labelled", "nested", "shape_text", "size_of"]
 
 Shape = tuple[int, ...]
 
 SMALL = 100  # numbers an array may have to be printed whole as text (a 10 x 10 matrix); --json prints any
 EDGE = 3  # items kept at each end of an axis when an array is summarised (NumPy's edgeitems)
+SUMMARY_DIGITS = 8  # significant digits of the numbers of a summary (NumPy prints 8 by default)
 
 
 def size_of(shape: Sequence[int]) -> int:
@@ -115,15 +117,18 @@ def _kept(n: int, summarise: bool, edge: int) -> list[int]:
     return [*range(edge), -1, *range(n - edge, n)]
 
 
-def array_text(flat: Sequence[float], shape: Sequence[int], summarise: bool | None = None, edge: int = EDGE) -> str:
+def array_text(flat: Sequence[float], shape: Sequence[int], summarise: bool | None = None, edge: int = EDGE,
+               digits: int | None = None) -> str:
     """The array laid out as NumPy prints it, rows under rows and the numbers aligned on their decimal point.
 
     summarise: show only `edge` items at each end of each axis (default: when the array is not small).
+    digits: significant digits of each number (default: all, the shortest text that reads back).
     A 0-d array is its number.
     """
     shape = tuple(shape)
+    write = number if digits is None else (lambda x: _rounded(x, digits))
     if not shape:
-        return number(flat[0])
+        return write(flat[0])
     if summarise is None:
         summarise = not is_small(shape)
     strides = [1] * len(shape)
@@ -131,7 +136,7 @@ def array_text(flat: Sequence[float], shape: Sequence[int], summarise: bool | No
         strides[axis] = strides[axis + 1] * shape[axis + 1]
     # the numbers shown, and how wide each half of them is, so that every decimal point lines up
     shown = _shown_positions(shape, strides, summarise, edge)
-    halves = [_split(number(flat[p])) for p in shown]
+    halves = [_split(write(flat[p])) for p in shown]
     left = max((width(a) for a, _ in halves), default=0)
     right = max((width(b) for _, b in halves), default=0)
     cells = {p: a.rjust(left) + b.ljust(right) for p, (a, b) in zip(shown, halves, strict=True)}
@@ -162,6 +167,11 @@ def array_text(flat: Sequence[float], shape: Sequence[int], summarise: bool | No
     return "\n".join(line.rstrip() for line in block(0, 0))
 
 
+def _rounded(x: float, digits: int) -> str:
+    """x to this many significant digits, as Python writes a float: 0.12345679, 123.0, 1.2345679e-05."""
+    return repr(float(f"{x:.{digits}g}"))
+
+
 def _shown_positions(shape: Shape, strides: list[int], summarise: bool, edge: int) -> list[int]:
     """The flat positions of the numbers an array's text shows (all, or its edges), in order."""
     positions = [0]
@@ -179,8 +189,9 @@ def array_block(flat: Sequence[float], shape: Sequence[int]) -> str:
         return signed(flat[0])
     if is_small(shape):
         return array_text(flat, shape)
-    header = f"shape {shape_text(shape)}, {size_of(shape):,} numbers (--json prints every one):"
-    return header + "\n" + array_text(flat, shape, summarise=True)
+    header = f"shape {shape_text(shape)}, {size_of(shape):,} numbers, the edges to {SUMMARY_DIGITS} digits " \
+             "(--json prints every one in full):"
+    return header + "\n" + array_text(flat, shape, summarise=True, digits=SUMMARY_DIGITS)
 
 
 def labelled(rows: Sequence[tuple[str, str]], gap: str = "  ") -> str:

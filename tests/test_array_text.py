@@ -35,10 +35,16 @@ def test_three_axes_separate_their_matrices_by_a_blank_line():
 def test_a_large_array_shows_its_shape_and_edges():
     text = array_block([float(i) for i in range(2000)], (40, 50))
     first, *rows = text.splitlines()
-    assert first == "shape (40, 50), 2,000 numbers (--json prints every one):"
+    assert first == "shape (40, 50), 2,000 numbers, the edges to 8 digits (--json prints every one in full):"
     assert len(rows) == 7 and rows[3] == " ..."
     assert rows[0] == "[[   0.0    1.0    2.0 ...   47.0   48.0   49.0]"
     assert "1999.0]]" in rows[-1] and "..." in rows[-1]
+
+
+def test_a_summary_rounds_to_eight_digits_as_numpy_does():
+    # numpy: np.array([1/3] * 200) prints 0.33333333 (precision 8)
+    text = array_block([1 / 3] * 200, (200,))
+    assert text.splitlines()[1] == "[0.33333333 0.33333333 0.33333333 ... 0.33333333 0.33333333 0.33333333]"
 
 
 def test_the_full_text_reads_back_every_double():

@@ -145,7 +145,7 @@ def test_a_large_gradient_is_summarised_in_text_and_whole_in_json():
     args = ("sum((A@x)^2)", "--A", json.dumps(a), "--x", json.dumps(x))
     text = run("grad", *args)
     assert text.exit_code == 0
-    assert "shape (12, 12), 144 numbers (--json prints every one):" in text.stdout
+    assert "shape (12, 12), 144 numbers, the edges to 8 digits (--json prints every one in full):" in text.stdout
     assert "..." in text.stdout
     doc = grad_json(*args)
     # d/dA sum((Ax)^2) = 2 (Ax) x^T with A = I: 2 x x^T

@@ -227,3 +227,51 @@ def test_without_numpy_a_npy_file_is_a_clear_error(tmp_path, monkeypatch):
     (tmp_path / "A.npy").write_bytes(b"")
     assert refused(f"@{tmp_path / 'A.npy'}") == ("the value of A: reading a .npy file needs NumPy (pip install "
                                                  "'autodiff[numpy]'); a .json or .csv file needs nothing")
+
+
+# -- through the command line: exit codes, carets, JSON errors ---------------------------------
+
+
+@pytest.mark.parametrize(("args", "code", "stderr"), [
+    (["grad", "sum(x)", "--x", "[[1,2],[3]]"], 2,
+     "Error: x[1] has 1 item, x[0] has 2 items: the rows of an array have one length\n"),
+    (["grad", "sum(x)", "--x", "[1, NaN]"], 2, "Error: the value of x holds NaN: a tensor holds finite numbers\n"),
+    (["grad", "sum(x)", "x=[1, \"a\"]"], 2, "Error: x[1] is \"a\" (a string): a tensor holds numbers\n"),
+    (["eval", "sum(x)", "--x", "@nope.json"], 2,
+     "Error: the value of x: no file nope.json (@FILE reads a .json, .csv or .npy file)\n"),
+    (["eval", "sum(x, axis=y)", "--x", "[1]"], 2,
+     "Error: axis= is a whole number written in the expression, like 0 or -1 (or a list of them: [0, 1]), not y\n"
+     "  sum(x, axis=y)\n              ^\n"),
+    (["eval", "sum(A@x)", "--A", "[[1,2],[3,4]]", "--x", "[1,2,3]"], 1,
+     "Error: shapes (2, 2) and (3,) cannot be multiplied: @ needs 2 == 3\n  sum(A@x)\n       ^\n"),
+    (["eval", "x[3]", "--x", "[1,2,3]"], 1,
+     "Error: index 3 is out of range for axis 0 of shape (3,) (size 3: -3 to 2)\n  x[3]\n   ^\n"),
+    (["grad", "sum(x, axis=1)", "--x", "[1,2,3]"], 1,
+     "Error: axis=1 is out of range for shape (3,): the axes are -1 to 0\n  sum(x, axis=1)\n  ^\n"),
+])
+def test_the_command_line_gives_each_error_its_exit_code(args, code, stderr):
+    from helpers import run
+
+    result = run(*args)
+    assert result.exit_code == code
+    assert result.stderr == stderr
+    assert result.stdout == ""
+
+
+def test_a_shape_error_in_json_has_its_place(tmp_path):
+    from helpers import run
+
+    result = run("grad", "sum(A@x)", "--A", "[[1,2],[3,4]]", "--x", "[1,2,3]", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {"error": {
+        "message": "shapes (2, 2) and (3,) cannot be multiplied: @ needs 2 == 3", "type": "ShapeError",
+        "op": "matmul", "line": 1, "column": 6}}
+
+
+def test_the_size_limit_through_the_command_line(monkeypatch):
+    from helpers import run
+
+    result = run("eval", "sum(x)", "--x", "[" + "1," * 20 + "1]", env={"AUTODIFF_MAX_ELEMENTS": "10"})
+    assert result.exit_code == 2
+    assert result.stderr == ("Error: the value of x has 21 elements; the limit is 10 elements "
+                             "(set AUTODIFF_MAX_ELEMENTS to raise it)\n")

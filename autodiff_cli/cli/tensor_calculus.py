@@ -127,15 +127,15 @@ def print_json(document: Mapping[str, Any]) -> None:
     (pretty-printed a number a line, a 3 x 2 gradient would take 11 lines)."""
     import json
 
-    arrays: list[str] = []
+    arrays: list[list] = []
 
-    def mark(value: Any) -> Any:  # each array of arrays of numbers: a placeholder, replaced below
+    def mark(value: Any) -> Any:  # each array (of numbers, of arrays, of names): a placeholder, replaced below
         if isinstance(value, dict):
             return {k: mark(v) for k, v in value.items()}
         if isinstance(value, list) and any(isinstance(v, dict) for v in value):  # records (explain's steps)
             return [mark(v) for v in value]
         if isinstance(value, list) and not any(isinstance(v, dict) for v in value):
-            arrays.append(value)  # type: ignore[arg-type]
+            arrays.append(value)
             return f"\0{len(arrays) - 1}\0"
         return value
 

@@ -134,7 +134,8 @@ def hessian(f: Callable[..., Tensor], inputs: Sequence[Tensor],
     firsts: list[Value] = []  # d f / d (element j), each a graph over the scalar leaves
     for leaf in leaves:
         firsts.extend(values_of(leaf.grad.array) if leaf.grad is not None else [Value.constant(0.0)] * leaf.size)
-    _check_passes(firsts)
+    starts = [sum(x.size for x in given[:k]) for k in range(len(given))]
+    _check_passes(firsts, starts)
     where = [f"{label}[{', '.join(map(str, index))}]" if shape else label
              for label, x in zip(labels, given, strict=False) for shape in [x.shape] for index in _indices(shape)]
     matrix = [[0.0] * n for _ in range(n)]
@@ -169,17 +170,17 @@ def _indices(shape: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
     return iter(index)
 
 
-def _check_passes(firsts: list[Value]) -> None:
+def _check_passes(firsts: list[Value], starts: list[int]) -> None:
     """LimitError before the N backward passes if they would be over the `work` limit.
 
     Each pass reaches only the part of the graph its first derivative depends on (for 0.5 x^T A x,
-    row i's is about 2n nodes of the n^2): the work is estimated from the largest of a few rows
-    (the first, the middle, the last), which tensor programs make alike.
+    row i's is about 9n nodes of the 5n^2): the work is estimated from the largest of a few rows
+    (each input's first, the middle one, the last), which tensor programs make alike.
     """
     n = len(firsts)
     if not n:
         return
-    sample = {0, n // 2, n - 1}
+    sample = {n // 2, n - 1, *(k for k in starts if k < n)}
     reach = max(sum(1 for _ in walk(firsts[i])) for i in sample)
     limits.check_work(n * reach * limits.BACKWARD, f"the exact Hessian is {n:,} passes over about {reach:,} nodes",
                       "differentiate with respect to fewer or smaller tensors")

@@ -49,8 +49,10 @@ def _rule(op: ops.Op, i: int) -> Callable[..., Value]:
                                  lambda f: f"_v_{f}")
         called = {f for f in ops.FUNCTIONS if f"_v_{f}(" in body}
         namespace = {f"_v_{f}": (lambda name: lambda *a: Value.apply(name, *a))(f) for f in called}
-        source = f"lambda {', '.join(ops.ARG_NAMES[: op.arity])}, {ops.RESULT_NAME}, g: g * ({body})"
-        _RULES[op, i] = eval(source, namespace)
+        names = ", ".join((*ops.ARG_NAMES[: op.arity], ops.RESULT_NAME, "g"))
+        source = f"def rule({names}):\n    return g * ({body})\n"  # the table's own formula, checked when parsed
+        exec(compile(source, f"<g * d {op.name}/d arg {i}, on Values>", "exec"), namespace)
+        _RULES[op, i] = namespace["rule"]
     return _RULES[op, i]
 
 
