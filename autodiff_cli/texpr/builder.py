@@ -132,9 +132,10 @@ class TensorBuilder:
     def coefficient(self, tok: str, b: Node) -> Node:
         """2x, 2(x+1), 3sin(x): a number directly before a name, '(' or '√' multiplies."""
         at = self._at(0)
-        if b.op == "constant" and b.value[0] == "e" and self.text[b.start:b.end] in ("e", "E"):
-            raise self.error(f"{tok}e is not a number: write {tok}*e for the product "
-                             f"(a number's exponent needs digits, as in {tok}e3)", at)
+        if (b.op == "constant" and b.value[0] == "e") or (b.op == "variable" and b.value == "E"):  # 2e-x: 2e-3?
+            e = b.value if b.op == "variable" else "e"
+            raise self.error(f"{tok}{e} is not a number: write {tok}*{e} for the product "
+                             f"(a number's exponent needs digits, as in {tok}{e}3)", at)
         number = Node("number", (), at, at + len(tok), at, self._float(tok, at))
         out = self._table("mul", (number, b), at)
         self.implied.add(id(out))
