@@ -257,7 +257,7 @@ def test_large_tensors_are_summarised_by_shape(backend):
     assert "    g      shape (20,), 20 numbers, all 1" in text
     assert "[[" not in text  # no matrix printed: all are large
     result = "\n".join(result_lines(e, out.array))
-    assert "∂/∂W   shape (20, 20), 400 numbers (--json prints every one):" in result
+    assert "∂/∂W   shape (20, 20), 400 numbers" in result and "--json prints every one" in result
     # --json keeps every value
     document = e.to_json()
     w_step = next(s for s in document["forward"] if s["label"] == "W")
