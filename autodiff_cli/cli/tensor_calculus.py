@@ -117,7 +117,7 @@ def as_json(t: Tensor) -> Any:
 def finite(t: Tensor, what: str) -> list[float]:
     """The values, or a math error when one of them left the doubles (JSON has no inf, and nor do we)."""
     values = flat(t)
-    if not all(math.isfinite(v) for v in values):
+    if not all(map(math.isfinite, values)):  # map: the loop in C (a 500 x 500 gradient in ms, not 0.1 s)
         raise MathError("backward", f"overflow: {what} is too large for a double")
     return values
 
