@@ -241,7 +241,7 @@ def jacobian_tensor(text: str, texts: Mapping[str, str], numbers: Mapping[str, f
                     "jacobian": {n: nested(blocks[n], out.shape + point.values[n].shape) for n in names}})
         return
     if out.ndim <= 1 and all(point.values[n].ndim <= 1 for n in names) and names:
-        rows = element_labels(shortened(text, 30), out.shape)
+        rows = element_labels(text if len(text) <= 24 else "out", out.shape)  # a long expression: out[0], ...
         columns = [label for n in names for label in element_labels(n, point.values[n].shape)]
         matrix = []
         for i in range(out.size):  # row i: d out[i] / d every input element, the inputs one after another
