@@ -232,6 +232,13 @@ def test_an_unused_binding_is_a_warning():
     assert "Warning: y is not in the expression; its value is ignored" in result.stderr
 
 
+def test_a_failing_command_says_only_why():
+    # as on the scalar path: the unused value's warning comes with a result, not before an error
+    result = run("grad", "sum(log(x))", "--x", "[1,-1]", "--y", "[3]")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and "Warning" not in result.stderr
+
+
 def test_a_shape_error_is_a_math_error_with_a_caret():
     result = run("grad", "sum(A@x)", "--A", "[[1,2],[3,4],[5,6]]", "--x", "[1,2,3]")
     assert result.exit_code == 1
