@@ -135,6 +135,17 @@ def test_hessian_text_labels_rows_and_columns_with_elements():
     assert [float(v) for v in lines[5].split()[1:]] == pytest.approx([1.0, 3.0], rel=1e-12)
 
 
+def test_on_a_terminal_the_matrices_are_tables(monkeypatch):
+    monkeypatch.setattr(tensor_calculus, "is_terminal", lambda: True)
+    monkeypatch.setenv("NO_COLOR", "1")
+    hessian = run("hessian", "0.5*x@A@x", "--x", "[1,2]", "--A", "[[2,1],[1,3]]", "--wrt", "x").stdout
+    assert "Hessian" in hessian and "x[0]" in hessian and "\x1b" not in hessian
+    row = next(line for line in hessian.splitlines() if line.strip("│ ").startswith("x[1]"))
+    assert [float(v) for v in row.replace("│", " ").split()[1:]] == [1.0, 3.0]
+    jacobian = run("jacobian", "softmax(z)", "--z", "[1,2]").stdout
+    assert "Jacobian" in jacobian and "softmax(z)[1]" in jacobian
+
+
 def test_hessian_needs_one_number():
     result = run("hessian", "x*2", "--x", "[1,2]")
     assert result.exit_code == 2 and "hessian needs an expression whose value is one number" in result.stderr
