@@ -106,6 +106,18 @@ def test_a_binding_from_stdin():
     assert doc["value"] == pytest.approx(value) and doc["gradient"]["x"] == pytest.approx(grad_x)
 
 
+def test_a_csv_binding_from_stdin():
+    # stdin that does not start with '[' is CSV: one column, a vector
+    doc = grad_json("sum(x^2)", "x=@-", input="1\n-2\n3\n")
+    assert doc["gradient"]["x"] == [2.0, -4.0, 6.0]
+
+
+def test_an_array_bound_to_a_scalar_expression_makes_it_a_tensor_expression():
+    # x^2 of a vector is a vector: grad says what to do instead; eval gives it
+    assert run("grad", "x^2", "--x", "[1,2]").exit_code == 2
+    assert json.loads(run("eval", "x^2", "--x", "[1,2]").stdout) == [1.0, 4.0]
+
+
 def test_logsumexp_minus_a_logit_has_softmax_minus_one_hot_as_gradient():
     w = [[0.5, -1.0], [2.0, 0.25], [-0.75, 1.5]]
     x = [0.5, -1.0]
@@ -218,6 +230,13 @@ def test_an_unused_binding_is_a_warning():
     result = run("grad", "sum(x)", "--x", "[1,2]", "--y", "[3]")
     assert result.exit_code == 0
     assert "Warning: y is not in the expression; its value is ignored" in result.stderr
+
+
+def test_a_failing_command_says_only_why():
+    # as on the scalar path: the unused value's warning comes with a result, not before an error
+    result = run("grad", "sum(log(x))", "--x", "[1,-1]", "--y", "[3]")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and "Warning" not in result.stderr
 
 
 def test_a_shape_error_is_a_math_error_with_a_caret():

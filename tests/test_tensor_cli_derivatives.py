@@ -66,6 +66,20 @@ def test_jacobian_shapes_are_the_output_s_then_each_input_s():
     assert list(only["jacobian"]) == ["x"]
 
 
+def test_a_long_expression_s_rows_are_out_i():
+    result = run("jacobian", "softmax(z) * 2 - 1 + 0 * z", "--z", "[1,2]")
+    assert [line.split()[0] for line in result.stdout.splitlines()[1:]] == ["out[0]", "out[1]"]
+    s = softmax([1.0, 2.0])
+    # d/dz (2 s - 1) = 2 (diag(s) - s s^T)
+    first = [float(v) for v in result.stdout.splitlines()[1].split()[1:]]
+    assert close(first, [2 * s[0] - 1, 2 * (s[0] - s[0] * s[0]), -2 * s[0] * s[1]])
+
+
+def test_the_jacobian_of_one_number_is_a_row():
+    result = run("jacobian", "sum(x^2)", "--x", "[1,2]")
+    assert result.stdout.splitlines() == ["           value   x[0]   x[1]", "sum(x^2)   5.0     2.0    4.0"]
+
+
 def test_a_tensor_jacobian_takes_one_expression():
     result = run("jacobian", "softmax(z)", "z*2", "--z", "[1,2]")
     assert result.exit_code == 2 and "one expression" in result.stderr
@@ -119,6 +133,17 @@ def test_hessian_text_labels_rows_and_columns_with_elements():
     assert lines[3].split() == ["hessian", "x[0]", "x[1]"]
     assert [float(v) for v in lines[4].split()[1:]] == pytest.approx([2.0, 1.0], rel=1e-12)
     assert [float(v) for v in lines[5].split()[1:]] == pytest.approx([1.0, 3.0], rel=1e-12)
+
+
+def test_on_a_terminal_the_matrices_are_tables(monkeypatch):
+    monkeypatch.setattr(tensor_calculus, "is_terminal", lambda: True)
+    monkeypatch.setenv("NO_COLOR", "1")
+    hessian = run("hessian", "0.5*x@A@x", "--x", "[1,2]", "--A", "[[2,1],[1,3]]", "--wrt", "x").stdout
+    assert "Hessian" in hessian and "x[0]" in hessian and "\x1b" not in hessian
+    row = next(line for line in hessian.splitlines() if line.strip("│ ").startswith("x[1]"))
+    assert [float(v) for v in row.replace("│", " ").split()[1:]] == [1.0, 3.0]
+    jacobian = run("jacobian", "softmax(z)", "--z", "[1,2]").stdout
+    assert "Jacobian" in jacobian and "softmax(z)[1]" in jacobian
 
 
 def test_hessian_needs_one_number():
@@ -182,6 +207,14 @@ def test_check_order_2_checks_the_hessian_too():
     assert [rows[k]["analytic"] for k in ("x[0],x[0]", "x[0],x[1]", "x[1],x[1]")] == pytest.approx(
         [6.0, 0.0, 12.0], abs=1e-9)
     assert doc["ok"] is True
+
+
+def test_check_with_wrt_and_eps_checks_those_elements_with_that_step():
+    doc = ok_json("check", "sum(A@x)", "--A", "[[1,2],[3,4]]", "--x", "[0.5,-1]", "--wrt", "x", "--eps", "1e-4")
+    # d/dx sum(A x) = column sums of A = (4, 6); a linear function: the difference is exact up to rounding
+    assert [c["derivative"] for c in doc["checks"]] == ["x[0]", "x[1]"]
+    assert [c["numeric"] for c in doc["checks"]] == pytest.approx([4.0, 6.0], rel=1e-9)
+    assert doc["eps"] == 1e-4
 
 
 def test_check_needs_one_number_and_variables():

@@ -234,7 +234,8 @@ def jacobian_command(args: tuple[str, ...], mode: str, wrt: tuple[str, ...], jso
     Of one tensor expression: for each variable, the derivative of every
     element of the output by every element of the variable, of shape
     output's shape + variable's shape; a matrix with a row per output
-    element when the output and the variables are vectors.
+    element (EXPR[0], ..., or out[0], ... for a long EXPR) when the output
+    and the variables are vectors.
 
     \b
     Examples:

@@ -90,6 +90,7 @@ def check_tensor(text: str, texts: Mapping[str, str], numbers: Mapping[str, floa
     if order == 2:
         groups += second_order_groups(point, names, labels)
     found = run_checks(groups, eps, tol, spare)
+    point.warn_unused()
     report_checks(text, root.item(), eps, tol, found, points, json_)
 
 
