@@ -60,7 +60,8 @@ ALLOWED = {
     "tensor.backends.numpy_square": {"tensor.backends"},
     # scalar Values as a backend's numbers: a tensor program expanded into its scalar graph (for the exact Hessian)
     "tensor.backends.value_backend": {"tensor.backends", "tensor.backends.python_storage", "tensor.backends.square",
-                                      "engine", "errors", "formulas", "limits", "ops"},
+                                      "tensor.backends.python_columns", "engine", "errors", "formulas", "limits",
+                                      "ops"},
     "tensor.backends.python_storage": {"errors"},
     # the NumPy backend: the table's rules translated to NumPy, the scalar engine's rules on its error path
     "tensor.backends.numpy_backend": {"tensor.backends", "tensor.backends.numpy_rules", "tensor.backends.numpy_bounds",

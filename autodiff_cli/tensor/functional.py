@@ -27,6 +27,7 @@ the `cells` limit, so a size too large stops at once with a LimitError that says
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -103,13 +104,34 @@ def hessian(f: Callable[..., Tensor], inputs: Sequence[Tensor],
     private backend of scalar Values: see the module's docstring) and return a tensor of one element.
     names: what to call the inputs in error messages (default x0, x1, ...).
     """
-    from .backends.value_backend import ValueBackend, values_of  # loaded by the first hessian only
-
     given = _checked_inputs(inputs, "hessian")
     labels = list(names) if names is not None else [f"x{k}" for k in range(len(given))]
     n = sum(x.size for x in given)
     limits.check("cells", n * n, f"the Hessian over {n:,} elements is {n:,} x {n:,} = {{size}} numbers",
                  "differentiate with respect to fewer or smaller tensors")
+    # The cyclic garbage collector is paused meanwhile: the graphs have no cycles, so it would free nothing,
+    # but with hundreds of thousands of new nodes it runs again and again (the whole takes 2.5 times as long).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        found = _first_derivatives(f, given)
+        if found is None:
+            return [[0.0] * n for _ in range(n)]  # f does not depend on its inputs
+        firsts, scalars = found
+        _check_passes(firsts, [sum(x.size for x in given[:k]) for k in range(len(given))])
+        where = [f"{label}[{', '.join(map(str, index))}]" if x.shape else label
+                 for label, x in zip(labels, given, strict=False) for index in _indices(x.shape)]
+        return _second_derivatives(firsts, scalars, where)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _first_derivatives(f: Callable[..., Tensor], given: list[Tensor]) -> tuple[list[Value], list[Value]] | None:
+    """Steps 1 and 2: f and its backward pass on the Value backend.  The first derivatives as Value graphs
+    (one per input element, in order) and the input elements' Value leaves; None if f ignores its inputs."""
+    from .backends.value_backend import ValueBackend, values_of  # loaded by the first hessian only
+
     backend = ValueBackend(limits.get("work") // BUILD_STEPS)
     backend.adopt = lambda values: _adopt(backend, values)  # type: ignore[attr-defined]
     leaves: list[Tensor] = []
@@ -129,14 +151,18 @@ def hessian(f: Callable[..., Tensor], inputs: Sequence[Tensor],
             raise UsageError("hessian: f returned a tensor on another backend: it must compute with Tensor "
                              "operations on its arguments only")
         if not out.requires_grad:
-            return [[0.0] * n for _ in range(n)]  # f does not depend on its inputs
+            return None
         out.backward()
     firsts: list[Value] = []  # d f / d (element j), each a graph over the scalar leaves
     for leaf in leaves:
         firsts.extend(values_of(leaf.grad.array) if leaf.grad is not None else [Value.constant(0.0)] * leaf.size)
-    _check_passes(firsts)
-    where = [f"{label}[{', '.join(map(str, index))}]" if shape else label
-             for label, x in zip(labels, given, strict=False) for shape in [x.shape] for index in _indices(shape)]
+    return firsts, scalars
+
+
+def _second_derivatives(firsts: list[Value], scalars: list[Value], where: list[str]) -> list[list[float]]:
+    """Step 3: the scalar engine's backward() on each first derivative gives a row; the upper triangle is kept
+    and mirrored, so that the matrix is exactly symmetric."""
+    n = len(firsts)
     matrix = [[0.0] * n for _ in range(n)]
     for i, first in enumerate(firsts):
         for leaf in scalars:
@@ -169,17 +195,17 @@ def _indices(shape: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
     return iter(index)
 
 
-def _check_passes(firsts: list[Value]) -> None:
+def _check_passes(firsts: list[Value], starts: list[int]) -> None:
     """LimitError before the N backward passes if they would be over the `work` limit.
 
     Each pass reaches only the part of the graph its first derivative depends on (for 0.5 x^T A x,
-    row i's is about 2n nodes of the n^2): the work is estimated from the largest of a few rows
-    (the first, the middle, the last), which tensor programs make alike.
+    row i's is about 9n nodes of the 5n^2): the work is estimated from the largest of a few rows
+    (each input's first, the middle one, the last), which tensor programs make alike.
     """
     n = len(firsts)
     if not n:
         return
-    sample = {0, n // 2, n - 1}
+    sample = {n // 2, n - 1, *(k for k in starts if k < n)}
     reach = max(sum(1 for _ in walk(firsts[i])) for i in sample)
     limits.check_work(n * reach * limits.BACKWARD, f"the exact Hessian is {n:,} passes over about {reach:,} nodes",
                       "differentiate with respect to fewer or smaller tensors")

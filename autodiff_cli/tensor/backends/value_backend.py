@@ -25,6 +25,7 @@ from ...engine import Value
 from ...errors import MathError, UsageError
 from ...formulas import formula_to_python
 from . import Backend, Shape, element_error
+from .python_columns import Columns, column_formula
 from .python_storage import Storage, broadcast_shape, broadcast_to, getitem, permute, size_of
 from .square import SquareKernels
 
@@ -38,19 +39,22 @@ _RELATIONS: dict[str, Callable[[float, float], bool]] = {
     "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
 _ZERO, _ONE = Value.constant(0.0), Value.constant(1.0)
-_RULES: dict[tuple[ops.Op, int], Callable[..., Value]] = {}
+_RULES: dict[tuple[ops.Op, int], Columns] = {}
 
 
-def _rule(op: ops.Op, i: int) -> Callable[..., Value]:
-    """g times op's derivative by argument i, as a function of Values (x, y, out, g): the table's formula compiled
-    once, each table function called through Value.apply (so the result is a graph, differentiable again)."""
+def _rule(op: ops.Op, i: int) -> Columns:
+    """g times op's derivative by argument i over columns of Values (x, y, out, g by name): the table's formula made
+    into maps once (python_columns.py), each table function called through Value.apply, so that the result is
+    a graph, differentiable again."""
     if (op, i) not in _RULES:
         body = formula_to_python(op.grad_trees[i], {n: n for n in (*ops.ARG_NAMES, ops.RESULT_NAME)},
                                  lambda f: f"_v_{f}")
-        called = {f for f in ops.FUNCTIONS if f"_v_{f}(" in body}
-        namespace = {f"_v_{f}": (lambda name: lambda *a: Value.apply(name, *a))(f) for f in called}
-        source = f"lambda {', '.join(ops.ARG_NAMES[: op.arity])}, {ops.RESULT_NAME}, g: g * ({body})"
-        _RULES[op, i] = eval(source, namespace)
+        functions = {f"_v_{f}": (lambda name: lambda *a: Value.apply(name, *a))(f) for f in ops.FUNCTIONS
+                     if f"_v_{f}(" in body}
+        rule = column_formula(f"g * ({body})", functions)
+        if rule is None:  # the table's rules are plain formulas (conditions are conventions, kept apart)
+            raise NotImplementedError(f"{op.name}'s rule by argument {i} is not a plain formula")
+        _RULES[op, i] = rule
     return _RULES[op, i]
 
 
@@ -127,15 +131,22 @@ class ValueBackend(SquareKernels, Backend):
         shape = out.shape
         self._spend(4 * size_of(shape))  # a rule is a few nodes
         rule = _rule(op, i)
+        columns = dict(zip(ops.ARG_NAMES, (_operand(a, shape) for a in args), strict=False))
+        columns[ops.RESULT_NAME], columns["g"] = out.values, _operand(g, shape)
+        if not op.conventions:
+            try:
+                return Storage(list(rule(columns)), shape)
+            except MathError:
+                pass  # some element has no derivative: found below, one at a time
         result: list[Value] = []
-        for xs in zip(*(_operand(a, shape) for a in args), out.values, _operand(g, shape), strict=True):
-            *arguments, value, gk = xs
-            data = [x.data for x in arguments]
+        for k in range(size_of(shape)):
+            one = {name: column[k : k + 1] for name, column in columns.items()}
+            data = [one[name][0].data for name in ops.ARG_NAMES[: op.arity]]
             convention = op.convention(data, i)  # pow's exponent at a zero base, ...: the engine's number
             try:
-                result.append(gk * convention if convention is not None else rule(*arguments, value, gk))
+                result.append(one["g"][0] * convention if convention is not None else next(iter(rule(one))))
             except MathError:
-                raise element_error(op.no_derivative(data, i), len(result), shape) from None
+                raise element_error(op.no_derivative(data, i), k, shape) from None
         return Storage(result, shape)
 
     # -- comparisons and selection -----------------------------------------------------
