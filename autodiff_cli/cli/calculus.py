@@ -33,7 +33,8 @@ def eval_command(args: tuple[str, ...], json_: bool, **batch_options: object) ->
     """Print the value of EXPR at a point, and nothing else.
 
     The number is the shortest text that reads back as the same double, so
-    $(autodiff eval ...) is a number.
+    $(autodiff eval ...) is a number.  A tensor expression's value is one line
+    of JSON, which --x "$(autodiff eval ...)" binds again.
 
     \b
     Examples:
@@ -41,6 +42,7 @@ def eval_command(args: tuple[str, ...], json_: bool, **batch_options: object) ->
       autodiff eval "2^-1"                         # 0.5
       echo "log(x, 2)" | autodiff eval - --x 8     # 3.0
       autodiff eval "sqrt(x^2+y^2)" --input points.csv   # one record per row
+      autodiff eval "softmax(z)" --z '[1,2,3]'     # [0.09003057317038046, ...]
     """
     texts: dict[str, str] = {}
     text, bindings = read_call(args, batch.stdin_taker(batch_options), texts)
@@ -75,7 +77,9 @@ def grad_command(
 
     Variables come in order of first appearance, or in the order --wrt names them.
     --mode forward computes the same numbers with dual numbers, one pass per
-    variable, instead of one backward pass for all.
+    variable, instead of one backward pass for all.  Variables bound to arrays
+    (JSON, or @FILE: .json, .csv, .npy; @- for stdin) make a tensor expression,
+    whose value must be one number; each gradient has its variable's shape.
 
     \b
     Examples:
@@ -85,6 +89,7 @@ def grad_command(
       autodiff grad "x*y + sin(x)" x=1 y=2 --mode forward
       autodiff grad "x*x" x=3 --steps
       autodiff grad "tanh(w*x+b)" --w -3 --b 1 --input points.jsonl
+      autodiff grad "sum((A@x - b)^2)" --A '[[1,2],[3,4]]' --x '[1,-1]' --b @b.csv
     """
     if steps and mode != "reverse":
         raise UsageError("--steps shows the reverse-mode passes: leave out --mode forward")

@@ -65,13 +65,15 @@ def check_command(args: tuple[str, ...], eps: float | None, tol: float, order: i
     smaller steps and Richardson extrapolation (as numdifftools does), so that
     sin(x) at x = 1e6 is no false failure either; where no step can tell, the
     verdict is UNSURE.  --order 2 checks the Hessian too, against differences of
-    the gradient.
+    the gradient.  Of a tensor expression: every element of every gradient
+    (x[0], A[1,0], ...), each moved by h in turn.
 
     \b
     Examples:
       autodiff check "tanh(w*x+b)" --x 2 --w -3 --b 1
       autodiff check "x^2*y + sin(y)" x=1 y=2 --order 2 --tol 1e-6
       autodiff check "x^y" x=-2 y=3 --wrt x
+      autodiff check "sum(tanh(W@x))" --W '[[0.1,0.2],[0.3,0.4]]' --x '[1,2]'
     """
     texts: dict[str, str] = {}
     text, bindings = read_call(args, texts=texts)
