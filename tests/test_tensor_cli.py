@@ -143,6 +143,13 @@ def test_wrt_selects_variables_in_its_order():
     assert doc["gradient"]["x"] == pytest.approx(grad_x) and close(doc["gradient"]["A"], grad_a)
 
 
+def test_a_variable_no_gradient_reaches_has_zeros():
+    # where(c, x, 0) sends no gradient to its condition: d/dc is 0 everywhere, d/dx is c != 0
+    doc = grad_json("sum(where(c, x, 0))", "--c", "[1,0]", "--x", "[2,3]", "--wrt", "c")
+    assert doc == {"expression": "sum(where(c, x, 0))", "value": 2.0, "gradient": {"c": [0.0, 0.0]}}
+    assert grad_json("sum(where(c, x, 0))", "--c", "[1,0]", "--x", "[2,3]")["gradient"]["x"] == [1.0, 0.0]
+
+
 def test_a_number_binding_beside_arrays_has_a_number_as_gradient():
     # d/dk sum(k * x^2) = sum(x^2) = 5, d/dx = 2 k x
     doc = grad_json("sum(k * x^2)", "--k", "3", "--x", "[1,-2]")

@@ -193,8 +193,9 @@ def eval_tensor(text: str, texts: Mapping[str, str], numbers: Mapping[str, float
 
 def gradient(point: Point, names: Sequence[str], command: str = "grad") -> tuple[Tensor, dict[str, list[float]]]:
     """The output (one number) and the gradient of each named variable, flat, by one backward pass."""
-    # fresh leaves on the values (shared, not copied): each call has gradients of its own
-    leaves = {name: Tensor(value, requires_grad=True) for name, value in point.values.items()}
+    # fresh leaves on the values (shared, not copied): each call has gradients of its own, and only the
+    # variables asked for track theirs (--wrt x: no gradient of a large A is computed to be dropped)
+    leaves = {name: Tensor(value, requires_grad=name in names) for name, value in point.values.items()}
     root = point.program.build(leaves).root
     point.scalar(root, command)
     if root.requires_grad:
