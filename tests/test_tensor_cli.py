@@ -261,3 +261,14 @@ def test_a_scalar_expression_with_number_bindings_stays_on_the_scalar_path():
     lines = dict(line.split() for line in result.stdout.splitlines())
     assert lines["value"] == repr(t)
     assert float(lines["∂/∂x"]) == pytest.approx(-3 * (1 - t * t), rel=1e-15)
+
+
+def test_when_the_router_says_scalar_every_value_must_be_a_number(monkeypatch):
+    # read_calls leaves arrays unread for the tensor path; should the router send such a call to the scalar
+    # path anyway, the value is read as a number there, with the scalar path's own message
+    import autodiff_cli.texpr.route as route
+
+    monkeypatch.setattr(route, "wants_tensors", lambda text, values: False)
+    result = run("eval", "x+1", "--x", "[1,2]")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: the value of x must be a number")
