@@ -98,3 +98,31 @@ def test_eval_prints_json_that_binds_back_to_the_same_doubles(x):
     assert printed == [v * 1.5 - 0.25 for v in x]
     again = run("eval", "y", "--y", result.stdout.strip())
     assert json.loads(again.stdout) == printed
+
+
+EXPRESSIONS = ["sum(x)", "x", "x@x", "A@x", "sum(A@x)", "softmax(x)", "logsumexp(A)", "det(A)", "inv(A)",
+               "logdet(A)", "sum(inv(A))", "A.T@A", "x[0]", "A[1,:]", "sum(A, axis=0)", "norm(x)", "trace(A)",
+               "max(x)", "x/0", "sum(log(x))", "sum(sqrt(x))", "reshape(A, 4)", "concat(x, x)", "dot(x, x)",
+               "outer(x, x)", "mean(A)", "prod(x)", "sum(x^x)", "[x[0], 1]", "sum([1,2])", "x[5]", "A@A@x"]
+VALUES = {"x": ["[1,2]", "[0,0]", "[-1,2]", "[1e300,1e300]", "3", "[]", "[[1,2]]", "[1,[2]]", "[1e-320, 0]",
+                "[NaN]", "[1,2", "@nofile.json"],
+          "A": ["[[1,2],[3,4]]", "[[1,2],[2,4]]", "[[0,0],[0,0]]", "[[1,2,3]]", "[[1e200,1],[1,1e200]]", "5"]}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["grad", "eval", "jacobian", "hessian", "check", "diff"]), st.sampled_from(EXPRESSIONS),
+       st.sampled_from(VALUES["x"]), st.sampled_from(VALUES["A"]), st.booleans())
+def test_every_tensor_command_answers_or_refuses_clearly(command, expression, x, a, json_):
+    args = [command, expression, "--x", x, "--A", a] + (["--json"] if json_ else [])
+    result = run(*args, catch_exceptions=True)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 1, 2)
+    assert "internal error" not in result.stderr and "Traceback" not in result.output
+    if result.exit_code:  # an Error: line (check's report may come first, and its warnings)
+        assert any(line.startswith("Error: ") for line in result.stderr.splitlines()), result.stderr
+    if json_:
+        document = json.loads(result.stdout)  # one strict JSON document, errors too
+        if result.exit_code == 0:
+            assert "error" not in document
+        elif "ok" not in document:  # (a failed check's report is its document, with "ok": false)
+            assert "message" in document["error"]
