@@ -65,7 +65,9 @@ def diff_command(args: tuple[str, ...], wrt: tuple[str, ...], order: int, partia
     one line each, "x: ...".  --order N with several variables prints every
     distinct N-th partial derivative, "x,y: ..." for d2/dxdy (= d2/dydx);
     --partial x,y prints that one.  A variable the expression lacks has
-    derivative 0 (with a warning): diff "5" prints 0.
+    derivative 0 (with a warning): diff "5" prints 0.  Symbolic derivatives
+    of tensor expressions (sum(x), A@x) are out of scope: grad and jacobian
+    give their numbers at a point.
 
     \b
     Examples:
