@@ -347,8 +347,10 @@ def test_a_parse_error_on_a_later_line_has_its_line_and_column():
 
 
 def test_limits_hold_for_literals_and_nesting():
-    with limits.raised(elements=5), pytest.raises(LimitError, match="an array in the expression has 6 elements"):
+    with limits.raised(elements=5), pytest.raises(LimitError, match="the expression holds 6 items between commas"):
         parse("[[1, 2, 3], [4, 5, 6]]")
+    with limits.raised(elements=5), pytest.raises(LimitError, match=r"the array would have 6 elements \(shape"):
+        parse("[x, x, x]").build({"x": Tensor([1.0, 2.0])})  # an array of expressions: measured when it runs
     with limits.raised(axes=3), pytest.raises(LimitError, match="has 4 axes; the limit is 3 axes"):
         parse("[[[[1]]]]")
     with limits.raised(depth=10), pytest.raises(LimitError, match="nests parentheses, calls and"):
@@ -356,6 +358,9 @@ def test_limits_hold_for_literals_and_nesting():
     with limits.raised(nodes=5), pytest.raises(LimitError, match="more than 5 nodes"):
         parse("x + x + x + x + x + x + x")
     assert len(parse("[" + ", ".join(["1"] * 30_000) + "]").nodes) == 1  # one literal, one node
+    with limits.raised(elements=1000, length=10**8), pytest.raises(LimitError, match=(
+            "the expression holds 1,000,001 items between commas: an array in it would have as many elements")):
+        parse("[" + "0," * 10**6 + "0]")  # measured before any of its numbers is read
 
 
 # -- errors when the program runs: shapes, with the caret under the operator -----------------
