@@ -263,9 +263,9 @@ def test_without_numpy_a_npy_file_is_a_clear_error(tmp_path, monkeypatch):
     (["eval", "sum(A@x)", "--A", "[[1,2],[3,4]]", "--x", "[1,2,3]"], 1,
      "Error: shapes (2, 2) and (3,) cannot be multiplied: @ needs 2 == 3\n  sum(A@x)\n       ^\n"),
     (["eval", "x[3]", "--x", "[1,2,3]"], 1,
-     "Error: index 3 is out of range for axis 0 of shape (3,) (size 3: -3 to 2)\n  x[3]\n   ^\n"),
+     "Error: index 3 is out of range for axis 0 of shape (3,) (size 3: -3 to 2)\n  x[3]\n    ^\n"),
     (["grad", "sum(x, axis=1)", "--x", "[1,2,3]"], 1,
-     "Error: axis=1 is out of range for shape (3,): the axes are -1 to 0\n  sum(x, axis=1)\n  ^\n"),
+     "Error: axis=1 is out of range for shape (3,): the axes are -1 to 0\n  sum(x, axis=1)\n         ^\n"),
 ])
 def test_the_command_line_gives_each_error_its_exit_code(args, code, stderr):
     from helpers import run

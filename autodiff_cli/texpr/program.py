@@ -99,7 +99,7 @@ class Program:
                 except (ShapeError, LimitError, BindingError):
                     raise
                 except UsageError as error:
-                    raise shape_error(node, self.text, error.message) from None
+                    raise shape_error(node, self.text, error) from None
             results[id(node)] = out
             built.labels.setdefault(id(out), self.text[node.start:node.end])
         built.root = results[id(self.root)]
