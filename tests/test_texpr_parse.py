@@ -417,6 +417,10 @@ def test_a_result_past_the_elements_limit_is_refused_before_it_is_computed():
         parse("x + reshape(x, [100, 1])").build({"x": x})
     with limits.raised(elements=1000), pytest.raises(LimitError, match="outer would have 10,000 elements"):
         parse("outer(x, x)").build({"x": x})
+    with limits.raised(elements=1000), pytest.raises(LimitError, match="where would have 10,000 elements"):
+        parse("where(x, reshape(x, [100, 1]), 0)").build({"x": x})
+    with limits.raised(elements=1000), pytest.raises(LimitError, match="the result of @ would have 10,000"):
+        parse("reshape(x, [100, 1]) @ reshape(x, [1, 100])").build({"x": x})
 
 
 def test_report_prints_the_caret_of_a_shape_error(capsys):

@@ -157,6 +157,8 @@ def _call(node: Node, args: list[Tensor], b: Backend) -> Tensor:
         if args[0].ndim == 1 and args[1].ndim == 1:
             _check_size((args[0].size, args[1].size), "outer")
         return T.outer(*args)
+    if name == "where":
+        _check_size(core.broadcast_shapes(*(a.shape for a in args)), "where")
     if name == "reshape":
         return T.reshape(args[0], *options["shape"])
     if name == "T":
