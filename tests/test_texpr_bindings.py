@@ -220,6 +220,26 @@ def test_a_npy_file_too_large_is_refused_from_its_header(tmp_path):
     assert refused(f"@{path}", error=LimitError).startswith("the value of A has 1,000,000,000 elements (in ")
 
 
+def test_a_npy_file_that_is_cut_short_or_holds_objects(tmp_path):
+    np = pytest.importorskip("numpy", reason="a .npy binding needs NumPy")
+    path = tmp_path / "short.npy"
+    with open(path, "wb") as f:  # a header for ten doubles, and only two of them
+        np.lib.format.write_array_header_1_0(f, {"descr": "<f8", "fortran_order": False, "shape": (10,)})
+        f.write(np.zeros(2).tobytes())
+    assert refused(f"@{path}").startswith(f"the value of A: {path} cannot be read (")
+    np.save(path, np.array([1, "a"], dtype=object), allow_pickle=True)
+    assert refused(f"@{path}") == (f"the value of A: {path} holds object values, not numbers (a tensor holds "
+                                   "integers or floats, read as doubles)")
+
+
+def test_a_csv_file_is_measured_before_it_is_split(tmp_path, monkeypatch):
+    path = tmp_path / "big.csv"
+    path.write_text("1,2,3\n" * 10, encoding="utf-8")
+    monkeypatch.setenv("AUTODIFF_MAX_ELEMENTS", "20")
+    assert refused(f"@{path}", error=LimitError).startswith(f"the value of A has 31 elements (in {path}); the limit "
+                                                            "is 20 elements")
+
+
 def test_without_numpy_a_npy_file_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy now fails
     (tmp_path / "A.npy").write_bytes(b"")
@@ -243,9 +263,9 @@ def test_without_numpy_a_npy_file_is_a_clear_error(tmp_path, monkeypatch):
     (["eval", "sum(A@x)", "--A", "[[1,2],[3,4]]", "--x", "[1,2,3]"], 1,
      "Error: shapes (2, 2) and (3,) cannot be multiplied: @ needs 2 == 3\n  sum(A@x)\n       ^\n"),
     (["eval", "x[3]", "--x", "[1,2,3]"], 1,
-     "Error: index 3 is out of range for axis 0 of shape (3,) (size 3: -3 to 2)\n  x[3]\n   ^\n"),
+     "Error: index 3 is out of range for axis 0 of shape (3,) (size 3: -3 to 2)\n  x[3]\n    ^\n"),
     (["grad", "sum(x, axis=1)", "--x", "[1,2,3]"], 1,
-     "Error: axis=1 is out of range for shape (3,): the axes are -1 to 0\n  sum(x, axis=1)\n  ^\n"),
+     "Error: axis=1 is out of range for shape (3,): the axes are -1 to 0\n  sum(x, axis=1)\n         ^\n"),
 ])
 def test_the_command_line_gives_each_error_its_exit_code(args, code, stderr):
     from helpers import run

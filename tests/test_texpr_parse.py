@@ -347,8 +347,10 @@ def test_a_parse_error_on_a_later_line_has_its_line_and_column():
 
 
 def test_limits_hold_for_literals_and_nesting():
-    with limits.raised(elements=5), pytest.raises(LimitError, match="an array in the expression has 6 elements"):
+    with limits.raised(elements=5), pytest.raises(LimitError, match="the expression holds 6 items between commas"):
         parse("[[1, 2, 3], [4, 5, 6]]")
+    with limits.raised(elements=5), pytest.raises(LimitError, match=r"the array would have 6 elements \(shape"):
+        parse("[x, x, x]").build({"x": Tensor([1.0, 2.0])})  # an array of expressions: measured when it runs
     with limits.raised(axes=3), pytest.raises(LimitError, match="has 4 axes; the limit is 3 axes"):
         parse("[[[[1]]]]")
     with limits.raised(depth=10), pytest.raises(LimitError, match="nests parentheses, calls and"):
@@ -356,6 +358,9 @@ def test_limits_hold_for_literals_and_nesting():
     with limits.raised(nodes=5), pytest.raises(LimitError, match="more than 5 nodes"):
         parse("x + x + x + x + x + x + x")
     assert len(parse("[" + ", ".join(["1"] * 30_000) + "]").nodes) == 1  # one literal, one node
+    with limits.raised(elements=1000, length=10**8), pytest.raises(LimitError, match=(
+            "the expression holds 1,000,001 items between commas: an array in it would have as many elements")):
+        parse("[" + "0," * 10**6 + "0]")  # measured before any of its numbers is read
 
 
 # -- errors when the program runs: shapes, with the caret under the operator -----------------
@@ -367,16 +372,18 @@ def test_limits_hold_for_literals_and_nesting():
     ("A @ 2", "shapes (2, 2) and () cannot be multiplied: @ needs tensors with at least one axis", 3),
     ("sum(A) + (x + A)", "shapes (3,) and (2, 2) cannot be broadcast together: '+' needs each pair of sizes", 13),
     ("atan2(x, A)", "shapes (3,) and (2, 2) cannot be broadcast together: atan2(...) needs", 1),
-    ("sum(A, axis=2)", "axis=2 is out of range for shape (2, 2): the axes are -2 to 1", 1),
-    ("softmax(x, axis=-2)", "axis=-2 is out of range for shape (3,): the axes are -1 to 0", 1),
-    ("sum(s, axis=0)", "axis=0 is out of range: the tensor is a single number (shape ())", 1),
-    ("x[3]", "index 3 is out of range for axis 0 of shape (3,) (size 3: -3 to 2)", 2),
-    ("A[0, -3]", "index -3 is out of range for axis 1 of shape (2, 2) (size 2: -2 to 1)", 2),
+    ("sum(A, axis=2)", "axis=2 is out of range for shape (2, 2): the axes are -2 to 1", 8),
+    ("softmax(x, axis=-2)", "axis=-2 is out of range for shape (3,): the axes are -1 to 0", 12),
+    ("softmax(s)", "axis=-1 is out of range: the tensor is a single number (shape ())", 1),
+    ("sum(s, dim=0)", "axis=0 is out of range: the tensor is a single number (shape ())", 8),
+    ("x[3]", "index 3 is out of range for axis 0 of shape (3,) (size 3: -3 to 2)", 3),
+    ("A[0, -3]", "index -3 is out of range for axis 1 of shape (2, 2) (size 2: -2 to 1)", 6),
+    ("A[5:, 2]", "index 2 is out of range for axis 1 of shape (2, 2) (size 2: -2 to 1)", 7),
     ("A[0, 0, 0]", "too many indices for a tensor of shape (2, 2): 3 given", 2),
     ("dot(A, x)", "dot needs two 1-D tensors of one length, not shapes (2, 2) and (3,)", 1),
     ("[x, A]", "the elements of an array have one shape: [1] has shape (2, 2), [0] has shape (3,)", 1),
     ("concat(x, A)", "shapes (3,) and (2, 2) cannot be concatenated along axis 0", 1),
-    ("stack(x, x, axis=2)", "axis=2 is out of range for stack of shape (3,): the axes are -2 to 1", 1),
+    ("stack(x, x, axis=2)", "axis=2 is out of range for stack of shape (3,): the axes are -2 to 1", 13),
     ("trace(x)", "trace needs a matrix (2 axes), not shape (3,)", 1),
     ("reshape(A, 3)", "cannot reshape a tensor of shape (2, 2) (4 elements) into (3,)", 1),
     ("1 + outer(x, A)", "outer needs two 1-D tensors", 5),
@@ -410,6 +417,10 @@ def test_a_result_past_the_elements_limit_is_refused_before_it_is_computed():
         parse("x + reshape(x, [100, 1])").build({"x": x})
     with limits.raised(elements=1000), pytest.raises(LimitError, match="outer would have 10,000 elements"):
         parse("outer(x, x)").build({"x": x})
+    with limits.raised(elements=1000), pytest.raises(LimitError, match="where would have 10,000 elements"):
+        parse("where(x, reshape(x, [100, 1]), 0)").build({"x": x})
+    with limits.raised(elements=1000), pytest.raises(LimitError, match="the result of @ would have 10,000"):
+        parse("reshape(x, [100, 1]) @ reshape(x, [1, 100])").build({"x": x})
 
 
 def test_report_prints_the_caret_of_a_shape_error(capsys):

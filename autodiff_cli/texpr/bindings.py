@@ -204,10 +204,12 @@ def _kind(value: Any) -> str:
 
 def _from_csv(name: str, text: str, where: str) -> Any:
     """Rows of numbers separated by commas, no header; shaped as NumPy's loadtxt shapes them."""
+    # measured before the text is split: a row of n numbers has n - 1 commas, and rows end in a newline
+    limits.check("elements", text.count(",") + text.count("\n") + 1,
+                 f"the value of {name} has {{size}} elements{_in(where)}")
     lines = text.splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
-    limits.check("elements", text.count(",") + len(lines), f"the value of {name} has {{size}} elements{_in(where)}")
     if not lines:
         raise BindingError(f"the value of {name} is empty{_in(where)}: give rows of numbers")
     rows: list[list[float]] = []

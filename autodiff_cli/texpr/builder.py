@@ -174,7 +174,8 @@ class TensorBuilder:
                     raise self.error(f"{name}= is given twice", a.at)
                 keywords[name] = a
         name, options = functions.check_call(self, str(tok), positional, keywords, at)
-        return self._node("call", tuple(positional), at, (name, options))
+        places = {name: keyword.at for name, keyword in keywords.items()}  # for a caret under axis=
+        return self._node("call", tuple(positional), at, (name, options, places))
 
     # -- arrays, indexing, slicing
 
@@ -208,7 +209,8 @@ class TensorBuilder:
 
     def index(self, a: Node, _tok: str, items: list[Node | Slice]) -> Node:
         key = tuple(functions.subscript(self, item) for item in items)
-        return self._node("index", (a,), self._at(1), key)
+        places = tuple(item.at if isinstance(item, Slice) else item.start for item in items)
+        return self._node("index", (a,), self._at(1), (key, places))
 
     def describe(self, node: Node) -> str:
         """The text of a node, shortened for a message."""

@@ -26,10 +26,20 @@ Run = Callable[[Node, list[Tensor], Backend], Tensor]
 SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^", "matmul": "@"}
 
 
-def shape_error(node: Node, text: str, message: str) -> ShapeError:
-    line, column = location(text, node.at)
+class Misplaced(UsageError):
+    """A shape error whose caret belongs elsewhere than under the node's operator: under axis=, or under
+    the entry of an index that is out of range."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+def shape_error(node: Node, text: str, error: UsageError) -> ShapeError:
+    offset = error.offset if isinstance(error, Misplaced) else node.at
+    line, column = location(text, offset)
     op = node.value if node.op in ("table",) else node.value[0] if node.op == "call" else node.op
-    return ShapeError(str(op), message, text, column, line)
+    return ShapeError(str(op), error.message, text, column, line)
 
 
 def _size(shape: tuple[int, ...]) -> int:
@@ -90,13 +100,13 @@ def _transpose(node: Node, args: list[Tensor], b: Backend) -> Tensor:
 
 def _index(node: Node, args: list[Tensor], b: Backend) -> Tensor:
     x = args[0]
-    key = node.value
+    key, places = node.value
     if len(key) > x.ndim:
         raise UsageError(f"too many indices for a tensor of shape {x.shape}: {len(key)} given")
     for axis, k in enumerate(key):
         if isinstance(k, int) and not -x.shape[axis] <= k < x.shape[axis]:
-            raise UsageError(f"index {k} is out of range for axis {axis} of shape {x.shape} "
-                             f"(size {x.shape[axis]}: {-x.shape[axis]} to {x.shape[axis] - 1})")
+            raise Misplaced(f"index {k} is out of range for axis {axis} of shape {x.shape} "
+                            f"(size {x.shape[axis]}: {-x.shape[axis]} to {x.shape[axis] - 1})", places[axis])
     return x[key]
 
 
@@ -114,24 +124,25 @@ def _array(node: Node, args: list[Tensor], b: Backend) -> Tensor:
     return T.stack(args, axis=0)
 
 
-def _axis(x: Tensor, axis: Any) -> None:
-    """A ShapeError-to-be for an axis out of range, in the words of the expression's axis= ."""
+def _axis(x: Tensor, axis: Any, at: int) -> None:
+    """A ShapeError-to-be for an axis out of range, in the words of the expression's axis=, caret under it."""
     for k in axis if isinstance(axis, tuple) else (axis,):
         if k is not None and not -x.ndim <= k < x.ndim:
             if x.ndim == 0:
-                raise UsageError(f"axis={k} is out of range: the tensor is a single number (shape ())")
-            raise UsageError(f"axis={k} is out of range for shape {x.shape}: "
-                             f"the axes are {-x.ndim} to {x.ndim - 1}")
+                raise Misplaced(f"axis={k} is out of range: the tensor is a single number (shape ())", at)
+            raise Misplaced(f"axis={k} is out of range for shape {x.shape}: "
+                            f"the axes are {-x.ndim} to {x.ndim - 1}", at)
 
 
 def _call(node: Node, args: list[Tensor], b: Backend) -> Tensor:
     import autodiff_cli.tensor as T
 
-    name, options = node.value
+    name, options, places = node.value
     if name.startswith("table:"):
         return _table(Node("table", node.args, node.start, node.end, node.at, name[6:]), args, b)
+    at = places.get("axis", node.at)  # the default axis of softmax has no place of its own: the function's
     if "axis" in options and name not in ("concat", "stack"):
-        _axis(args[0], options["axis"])
+        _axis(args[0], options["axis"], at)
     if name in ("sum", "mean", "prod", "max", "min", "logsumexp", "norm"):
         return getattr(T, name)(args[0], axis=options["axis"], keepdims=options["keepdims"])
     if name in ("softmax", "log_softmax"):
@@ -139,13 +150,15 @@ def _call(node: Node, args: list[Tensor], b: Backend) -> Tensor:
     if name in ("concat", "stack"):
         ndim = args[0].ndim + (name == "stack")
         if not -ndim <= options["axis"] < ndim:
-            raise UsageError(f"axis={options['axis']} is out of range for {name} of shape {args[0].shape}: "
-                             f"the axes are {-ndim} to {ndim - 1}")
+            raise Misplaced(f"axis={options['axis']} is out of range for {name} of shape {args[0].shape}: "
+                            f"the axes are {-ndim} to {ndim - 1}", at)
         return (T.concatenate if name == "concat" else T.stack)(args, axis=options["axis"])
     if name == "outer":
         if args[0].ndim == 1 and args[1].ndim == 1:
             _check_size((args[0].size, args[1].size), "outer")
         return T.outer(*args)
+    if name == "where":
+        _check_size(core.broadcast_shapes(*(a.shape for a in args)), "where")
     if name == "reshape":
         return T.reshape(args[0], *options["shape"])
     if name == "T":

@@ -13,7 +13,8 @@ class Node:
 
     op: "number", "constant" (pi, e), "variable", "literal" (an array of numbers, value = (flat, shape)),
     "array" (elements to stack), "table" (value = the op table's name: add, mul, tanh, ...), "matmul",
-    "transpose", "index" (value = the key), "call" (value = (function, keywords)).
+    "transpose", "index" (value = (the key, where each of its entries is)), "call" (value = (function,
+    keyword values, where each keyword is)).
     start, end: the span of its text (for labels); at: the offset of its operator or name (for carets).
     """
 

@@ -99,7 +99,7 @@ class Program:
                 except (ShapeError, LimitError, BindingError):
                     raise
                 except UsageError as error:
-                    raise shape_error(node, self.text, error.message) from None
+                    raise shape_error(node, self.text, error) from None
             results[id(node)] = out
             built.labels.setdefault(id(out), self.text[node.start:node.end])
         built.root = results[id(self.root)]
@@ -133,6 +133,9 @@ def _check_text(text: str) -> None:
         found = nesting(text.replace("[", "(").replace("]", ")"))
         if found > depth:
             raise limits.error("depth", f"the expression nests parentheses, calls and [...] {found:,} deep", depth)
+    if "[" in text:  # an array of n numbers has n - 1 commas: a huge literal is refused before its numbers are read
+        limits.check("elements", text.count(",") + 1, "the expression holds {size} items between commas: "
+                     "an array in it would have as many elements")
     if "\x00" in text:
         line, column = location(text, text.index("\x00"))
         raise ParseError("the expression contains a NUL character", text, column, line)
