@@ -268,3 +268,25 @@ def test_hessian_of_every_table_function_matches_central_differences(name):
         return (call(name, *xs) * Tensor([1.5, -0.7], requires_grad=False)).sum()
 
     assert close(T.hessian(f, inputs), hessian_by_differences(f, inputs), 1e-5)
+
+
+SHAPE_PROGRAMS = {  # every kernel of the Value backend, through the operations a program may use
+    "matmul of every rank": ((2, 3, 4), (4,), lambda a, b: ((a @ b) * (a[1] @ b)).sum() + (b[:3] @ a[1] @ b)
+                             + (a.permute(0, 2, 1) @ a[0]).sum()),
+    "reductions over axes": ((2, 3, 4), (4,), lambda a, b: (T.sum(a * b, axis=(0, 2)) ** 2).sum()
+                             + T.mean(a, axis=1, keepdims=True).max() + T.min(a, axis=-1).prod()),
+    "views and copies": ((2, 3, 4), (4,), lambda a, b: (T.stack([a[1, 1:3], a[0, ::2]]).sum(axis=0) ** 2).sum()
+                         + (T.expand(b.unsqueeze(0), 3, 4) * a[0]).sum() + T.squeeze(a[:, :1, :1]).sum()),
+    "softmax, clip, where": ((2, 3, 4), (4,), lambda a, b: (T.softmax(a, axis=-1) * T.clip(b, -0.2, 0.3)).sum()
+                             + T.logsumexp(T.where(T.step(a), a, b), axis=0).sum() + T.norm(a, axis=2).sum()),
+}
+
+
+@pytest.mark.parametrize("name", list(SHAPE_PROGRAMS))
+def test_hessian_through_every_kernel_of_the_value_backend_matches_central_differences(name):
+    shape_a, shape_b, program = SHAPE_PROGRAMS[name]
+    rng = random.Random(name)
+    a = Tensor(Tensor([rng.uniform(-1, 1) for _ in range(math.prod(shape_a))]).reshape(*shape_a).tolist())
+    b = leaf([rng.uniform(-1, 1) for _ in range(math.prod(shape_b))])
+    H = T.hessian(program, [a, b])
+    assert close(H, hessian_by_differences(program, [a, b]), 2e-6)

@@ -6,6 +6,8 @@ import math
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autodiff_cli.tensor as T
 from autodiff_cli.errors import MathError, UsageError
@@ -246,3 +248,27 @@ def test_a_shape_that_is_not_square_is_a_usage_error_naming_it(shape, what):
 
 def re_shape(shape):
     return str(shape).replace("(", r"\(").replace(")", r"\)")
+
+
+# -- properties --------------------------------------------------------------------------------------------------
+
+SQUARE = st.integers(1, 5).flatmap(lambda n: st.tuples(
+    st.lists(st.floats(-1, 1), min_size=n * n, max_size=n * n), st.lists(st.floats(-1, 1), min_size=n * n,
+                                                                          max_size=n * n), st.just(n)))
+
+
+def dominant(values, n):
+    """A matrix whose diagonal outweighs the rest of its row: never singular, well conditioned."""
+    return Tensor([[values[i * n + j] + (n + 1.0) * (i == j) for j in range(n)] for i in range(n)])
+
+
+@settings(max_examples=30, deadline=None)
+@given(SQUARE)
+def test_properties_of_det_inv_and_logdet(case):
+    a, b, n = case
+    A, B = dominant(a, n), dominant(b, n)
+    assert close((T.inv(A) @ A).tolist(), T.eye(n).tolist(), 1e-12)
+    assert T.det(A @ B).item() == pytest.approx(T.det(A).item() * T.det(B).item(), rel=1e-11)
+    assert T.det(A.T).item() == pytest.approx(T.det(A).item(), rel=1e-12)
+    assert T.logdet(A @ A.T).item() == pytest.approx(2 * math.log(abs(T.det(A).item())), rel=1e-11, abs=1e-12)
+    assert close(T.inv(T.inv(A)).tolist(), A.tolist(), 1e-11)

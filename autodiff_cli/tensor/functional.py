@@ -20,9 +20,16 @@ them on a backend whose arrays hold the scalar engine's Values (backends/value_b
    derivatives.hessian for a scalar expression, and the matrix is made exactly symmetric.
 
 The cost is the expanded graph (the number of scalar operations of f and of its backward
-pass) plus N passes over the part of it each first derivative reaches.  Both are counted
-against the `work` limit (AUTODIFF_MAX_WORK) before they run, and the N x N matrix against
-the `cells` limit, so a size too large stops at once with a LimitError that says so.
+pass) plus N passes over the part of it each first derivative reaches.  The N x N matrix is
+checked against the `cells` limit first; the expansion counts its nodes against the `work`
+limit (AUTODIFF_MAX_WORK) as it makes them; the passes are estimated from a few rows before
+they start.  So a size too large stops early, with a LimitError that names the limit.
+The cyclic garbage collector is paused meanwhile (the graphs have no cycles).
+
+Why not PyTorch's way (create_graph: a backward pass made of Tensor operations, itself
+differentiable)?  It would need every backward step written twice, once on arrays for speed
+and once on Tensors; the Value backend reuses the one set of steps and the scalar engine's
+second derivatives, at the price of the expansion (see docs/tensors.md for the sizes).
 """
 
 from __future__ import annotations
