@@ -108,6 +108,8 @@ def rule(node: Tensor, arg: int, names: Sequence[str], out: str, upstream: str =
     if texts is None:  # an operation added to the Tensor layer without its line here: still say something
         return f"the {node.op} backward step applied to {upstream}"
     text = texts[min(arg, len(texts) - 1)].format(**_details(node, arg))
+    if node.op == "where" and arg > 0:  # broadcast like a table function's arguments: summed back the same way
+        text += broadcast_note(node.shape, node.parents[arg].shape)
     return _named(text, names, out, upstream)
 
 
