@@ -126,7 +126,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [20] if args.quick else [50, 200]
     cases = ({"0.5*x@A@x": [20], "sum(tanh(W@x))": [5]} if args.quick else
-             {"0.5*x@A@x": [50, 100, 150, 200], "sum(tanh(W@x))": [5, 10, 15, 20, 25]})
+             {"0.5*x@A@x": [50, 100, 200, 300], "sum(tanh(W@x))": [5, 10, 15, 20, 25]})
     report = {"machine": describe(("autodiff", "numpy", "torch")),
               "linalg": linalg_report(sizes, 1 if args.quick else 5), "hessian": hessian_report(cases)}
     if args.json:

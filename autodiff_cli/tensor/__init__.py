@@ -11,11 +11,10 @@
         W -= 0.1 * W.grad
 
 The rooms: tensor.py (the node and backward()), elementwise.py (the op table lifted),
-reductions.py, shapes.py, linalg.py, linsolve.py (det, inv, logdet, solve), softmax.py, creation.py,
-nested.py (lists in, text out), functional.py (jacobian, hessian) and backends/ (the kernels, pure
-Python or NumPy).  This module gathers the public names and attaches the operations to Tensor as
-methods (the operation modules import tensor.py, so tensor.py cannot import them).
-T.<name> for a function of the op table is made on first use.
+reductions.py, shapes.py, linalg.py, softmax.py, creation.py, nested.py (lists in, text out),
+and backends/ (the kernels, pure Python or NumPy).  This module gathers the public names and
+attaches the operations to Tensor as methods (the operation modules import tensor.py, so
+tensor.py cannot import them).  T.<name> for a function of the op table is made on first use.
 """
 
 from __future__ import annotations
@@ -29,9 +28,9 @@ from .backends import available, set_backend, use_backend
 from .backends import backend as current_backend
 from .creation import arange, eye, full, ones, rand, randn, uniform, zeros
 from .elementwise import apply
-from .functional import hessian, jacobian
+from .functional import hessian, jacobian  # whole Jacobians, exact Hessians (functional.py)
 from .linalg import dot, matmul, norm, outer, trace
-from .linsolve import det, inv, logdet, solve
+from .linsolve import det, inv, logdet, solve  # square matrices by Gaussian elimination (linsolve.py)
 from .reductions import max, maximum, mean, min, minimum, prod, sum
 from .shapes import (
     broadcast_to,
