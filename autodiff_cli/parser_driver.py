@@ -160,7 +160,7 @@ class Driver:
         """
         actions, rules, ignore, fail = self.actions, self.rules, self.ignore, self.FAIL
         regex_match = self.regex(text.isascii()).match
-        end_state, builder = self.end, self.builder
+        end_state, builder, chains = self.end, self.builder, self.chains
         states = [self.start]
         values: list = []
         spans: list[tuple[int, int]] = []
@@ -187,6 +187,15 @@ class Driver:
                     spans.append(span)
                     break
                 size, origin, keep, splice, build = rules[~act]
+                if size == 1 and build == "pass":  # a run of ?rules handing one child up: as parse() does
+                    key = (states[-2], states[-1], typ)
+                    top = chains.get(key)
+                    if top is None:
+                        top = chains[key] = self._chain(*key)
+                    states[-1] = top  # the value and its span stay as they are
+                    if typ == "$END" and top == end_state:
+                        return values[-1]
+                    continue
                 cut = len(values) - size
                 children, located = values[cut:], spans[cut:]
                 del values[cut:], states[cut + 1 :], spans[cut:]
