@@ -150,6 +150,18 @@ def test_broadcasting_sums_back_and_says_over_which_axis(backend):
     assert edge(e, "#2", "#1").rule == "g * (2 * #1^(2 - 1))"
 
 
+def test_a_batch_of_matrices_times_one_matrix_sums_the_batch_back(backend):
+    A = Tensor([[[1.0, 2.0], [3.0, 4.0]], [[-1.0, 0.5], [2.0, 1.0]]])  # two 2 x 2 matrices
+    B = Tensor([[1.0, -1.0], [2.0, 0.5]])
+    e = explain_tensors(T.sum(A @ B), {"A": A, "B": B})
+    to_b = edge(e, "#1", "B")
+    assert to_b.rule == "A.T @ g, summed over the broadcast batch axes back to (2, 2)"
+    # by hand: sum over the batch of A_k^T 1 (each column of A_k summed, in every column of the result)
+    rows = [[[1.0, 2.0], [3.0, 4.0]], [[-1.0, 0.5], [2.0, 1.0]]]
+    expected = [[sum(rows[k][i][r] for k in range(2) for i in range(2)) for _ in range(2)] for r in range(2)]
+    assert close(nested(to_b.sent, e.backend), expected)
+
+
 def test_a_number_used_everywhere_is_summed_over_every_element(backend):
     a, x = Tensor(2.0), Tensor([1.0, 2.0, 3.0])
     e = explain_tensors(T.sum(a * x), {"a": a, "x": x})
