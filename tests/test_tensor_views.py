@@ -423,3 +423,10 @@ def test_each_operations_edges_add_up_to_backward(backend, name):
     out.backward()
     assert mine == {"A": A.grad.tolist() if A.grad is not None else [[0.0] * 3] * 2,
                     "v": v.grad.tolist() if v.grad is not None else [0.0] * 3}
+
+
+def test_sixteen_numbers_are_printed_seventeen_summarised(backend):
+    x16, x17 = Tensor([float(k) for k in range(16)]), Tensor([float(k) for k in range(17)])
+    text = explanation_text(explain_tensors(T.sum(x16) + T.sum(x17), {"a": x16, "b": x17}))
+    assert re.search(r"^a\s+var\s+\(16,\)\s+\[0, 1, 2, .*, 15\]$", text, re.M)
+    assert re.search(r"^b\s+var\s+\(17,\)\s+17 numbers from 0 to 16$", text, re.M)
