@@ -85,9 +85,10 @@ def _fields(view: TensorView, i: int) -> list[str]:
 
 
 def _arrow_names(t: Tensor) -> list[str]:
-    """The names of the edges into an operation: x and y (a rule's names) for two or three arguments."""
+    """The names of the edges into an operation of two or three arguments: x, y, z, the names its rules use
+    (tensor_rules.py); one argument, or more than three (a concatenation), go unnamed."""
     if len(t.parents) in (2, 3):
-        return list(ops.ARG_NAMES[: len(t.parents)]) if len(t.parents) == 2 else ["cond", "x", "y"]
+        return ["x", "y", "z"][: len(t.parents)]
     return [""] * len(t.parents)
 
 

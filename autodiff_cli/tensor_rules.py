@@ -99,7 +99,6 @@ def rule(node: Tensor, arg: int, names: Sequence[str], out: str, upstream: str =
             text = ELEMENTWISE.format(derivative=shown).replace("g", upstream, 1)
         return text + broadcast_note(node.shape, node.parents[arg].shape)
     key = node.op
-    node.parents[0]
     if key == "matmul" and all(p.ndim == 1 for p in node.parents):
         key = "matmul 1-D"
     elif key == "permute" and len(node.saved) == 2 and node.saved == (1, 0):
@@ -108,6 +107,11 @@ def rule(node: Tensor, arg: int, names: Sequence[str], out: str, upstream: str =
     if texts is None:  # an operation added to the Tensor layer without its line here: still say something
         return f"the {node.op} backward step applied to {upstream}"
     text = texts[min(arg, len(texts) - 1)].format(**_details(node, arg))
+    x = node.parents[arg]
+    if node.op == "where" and arg > 0:  # broadcast like a table function's arguments: summed back the same way
+        text += broadcast_note(node.shape, x.shape)
+    elif node.op == "matmul" and x.ndim >= 2 and node.ndim > 2 and tuple(x.shape[:-2]) != tuple(node.shape[:-2]):
+        text += f", summed over the broadcast batch axes back to {tuple(x.shape)}"  # a stack of matrices @ one
     return _named(text, names, out, upstream)
 
 

@@ -150,6 +150,18 @@ def test_broadcasting_sums_back_and_says_over_which_axis(backend):
     assert edge(e, "#2", "#1").rule == "g * (2 * #1^(2 - 1))"
 
 
+def test_a_batch_of_matrices_times_one_matrix_sums_the_batch_back(backend):
+    A = Tensor([[[1.0, 2.0], [3.0, 4.0]], [[-1.0, 0.5], [2.0, 1.0]]])  # two 2 x 2 matrices
+    B = Tensor([[1.0, -1.0], [2.0, 0.5]])
+    e = explain_tensors(T.sum(A @ B), {"A": A, "B": B})
+    to_b = edge(e, "#1", "B")
+    assert to_b.rule == "A.T @ g, summed over the broadcast batch axes back to (2, 2)"
+    # by hand: sum over the batch of A_k^T 1 (each column of A_k summed, in every column of the result)
+    rows = [[[1.0, 2.0], [3.0, 4.0]], [[-1.0, 0.5], [2.0, 1.0]]]
+    expected = [[sum(rows[k][i][r] for k in range(2) for i in range(2)) for _ in range(2)] for r in range(2)]
+    assert close(nested(to_b.sent, e.backend), expected)
+
+
 def test_a_number_used_everywhere_is_summed_over_every_element(backend):
     a, x = Tensor(2.0), Tensor([1.0, 2.0, 3.0])
     e = explain_tensors(T.sum(a * x), {"a": a, "x": x})
@@ -187,6 +199,10 @@ def test_softmax_sends_s_times_g_minus_s_dot_g(backend):
     (lambda A: T.sum(A[:, 0:2]), "g at the places A[:, :2] came from, 0 elsewhere in (2, 3)"),
     (lambda A: T.norm(A), "g * A / #1"),
     (lambda A: T.logsumexp(A), "g * exp(A - #1)  (that is g * softmax(A))"),
+    (lambda A: T.sum(T.where(Tensor([1.0, 0.0, 1.0], requires_grad=False), Tensor(0.0, requires_grad=False), A)),
+     "where([1, 0, 1], 0, g)"),
+    (lambda A: T.sum(T.where(Tensor([[[1.0]], [[0.0]]], requires_grad=False), A, 0.0)),
+     "where([[[1]], [[0]]], g, 0), summed over axis 0 back to (2, 3)"),
 ])
 def test_shape_operations_and_the_rest_have_a_rule(backend, build, rule):
     A = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
@@ -360,3 +376,57 @@ def test_unnamed_leaves_are_numbered_by_kind():
     out = T.sum(big * v) + T.sum(w * big2)
     labels = node_labels(forward_order(out))
     assert [label for label in labels if not label.startswith("#")] == ["const#1", "var#1", "var#2", "const#2"]
+
+
+def test_every_operation_of_the_tensor_layer_has_its_rule():
+    """A node("name", ...) added to autodiff_cli/tensor/ without its line in tensor_rules.RULES fails here."""
+    from pathlib import Path
+
+    from autodiff_cli.tensor_rules import RULES
+
+    package = Path(__file__).resolve().parent.parent / "autodiff_cli" / "tensor"
+    made = set()
+    for path in package.rglob("*.py"):
+        made |= set(re.findall(r'(?:\bnode|_reduce|_reshaped|_extreme)\("([a-z_]+)"', path.read_text()))
+    assert {"matmul", "sum", "softmax", "getitem", "reshape"} <= made  # the scan finds them
+    assert sorted(made - set(RULES)) == []
+
+
+OPERATIONS = {
+    "broadcast_to": lambda A, v: T.sum(T.broadcast_to(v, (2, 3)) * A),
+    "clip": lambda A, v: T.sum(T.clip(A, 1.5, 4.5) * A),
+    "where": lambda A, v: T.sum(T.where(Tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]], requires_grad=False), A, v)),
+    "concatenate": lambda A, v: T.sum(T.concat([A, A * 2], axis=1) ** 2),
+    "stack": lambda A, v: T.sum(T.stack([v, v * v]) * 3),
+    "squeeze": lambda A, v: T.sum(T.squeeze(T.unsqueeze(v, 0)) * v),
+    "permute": lambda A, v: T.sum(T.permute(T.reshape(A, 1, 2, 3), 2, 0, 1) ** 2),
+    "softmax": lambda A, v: T.sum(T.softmax(A, axis=1) * A),
+    "log_softmax": lambda A, v: T.sum(T.log_softmax(A, axis=0)),
+    "prod": lambda A, v: T.prod(v),
+    "min": lambda A, v: T.sum(T.min(A, axis=0)),
+    "det": lambda A, v: T.det(A[:, 0:2] + T.eye(2)),
+    "inv": lambda A, v: T.sum(T.inv(A[:, 1:3])),
+    "logdet": lambda A, v: T.logdet(A[:, 0:2] @ A[:, 0:2].T),
+    "solve": lambda A, v: T.sum(T.solve(A[:, 0:2], v[0:2])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_each_operations_edges_add_up_to_backward(backend, name):
+    A = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 7.0]])
+    v = Tensor([0.5, -1.0, 2.0])
+    out = OPERATIONS[name](A, v)
+    e = explain_tensors(out, {"A": A, "v": v})
+    assert all("backward step applied" not in edge_.rule for edge_ in e.backward)
+    assert any(e.forward[edge_.node].op == name or name in ("broadcast_to", "stack") for edge_ in e.backward)
+    mine = {n: nested(g, e.backend) for n, g in e.gradients.items()}
+    out.backward()
+    assert mine == {"A": A.grad.tolist() if A.grad is not None else [[0.0] * 3] * 2,
+                    "v": v.grad.tolist() if v.grad is not None else [0.0] * 3}
+
+
+def test_sixteen_numbers_are_printed_seventeen_summarised(backend):
+    x16, x17 = Tensor([float(k) for k in range(16)]), Tensor([float(k) for k in range(17)])
+    text = explanation_text(explain_tensors(T.sum(x16) + T.sum(x17), {"a": x16, "b": x17}))
+    assert re.search(r"^a\s+var\s+\(16,\)\s+\[0, 1, 2, .*, 15\]$", text, re.M)
+    assert re.search(r"^b\s+var\s+\(17,\)\s+17 numbers from 0 to 16$", text, re.M)
