@@ -471,7 +471,7 @@ def test_route_sends_tensor_syntax_and_array_bindings_to_the_tensor_language(tex
 
 @pytest.mark.parametrize("text", ["(7 .T)", "2.5.T", "1e5.T", "x1.T", "2..T", ".5.T"])
 def test_the_scalar_parser_reads_as_a_transpose_what_route_sends_to_tensors(text):
-    with pytest.raises(ParseError, match="'.T' \\(the transpose\\) is tensor syntax"):
+    with pytest.raises(ParseError, match=r"'.T' \(the transpose\) is tensor syntax"):
         scalar_parse(text)
     assert wants_tensors(text, {})
 
