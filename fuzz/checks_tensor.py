@@ -16,8 +16,10 @@ parser (if the scalar parser refuses the text as tensor syntax, wants_tensors sa
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import sys
 
 from autodiff_cli import parser as scalar
 from autodiff_cli.errors import AutodiffError, ParseError
@@ -27,6 +29,8 @@ __all__ = ["DEFAULTS", "check_tensor"]
 
 # The value of a variable without a binding line, by position (0.75, 1.25, ... as check_parser's point)
 DEFAULTS = ("0.75", "[1.25, -0.5]", "[[2.0, 0.3], [-1.5, 3.0]]", "[0.1, 0.75, -2.0]")
+# What a binding @- reads from stdin: a CSV matrix
+STDIN = b"1.5,-2\n0.25,4\n"
 
 
 class FuzzFailure(AssertionError):
@@ -119,7 +123,14 @@ def check_tensor(data: bytes) -> None:
         scalar_expr = None
         if isinstance(error, ParseError) and "is tensor syntax" in error.message and not wants_tensors(text, {}):
             raise FuzzFailure(f"{text!r} is tensor syntax, but wants_tensors says no") from None
-    outcomes = {name: _run(text, lines, name) for name in T.available()}
+    real_stdin = sys.stdin
+    outcomes = {}
+    try:
+        for name in T.available():
+            sys.stdin = io.TextIOWrapper(io.BytesIO(STDIN))  # what a binding @- reads, the same for each
+            outcomes[name] = _run(text, lines, name)
+    finally:
+        sys.stdin = real_stdin
     first, *others = outcomes.values()
     for other in others:
         if isinstance(first, str) or isinstance(other, str):

@@ -186,6 +186,9 @@ def test_stdin_is_json_or_csv_by_its_content(monkeypatch):
     assert read_binding("A", "@-").tolist() == [[1.0, 2.0], [3.0, 4.0]]
     stdin("[1, 2\n")
     assert refused("@-") == "the value of A is not valid JSON (in stdin): Expecting ',' delimiter at line 2, column 1"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))
+    sys.stdin.close()
+    assert refused("@-") == "the value of A: @- cannot read stdin (I/O operation on closed file.)"
     stdin("1,2,3\n")
     with limits.raised(file=4):
         assert refused("@-", error=LimitError).startswith("stdin holds more than 4 bytes; the limit is 4 bytes")

@@ -443,6 +443,13 @@ def test_report_prints_the_caret_of_a_shape_error(capsys):
     ("y = x^2", {}, False),
     ("f(x) = x^2", {}, False),
     ("2.T", {}, False),  # 2 times T
+    ("2.T + 12.T", {}, False),
+    ("(7 .T)", {}, True),  # found by the fuzzer: the number 7, then its transpose
+    ("2.5.T", {}, True),
+    ("1e5.T", {}, True),
+    ("x1.T", {}, True),
+    ("θ2.T", {}, True),
+    ("2.T + x.T", {}, True),
     ("summary(x)", {}, False),
     ("x^2", {"x": "[1, 2]"}, True),
     ("x^2", {"x": " @x.json"}, True),
@@ -460,6 +467,13 @@ def test_report_prints_the_caret_of_a_shape_error(capsys):
 ])
 def test_route_sends_tensor_syntax_and_array_bindings_to_the_tensor_language(text, values, wanted):
     assert wants_tensors(text, values) is wanted
+
+
+@pytest.mark.parametrize("text", ["(7 .T)", "2.5.T", "1e5.T", "x1.T", "2..T", ".5.T"])
+def test_the_scalar_parser_reads_as_a_transpose_what_route_sends_to_tensors(text):
+    with pytest.raises(ParseError, match=r"'.T' \(the transpose\) is tensor syntax"):
+        scalar_parse(text)
+    assert wants_tensors(text, {})
 
 
 def test_route_knows_every_tensor_function():

@@ -39,7 +39,7 @@ def read_binding(name: str, text: str) -> Any:
     if stripped.startswith("@"):
         source = stripped[1:]
         if source == "-":
-            data = _read_stdin()
+            data = _read_stdin(name)
             return _from_text(name, data, "csv" if not data.lstrip().startswith("[") else "json", "stdin")
         return _from_file(name, source)
     if stripped.startswith("["):
@@ -294,12 +294,15 @@ def _from_file(name: str, path: str) -> Any:
     return _from_text(name, text, extension[1:], where)
 
 
-def _read_stdin() -> str:
+def _read_stdin(name: str) -> str:
     limit = limits.get("file")
-    if hasattr(sys.stdin, "buffer"):
-        data = limits.read_bounded(sys.stdin.buffer.read, limit + 1)
-    else:
-        data = sys.stdin.read(limit + 1).encode()
+    try:
+        if hasattr(sys.stdin, "buffer"):
+            data = limits.read_bounded(sys.stdin.buffer.read, limit + 1)
+        else:
+            data = sys.stdin.read(limit + 1).encode()
+    except (OSError, ValueError) as error:  # closed, or not readable (a test runner's stdin)
+        raise BindingError(f"the value of {name}: @- cannot read stdin ({error})") from None
     if len(data) > limit:
         raise limits.error("file", f"stdin holds more than {limit:,} bytes", limit)
     return _decode("stdin", data, "stdin")

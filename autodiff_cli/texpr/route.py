@@ -23,8 +23,10 @@ TENSOR_FUNCTIONS = frozenset({
 # Patterns compiled on first use, not on import
 _CALL = (r"(?<![\w.])(sum|mean|prod|dot|outer|norm|trace|softmax|log_softmax|logsumexp|reshape|concat|stack|where"
          r"|det|inv|logdet|T)\s*\(")
-# x.T, (a+b).T, x[0].T; not 2.T, which is 2 times T (a number directly before a name)
-_TRANSPOSE = r"(?:[^\W\d]\w*|[)\]|])\s*\.T(?!\w)"
+# x.T, (a+b).T, x[0].T, 7 .T, 2.5.T: every '.T' but the one in 2.T, which is 2. times T (a number directly
+# before a name multiplies it; the lexer takes "2." as the number)
+_TRANSPOSE = r"\.T(?!\w)"
+_NOT_TRANSPOSE = r"(?<![\w.])\d+\.T(?!\w)"
 # a name then '=' (not '=='), as in axis=0
 _KEYWORD = r"[^\W\d]\w*\s*=(?!=)"
 
@@ -42,7 +44,7 @@ def wants_tensors(text: str, values: Mapping[str, str]) -> bool:
             return True
     if "[" in text or "@" in text:
         return True
-    if ".T" in text and re.search(_TRANSPOSE, text):
+    if ".T" in text and len(re.findall(_TRANSPOSE, text)) > len(re.findall(_NOT_TRANSPOSE, text)):
         return True
     if "=" in text and _keyword_in_call(text):
         return True
