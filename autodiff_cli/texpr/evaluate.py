@@ -5,8 +5,8 @@ so the graph a program builds is an ordinary Tensor graph: backward(), the views
 Jacobian read it like any other.  The Tensor layer reports a bad shape as a UsageError;
 here it becomes a ShapeError (exit 1: shapes come from the values bound) with the caret
 under the operator or function that failed.  Before an operation that could make a much
-larger tensor than its inputs (broadcasting, @, outer), the result's size is checked
-against the `elements` limit, so that x + x.T for a long x is refused, not attempted.
+larger tensor than its inputs (broadcasting, @, outer, where), the result's size is checked
+against the `elements` limit: x + reshape(x, [-1, 1]) for a long x is refused, not attempted.
 """
 
 from __future__ import annotations
