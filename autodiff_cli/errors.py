@@ -66,14 +66,12 @@ class UsageError(AutodiffError):
     exit_code = 2
 
 
-class ParseError(UsageError):
-    """The expression is not valid syntax; knows where it went wrong."""
+class Located:
+    """An error that knows where in the expression it happened: text, line and column, and a caret."""
 
-    def __init__(self, message: str, text: str = "", column: int | None = None, line: int = 1) -> None:
-        super().__init__(message)
-        self.text = text
-        self.column = column  # 1-based, like lark's
-        self.line = line
+    text: str
+    column: int | None
+    line: int
 
     def caret(self) -> str:
         """The expression's line with a caret under the failing column."""
@@ -90,11 +88,23 @@ class ParseError(UsageError):
             line, offset = line[lo : lo + 76], offset - lo
         return f"  {line}\n  {' ' * offset}^"
 
-    def to_json(self) -> dict:
-        body = super().to_json()
+    def located(self, body: dict) -> dict:
         if self.column is not None:
             body["line"], body["column"] = self.line, self.column
         return body
+
+
+class ParseError(Located, UsageError):
+    """The expression is not valid syntax; knows where it went wrong."""
+
+    def __init__(self, message: str, text: str = "", column: int | None = None, line: int = 1) -> None:
+        super().__init__(message)
+        self.text = text
+        self.column = column  # 1-based, like lark's
+        self.line = line
+
+    def to_json(self) -> dict:
+        return self.located(super().to_json())
 
 
 class BindingError(UsageError):
@@ -118,6 +128,20 @@ class MathError(AutodiffError, ArithmeticError):
         body = super().to_json()
         body["op"] = self.op
         return body
+
+
+class ShapeError(Located, MathError):
+    """A tensor expression's shapes do not fit together (exit 1: they depend on the values bound); knows
+    where in the expression, for the caret under the operator or function: '@ needs 2 == 3'."""
+
+    def __init__(self, op: str, message: str, text: str = "", column: int | None = None, line: int = 1) -> None:
+        super().__init__(op, message)
+        self.text = text
+        self.column = column  # 1-based, like ParseError's
+        self.line = line
+
+    def to_json(self) -> dict:
+        return self.located(super().to_json())
 
 
 class DataError(UsageError):

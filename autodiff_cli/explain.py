@@ -19,7 +19,7 @@ from . import ops
 from .engine import Value, gradient_term, local_derivative, topological_order, walk
 from .labels import labels
 
-__all__ = ["BackwardEdge", "Explanation", "ForwardStep", "explain", "labels"]
+__all__ = ["BackwardEdge", "Explanation", "ForwardStep", "explain", "formula_text", "labels", "rule_text"]
 
 
 @dataclass(frozen=True)
@@ -186,8 +186,12 @@ def rule_text(spec: ops.Op, i: int, args: list[str]) -> str:
     which = ""
     if len(args) > 1 and args.count(args[i]) > 1:  # x * x: say which of the two
         which = f" (as {ops.ARG_NAMES[i]})"
-    formula = _caret(ast.unparse(_over(ast.parse(spec.grad_text(i).replace("^", "**"), mode="eval").body, args)))
-    return f"∂{call}/∂{args[i]}{which} = {formula}"
+    return f"∂{call}/∂{args[i]}{which} = {formula_text(spec, i, args)}"
+
+
+def formula_text(spec: ops.Op, i: int, args: list[str]) -> str:
+    """The op table's derivative for argument i written over the arguments' labels: "sech(#2)^2"."""
+    return _caret(ast.unparse(_over(ast.parse(spec.grad_text(i).replace("^", "**"), mode="eval").body, args)))
 
 
 def _caret(text: str) -> str:

@@ -73,6 +73,10 @@ LIMITS: dict[str, Limit] = {
         Limit("file", 104_857_600, "AUTODIFF_MAX_FILE", "bytes", "size of a data or model file (train, predict)"),
         Limit("parameters", 1_000_000, "AUTODIFF_MAX_PARAMETERS", "parameters",
               "weights and biases of a neural network (train --hidden, a model file)"),
+        Limit("elements", 10_000_000, "AUTODIFF_MAX_ELEMENTS", "elements",
+              "numbers in one tensor of a tensor expression: a binding, an array written in it, a result"),
+        Limit("axes", 32, "AUTODIFF_MAX_AXES", "axes",
+              "axes of a tensor: how deep arrays nest in a binding or in a tensor expression"),
     )
 }
 

@@ -106,6 +106,30 @@ def _parser() -> tuple[Builder, Driver | None]:
     return _PARSER
 
 
+def tables() -> dict:
+    """The LALR tables for the grammar as it is: the generated ones, or lark's analysis if the grammar changed."""
+    from . import grammar_tables
+
+    if grammar_tables.GRAMMAR == grammar_text():
+        return grammar_tables.TABLES
+    from .tablegen import tables_from_lark
+
+    return tables_from_lark(plain_lark())
+
+
+_PLAIN: list[Lark] = []
+
+
+def plain_lark() -> Lark:
+    """Lark's LALR parser for the grammar with no callbacks (it makes a tree): the tensor parser asks it
+    where a syntax error is.  Lark's cache does not depend on the callbacks: the same file serves both."""
+    if not _PLAIN:
+        from lark import Lark
+
+        _PLAIN.append(Lark(grammar_text(), parser="lalr", cache=_cache_path()))
+    return _PLAIN[0]
+
+
 def _lark(builder: Builder) -> Lark:
     """Lark's own LALR parser for the grammar (its analysis cached on disk), building with `builder`."""
     global _LARK

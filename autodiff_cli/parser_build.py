@@ -196,6 +196,34 @@ class Builder:
     def pos(self, a: Value) -> Value:
         return a
 
+    # Tensor syntax: the grammar has it, autodiff_cli/texpr/ builds it; a scalar expression refuses it
+    # (the command line sends an expression with tensor syntax to the tensor parser by itself)
+
+    def matmul(self, _a: Value, tok: Token, _b: Value) -> Value:
+        raise self._tensor_syntax("'@' (the matrix product)", tok)
+
+    def transpose(self, _a: Value, tok: Token) -> Value:
+        raise self._tensor_syntax("'.T' (the transpose)", tok)
+
+    def index(self, _a: Value, tok: Token, _subscripts: list) -> Value:
+        raise self._tensor_syntax("indexing x[...]", tok)
+
+    def array(self, tok: Token, _elements: list | None = None) -> Value:
+        raise self._tensor_syntax("an array [...]", tok)
+
+    def keyword(self, tok: Token, _value: Value) -> Value:
+        raise self._tensor_syntax(f"a keyword argument ({shortened(str(tok))}=...)", tok)
+
+    def slice(self, *children: Value | Token) -> Value:
+        raise self._tensor_syntax("a slice (:)", next(c for c in children if isinstance(c, str)))
+
+    def subscripts(self, *args: Value) -> list[Value]:
+        return list(args)
+
+    def _tensor_syntax(self, what: str, tok: Token) -> ParseError:
+        return self._error(f"{what} is tensor syntax, which a scalar expression does not have: "
+                           "parse it with autodiff_cli.texpr.parse", tok)
+
     def _error(self, message: str, tok: Token) -> ParseError:
         # the fast driver passes plain strings: parse() then asks lark for the position
         return ParseError(message, self.text, getattr(tok, "column", None), getattr(tok, "line", 1))

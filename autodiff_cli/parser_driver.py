@@ -24,6 +24,21 @@ ASCII_FORMS: dict[str, str | None] = {
 }
 
 
+def _spliced(kids: list, splice: tuple[int, ...], growing: bool) -> list:
+    """The children with the lists of _rules spliced in.  A repetition (x ("," x)*) is a _rule that reduces
+    once per item with its list so far first: that list grows in place (it is nobody else's), so that
+    f(x1, ..., xn) or [1, ..., n] costs n steps, not the n^2 / 2 of a new list each time."""
+    if growing and splice[0] == 0 and type(kids[0]) is list:
+        head = kids[0]
+        for j in range(1, len(kids)):
+            if j in splice:
+                head.extend(kids[j])
+            else:
+                head.append(kids[j])
+        return head
+    return [c for j, k in enumerate(kids) for c in (k if j in splice else (k,))]
+
+
 class Driver:
     """A tight LALR loop over lark's own parse table, for the common case of valid input.
 
@@ -52,6 +67,7 @@ class Driver:
             for size, origin, keep, splice, build in tables["rules"]
         ]
         self.chains: dict[tuple[int, int, str], int] = {}
+        self.builder = builder
 
     def _chain(self, below: int, top: int, typ: str) -> int:
         """Where a run of single-child pass-through reductions from `top` ends."""
@@ -127,9 +143,73 @@ class Driver:
                 else:
                     kids = [children[i] for i in keep]
                     if splice:
-                        kids = [c for j, k in enumerate(kids) for c in (k if j in splice else (k,))]
+                        kids = _spliced(kids, splice, build is None)
                     value = kids if build is None else build(*kids)
                 states.append(actions[states[-1]][origin])
                 values.append(value)
+                if typ == "$END" and states[-1] == end_state:
+                    return values[-1]
+
+    def parse_located(self, text: str) -> object:
+        """parse(), telling the builder where each rule's symbols are in the text, for a builder that keeps
+        source positions (the tensor builder: a shape error's caret goes under its operator).
+
+        Before each build call, builder.spans holds one (start, end) offset pair per symbol of the
+        rule being reduced, the tokens the grammar filters out ('+', '(') included; a pass-through rule
+        keeps its child's span.  Slower than parse() by the bookkeeping; scalar expressions use parse().
+        """
+        actions, rules, ignore, fail = self.actions, self.rules, self.ignore, self.FAIL
+        regex_match = self.regex(text.isascii()).match
+        end_state, builder, chains = self.end, self.builder, self.chains
+        states = [self.start]
+        values: list = []
+        spans: list[tuple[int, int]] = []
+        pos, n = 0, len(text)
+        while True:
+            if pos < n:
+                m = regex_match(text, pos)
+                if m is None:
+                    return fail
+                pos = m.end()
+                typ = m.lastgroup
+                if typ in ignore:
+                    continue
+                token, span = m.group(), m.span()
+            else:
+                typ, token, span = "$END", "$END", (n, n)
+            while True:
+                act = actions[states[-1]].get(typ)
+                if act is None:
+                    return fail
+                if act >= 0:
+                    states.append(act)
+                    values.append(token)
+                    spans.append(span)
+                    break
+                size, origin, keep, splice, build = rules[~act]
+                if size == 1 and build == "pass":  # a run of ?rules handing one child up: as parse() does
+                    key = (states[-2], states[-1], typ)
+                    top = chains.get(key)
+                    if top is None:
+                        top = chains[key] = self._chain(*key)
+                    states[-1] = top  # the value and its span stay as they are
+                    if typ == "$END" and top == end_state:
+                        return values[-1]
+                    continue
+                cut = len(values) - size
+                children, located = values[cut:], spans[cut:]
+                del values[cut:], states[cut + 1 :], spans[cut:]
+                if build == "pass":
+                    value = children[keep[0]]
+                else:
+                    kids = [children[i] for i in keep]
+                    if splice:
+                        kids = _spliced(kids, splice, build is None)
+                    if build is not None:
+                        builder.spans = located
+                    value = kids if build is None else build(*kids)
+                states.append(actions[states[-1]][origin])
+                values.append(value)
+                spans.append((located[0][0], located[-1][1]))  # (a+b): with its parentheses
                 if typ == "$END" and states[-1] == end_state:
                     return values[-1]

@@ -74,13 +74,26 @@ def reword(error: ParseError, text: str) -> ParseError:
         wrt = "" if _only_variable(rest, name) else f" --wrt {name}"
         return ParseError(f"d/d{name} is not part of an expression: use autodiff diff '{shortened(rest)}'{wrt}",
                           text, 1)
-    if "=" in text:
-        at = text.index("=")
+    at = _top_level_equals(text) if "=" in text else -1
+    if at >= 0:  # an '=' inside a call is a keyword argument (sum(A, axis=0)): its own errors stand
         right = text[at + 1 :].lstrip("=").strip()
         give = f"; give the right-hand side: {shortened(right)}" if right else ""
         line = text.count("\n", 0, at) + 1
         return ParseError(f"an expression has no '='{give}", text, at - text.rfind("\n", 0, at), line)
     return error
+
+
+def _top_level_equals(text: str) -> int:
+    """Where the first '=' outside parentheses and brackets is, or -1."""
+    depth = 0
+    for i, c in enumerate(text):
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth = max(0, depth - 1)
+        elif c == "=" and depth == 0:
+            return i
+    return -1
 
 
 def _balanced(text: str) -> bool:

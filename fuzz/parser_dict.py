@@ -22,6 +22,8 @@ FIXED = [
     "\\xc2\\xb2", "\\xc2\\xb3", "\\xe2\\x81\\xbb\\xc2\\xb9", "\\xe2\\x81\\xb0", "\\xe2\\x82\\x81",
     "\\xe2\\x88\\x9a", "|", "\\xcf\\x80", "\\xe2\\x88\\x92", "\\xc3\\x97", "\\xc2\\xb7", "\\xe2\\x8b\\x85",
     "\\xc3\\xb7", "=", "2x", "3(",
+    # tensor syntax, which the scalar parser refuses with its own message
+    "[", "]", "@", ".T", ":", "axis=",
 ]
 
 

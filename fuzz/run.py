@@ -1,6 +1,6 @@
 """Run the fuzz targets for a bounded time, minimise their corpora, and print what happened.
 
-    python fuzz/run.py --minutes 10                 # both targets, 5 minutes each
+    python fuzz/run.py --minutes 15                 # the three targets, 5 minutes each
     python fuzz/run.py --minutes 30 --target parser
     python fuzz/run.py --replay                     # just replay the corpora (no atheris needed)
 
@@ -25,7 +25,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TARGETS = ("parser", "batch")
+TARGETS = ("parser", "batch", "tensor")
 
 
 def corpus_size(folder: str) -> tuple[int, int]:
@@ -100,9 +100,10 @@ def replay() -> int:
     """Every corpus file through its check, without atheris (as the test suite does)."""
     sys.path.insert(0, HERE)
     from checks import check_batch, check_parser
+    from checks_tensor import check_tensor
 
     failures = 0
-    for target, check in (("parser", check_parser), ("batch", check_batch)):
+    for target, check in (("parser", check_parser), ("batch", check_batch), ("tensor", check_tensor)):
         folder = os.path.join(HERE, "corpus", target)
         start = time.monotonic()
         for name in sorted(os.listdir(folder)):
@@ -121,7 +122,8 @@ def replay() -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10, help="total fuzzing time, shared by the targets")
-    parser.add_argument("--target", choices=[*TARGETS, "both"], default="both")
+    parser.add_argument("--target", choices=[*TARGETS, "all", "both"], default="all",
+                        help="one target, or all of them ('both', its old name, means all too)")
     parser.add_argument("--timeout", type=int, default=5, help="seconds one input may take before it is a hang")
     parser.add_argument("--max-len", type=int, default=4096, help="longest input libFuzzer makes, in bytes")
     parser.add_argument("--nice", type=int, default=10, help="niceness of the fuzzing process")
@@ -134,7 +136,7 @@ def main() -> int:
     except ImportError:
         print("atheris is not installed: pip install -e '.[fuzz]' (or run with --replay)", file=sys.stderr)
         return 2
-    targets = TARGETS if args.target == "both" else (args.target,)
+    targets = TARGETS if args.target in ("all", "both") else (args.target,)
     seconds = max(1, round(args.minutes * 60 / len(targets)))
     results = [fuzz(t, seconds, args.timeout, args.max_len, args.nice) for t in targets]
     print()

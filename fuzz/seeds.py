@@ -92,6 +92,29 @@ def batch_seeds() -> list[bytes]:
     return seeds
 
 
+# The tensor language: the expressions, every tensor function, every piece of syntax, and
+# inputs that test the edges (bindings on the lines after the expression)
+TENSOR = [
+    "sum((A@x - b)^2)\n[[1,2],[3,4],[5,6]]\n[1,-1]\n[0,1,2]", "logsumexp(W@x + c) - (W@x + c)[2]\n[[1,0],[0,1],[1,1]]"
+    "\n[0.5,-1]\n[0,0,0]", "softmax(z)\n[1,2,3]", "0.5*x@A@x\n[1,2]\n[[2,1],[1,3]]", "sum(tanh(W@x))",
+    "sum(W@x + b)", "sum(tanh(W@x + b))", "x.T", "A.T @ A", "(A + A.T)[0, :]", "A[:, 0:2]", "A[1:, ::2]", "x[-1]",
+    "A[0][1]", "[1, 2, 3]", "[[1, 2], [3, 4]]", "[x, 2*x]", "[x[0], x[1]]", "[]", "[[]]", "[[1,2],[3]]",
+    "sum(A, axis=0)", "sum(A, axis=-1, keepdims=1)", "mean(A, axis=[0, 1])", "max(A, axis=0)", "min(A)",
+    "max(x, 0)", "prod(x)", "dot(x, x)", "outer(x, x)", "norm(A)", "norm(A, axis=1)", "trace(A)", "softmax(A, axis=0)",
+    "log_softmax(x)", "logsumexp(A, axis=1)", "reshape(A, 4)", "reshape(A, [1, -1])", "concat(x, x)",
+    "stack(x, x, axis=1)", "where(x, x, 0)", "det(A)", "inv(A)", "logdet(A)", "T(A)", "sum(x, dim=0, keepdim=1)",
+    "A @ y", "x + A", "sum(A, axis=2)", "x[5]", "A[0, 0, 0]", "x[::-1]", "x[::0]", "sum(x, 0)", "sum(x, axis=x)",
+    "foo(x)", "sin(x, axis=0)", "x.y", "x @", "[1, 2", "x = [1]", "det(x)", "inv([[1, 2], [2, 4]])",
+    "logdet(-A)", "x\n[1, NaN]", "x\n[1e999]", "x\n[true]", "x\n[[1], 2]", "x\n" + "[" * 40 + "]" * 40,
+    "x\n1,2", "x\n{}", "x\n\"s\"", "x\npi/2", "x\n[" + "1," * 200 + "1]", "tanh(w*x+b)", "x^2", "2x + x²",
+    "|x| + √x", "log(x, 2)", "-x.T^2", "1/2[0]", "(x)[0]", "sin(x)[0]", "[1, 2][1]", "[pi, e]",
+]
+
+
+def tensor_seeds() -> list[bytes]:
+    return [t.encode("utf-8") for t in TENSOR]
+
+
 def write(folder: str, seeds: list[bytes]) -> int:
     os.makedirs(folder, exist_ok=True)
     added = 0
@@ -105,7 +128,7 @@ def write(folder: str, seeds: list[bytes]) -> int:
 
 
 def main() -> None:
-    for name, seeds in (("parser", parser_seeds()), ("batch", batch_seeds())):
+    for name, seeds in (("parser", parser_seeds()), ("batch", batch_seeds()), ("tensor", tensor_seeds())):
         added = write(os.path.join(HERE, "corpus", name), seeds)
         print(f"{name}: {added} new seeds ({len(seeds)} in all)")
 

@@ -42,6 +42,7 @@ ALLOWED = {
     "html_layout": {"errors", "explain", "columns", "export"},
     "render": {"columns", "tree_view", "functions_view", "explain_tables", "notebook"},  # gathers the views
     "columns": set(),
+    "array_text": {"columns"},  # arrays as text: NumPy's layout, summaries, element names
     "tree_view": {"engine", "columns", "labels"},
     "functions_view": {"ops", "columns"},
     "explain_tables": {"explain", "columns"},
@@ -94,6 +95,23 @@ ALLOWED = {
     "trained": {"data", "errors", "ops", "tensor", "tensor.backends", "tensor.tensor"},
     "training": {"data", "errors", "limits", "nn", "ops", "tensor", "tensor.backends", "trained"},
     "modelfile": {"data", "errors", "limits", "tensor", "trained"},
+    # the views of Tensor graphs: read the graph (tensor_graph), name the rules, lay out, draw
+    # (each names the Tensor type for type checking only: "tensor")
+    "tensor_graph": {"columns", "tensor", "tensor.tensor"},
+    "tensor_rules": {"ops", "explain", "tensor"},
+    "tensor_explain": {"errors", "tensor", "tensor_graph", "tensor_rules"},
+    "tensor_explain_text": {"array_text", "columns", "tensor_graph", "tensor_explain"},
+    "tensor_export": {"ops", "export", "tensor", "tensor_graph"},
+    # the tensor expression language: route (standard library only), the builder and its program, bindings
+    "texpr.__init__": set(),  # names loaded on first use (importlib)
+    "texpr.route": set(),
+    "texpr.nodes": set(),
+    "texpr.functions": {"errors", "limits", "notation", "ops", "texpr.nodes"},
+    "texpr.builder": {"errors", "limits", "notation", "ops", "texpr.functions", "texpr.nodes"},
+    "texpr.evaluate": {"errors", "limits", "tensor", "tensor.backends", "texpr.nodes"},
+    "texpr.program": {"errors", "limits", "ops", "parser", "parser_driver", "parser_errors", "tensor",
+                      "texpr.builder", "texpr.evaluate", "texpr.nodes"},
+    "texpr.bindings": {"errors", "limits", "notation", "ops", "parser", "tensor", "tensor.backends"},
 }
 # The op table (machinery and entries), and the parser with the generator of its LALR tables
 # (tablegen reads the grammar through the parser; the parser falls back on tablegen when the

@@ -28,22 +28,34 @@ def _load_checks():
 checks = _load_checks()
 
 
+def _load_tensor_checks():
+    spec = importlib.util.spec_from_file_location("autodiff_fuzz_checks_tensor", FUZZ / "checks_tensor.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+tensor_checks = _load_tensor_checks()
+CHECKS = {"parser": checks.check_parser, "batch": checks.check_batch, "tensor": tensor_checks.check_tensor}
+
+
 def corpus(target):
     folder = FUZZ / "corpus" / target
     return sorted(folder.iterdir())
 
 
 def test_the_corpora_are_there_and_small():
-    for target in ("parser", "batch"):
+    for target in CHECKS:
         files = corpus(target)
         assert 50 <= len(files) <= 1000, target
-    total = sum(f.stat().st_size for t in ("parser", "batch") for f in corpus(t))
+    total = sum(f.stat().st_size for t in CHECKS for f in corpus(t))
     assert total < 1_000_000
 
 
-@pytest.mark.parametrize("target", ["parser", "batch"])
+@pytest.mark.parametrize("target", list(CHECKS))
 def test_every_corpus_file_passes_its_check(target):
-    check = checks.check_parser if target == "parser" else checks.check_batch
+    check = CHECKS[target]
     failures = []
     for path in corpus(target):
         try:
@@ -229,3 +241,47 @@ def test_zero_to_a_power_tower_has_a_derivative_in_the_graph_as_in_the_compiled_
     value, grads = parse("0^x^x").gradient({"x": 0.75})  # the tower alone, by hand: 0^(x^x) = 0 near 0.75
     assert value == 0.0 and grads == {"x": 0.0}
     checks.check_parser(text.encode())
+
+
+# -- the tensor check can fail ---------------------------------------------------------
+
+
+def test_the_tensor_check_takes_the_projects_errors():
+    for data in (b"A @ x\n[[1, 2]]\n[1, 2, 3]", b"sum(x, axis=5)", b"x\n[[1], [2, 3]]", b"x[", b"[[1], [2, 3]]"):
+        tensor_checks.check_tensor(data)
+
+
+def test_the_tensor_check_catches_a_wrong_value(monkeypatch):
+    import autodiff_cli.tensor as T
+
+    real = T.softmax
+    monkeypatch.setattr(T, "softmax", lambda x, axis=-1: real(x, axis) * 1.5 if x.backend.name == "python" else
+                        real(x, axis))
+    if len(T.available()) > 1:
+        with pytest.raises(tensor_checks.FuzzFailure, match="the backends disagree"):
+            tensor_checks.check_tensor(b"softmax(x)\n[1, 2]")
+    monkeypatch.setattr(T, "softmax", real)
+    real_tanh = T.apply
+
+    def wrong(name, *args):
+        out = real_tanh(name, *args)
+        return out * 2.0 if name == "tanh" else out
+
+    monkeypatch.setattr(T, "apply", wrong)
+    with pytest.raises(tensor_checks.FuzzFailure, match="the scalar engine"):
+        tensor_checks.check_tensor(b"tanh(x)")
+
+
+def test_the_tensor_check_catches_a_router_that_misses_tensor_syntax(monkeypatch):
+    monkeypatch.setattr(tensor_checks, "wants_tensors", lambda text, values: False)
+    with pytest.raises(tensor_checks.FuzzFailure, match="wants_tensors says no"):
+        tensor_checks.check_tensor(b"x[0]")
+
+
+def test_the_tensor_check_lets_other_exceptions_out(monkeypatch):
+    def broken(text):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(tensor_checks, "parse", broken)
+    with pytest.raises(KeyError):
+        tensor_checks.check_tensor(b"x")

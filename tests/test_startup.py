@@ -97,6 +97,9 @@ CODE = textwrap.dedent(
              "autodiff_cli.cli.derivatives", "autodiff_cli.cli.check", "autodiff_cli.dual", "autodiff_cli.tablegen",
              "dataclasses", "copy", "autodiff_cli.render", "autodiff_cli.explain_tables", "autodiff_cli.notebook",
              "signal", "decimal", "autodiff_cli.careful", "autodiff_cli.tensor", "numpy",
+             # the tensor path: only texpr.route (standard library, a few regular expressions) may load
+             "autodiff_cli.texpr.program", "autodiff_cli.texpr.bindings", "autodiff_cli.cli.tensor_calculus",
+             "autodiff_cli.cli.tensor_check",
              # click's gettext lookups (help and version options) and its suggestions for an unknown option
              "locale", "difflib")
     if "--json" not in sys.argv:

@@ -17,6 +17,7 @@ from .common import (
     print_json,
     read_call,
     split_names,
+    tensor_route,
     warn_unused,
     wrt_option,
 )
@@ -32,7 +33,8 @@ def eval_command(args: tuple[str, ...], json_: bool, **batch_options: object) ->
     """Print the value of EXPR at a point, and nothing else.
 
     The number is the shortest text that reads back as the same double, so
-    $(autodiff eval ...) is a number.
+    $(autodiff eval ...) is a number.  A tensor expression's value is one line
+    of JSON, which --x "$(autodiff eval ...)" binds again.
 
     \b
     Examples:
@@ -40,8 +42,15 @@ def eval_command(args: tuple[str, ...], json_: bool, **batch_options: object) ->
       autodiff eval "2^-1"                         # 0.5
       echo "log(x, 2)" | autodiff eval - --x 8     # 3.0
       autodiff eval "sqrt(x^2+y^2)" --input points.csv   # one record per row
+      autodiff eval "softmax(z)" --z '[1,2,3]'     # [0.09003057317038046, ...]
     """
-    text, bindings = read_call(args, batch.stdin_taker(batch_options))
+    texts: dict[str, str] = {}
+    text, bindings = read_call(args, batch.stdin_taker(batch_options), texts)
+    if tensor_route(text, texts, bindings):
+        from . import tensor_calculus  # the tensor path loads only when an expression or a binding needs it
+
+        tensor_calculus.refuse_options(batch=batch.requested(batch_options))
+        return tensor_calculus.eval_tensor(text, texts, bindings, json_)
     expr = load(text)
     if batch.requested(batch_options):
         return batch.run(expr, bindings, gradient=False, wrt=None, options=batch_options)
@@ -68,7 +77,9 @@ def grad_command(
 
     Variables come in order of first appearance, or in the order --wrt names them.
     --mode forward computes the same numbers with dual numbers, one pass per
-    variable, instead of one backward pass for all.
+    variable, instead of one backward pass for all.  Variables bound to arrays
+    (JSON, or @FILE: .json, .csv, .npy; @- for stdin) make a tensor expression,
+    whose value must be one number; each gradient has its variable's shape.
 
     \b
     Examples:
@@ -78,10 +89,20 @@ def grad_command(
       autodiff grad "x*y + sin(x)" x=1 y=2 --mode forward
       autodiff grad "x*x" x=3 --steps
       autodiff grad "tanh(w*x+b)" --w -3 --b 1 --input points.jsonl
+      autodiff grad "sum((A@x - b)^2)" --A '[[1,2],[3,4]]' --x '[1,-1]' --b @b.csv
     """
     if steps and mode != "reverse":
         raise UsageError("--steps shows the reverse-mode passes: leave out --mode forward")
-    text, bindings = read_call(args, batch.stdin_taker(batch_options))
+    texts: dict[str, str] = {}
+    text, bindings = read_call(args, batch.stdin_taker(batch_options), texts)
+    if tensor_route(text, texts, bindings):
+        from . import tensor_calculus  # the tensor path loads only when an expression or a binding needs it
+
+        if steps:
+            raise UsageError("--steps shows the passes of a scalar expression; for a tensor expression, "
+                             "autodiff explain shows them with the shapes")
+        tensor_calculus.refuse_options(mode, batch.requested(batch_options))
+        return tensor_calculus.grad_tensor(text, texts, bindings, wrt, json_)
     expr = load(text)
     names = split_names(wrt) if wrt else None
     if batch.requested(batch_options):

@@ -6,12 +6,12 @@ import functools
 import math
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 import click
 
-from ..errors import AutodiffError, BindingError, MathError, ParseError, UsageError, shortened, visible
+from ..errors import AutodiffError, BindingError, Located, MathError, ParseError, UsageError, shortened, visible
 from ..expression import Expression
 from ..notation import CONSTANT_SPELLINGS, is_name
 from .group import BINDING_MARK
@@ -70,18 +70,26 @@ def _twice_advice(name: str) -> str:
     return f"write --wrt {name} (hessian and diff --partial {name},{name} give second derivatives)"
 
 
-def read_call(args: Sequence[str], stdin_taken_by: str | None = None) -> tuple[str, dict[str, float]]:
+def read_call(args: Sequence[str], stdin_taken_by: str | None = None,
+              texts: dict[str, str] | None = None) -> tuple[str, dict[str, float]]:
     """Split free arguments into the expression and its bindings (--x 2, --x=2, x=2).
 
     stdin_taken_by: the option that reads stdin already (--input -), if any: EXPR cannot be - then.
+    texts: see read_calls.
     """
-    expressions, bindings = read_calls(args, many=False, stdin_taken_by=stdin_taken_by)
+    expressions, bindings = read_calls(args, many=False, stdin_taken_by=stdin_taken_by, texts=texts)
     return expressions[0], bindings
 
 
-def read_calls(args: Sequence[str], many: bool = True,
-               stdin_taken_by: str | None = None) -> tuple[list[str], dict[str, float]]:
-    """Split free arguments into expressions (one, or several if many) and bindings."""
+def read_calls(args: Sequence[str], many: bool = True, stdin_taken_by: str | None = None,
+               texts: dict[str, str] | None = None) -> tuple[list[str], dict[str, float]]:
+    """Split free arguments into expressions (one, or several if many) and bindings.
+
+    texts: a dict to fill with every binding's text as given, for a command that also takes tensors
+    (--A '[[1,2],[3,4]]', A=[1,2], --b @b.csv, x=@-): a value that is an array or a file is then not
+    read as a number here (it is missing from the numbers returned) but left to tensor_route() and
+    texpr.bindings.read_binding.  Without texts, every value must be a number, as it always was.
+    """
     args = [a[1:] if a[:1] == BINDING_MARK else a for a in args]  # the group's mark on --x (see BINDING_MARK)
     expressions: list[str] = []
     bindings: dict[str, float] = {}
@@ -114,8 +122,13 @@ def read_calls(args: Sequence[str], many: bool = True,
         text = _utf8(text, f"the value of {name}")
         if not is_name(name):
             raise UsageError(f"{name!r} is not a variable name (bindings look like x=2 or --x 2)")
-        if name in bindings:
+        if name in bindings or (texts is not None and name in texts):
             raise UsageError(f"{name} is given twice")
+        if texts is not None:
+            texts[name] = text
+            if is_array_text(text):  # an array or a file: read by the tensor path, never as a number
+                i += 1
+                continue
         try:
             bindings[name] = parse_number(name, text)
         except BindingError:
@@ -134,8 +147,41 @@ def read_calls(args: Sequence[str], many: bool = True,
     if "-" in expressions and stdin_taken_by:
         raise UsageError(f"EXPR - and {stdin_taken_by} cannot both read stdin: "
                          "give the expression on the command line, or the rows in a file")
+    if texts:
+        _one_reader_of_stdin(texts, "-" in expressions, stdin_taken_by)
     expressions = [read_stdin() if e == "-" else _utf8(e) for e in expressions]
     return expressions, bindings
+
+
+def is_array_text(text: str) -> bool:
+    """Whether a binding's text is an array ('[1, 2]') or names a file ('@b.csv', '@-' for stdin)."""
+    return text.lstrip()[:1] in ("[", "@")
+
+
+def _one_reader_of_stdin(texts: dict[str, str], expression: bool, stdin_taken_by: str | None) -> None:
+    """A usage error when two things would read stdin: x=@- and y=@-, or x=@- and EXPR - (or --input -)."""
+    readers = [name for name, text in texts.items() if text.strip() == "@-"]
+    if len(readers) > 1:
+        raise UsageError(f"only one value can be read from stdin (@-): {readers[0]} and {readers[1]} both ask")
+    if readers and expression:
+        raise UsageError(f"EXPR - and {readers[0]}=@- cannot both read stdin: give the expression on the command "
+                         "line, or the value in a file")
+    if readers and stdin_taken_by:
+        raise UsageError(f"{readers[0]}=@- and {stdin_taken_by} cannot both read stdin: give the value in a file")
+
+
+def tensor_route(text: str, texts: dict[str, str], numbers: dict[str, float]) -> bool:
+    """Whether this call is one for the tensor path (texpr.route.wants_tensors decides, from the expression
+    and the bindings' texts).  When it is not, every value must be a number, as on the scalar path: a value
+    left unread by read_calls is read now, with the scalar path's message if it is no number."""
+    from ..texpr.route import wants_tensors  # standard library only, and small: the scalar path pays ~nothing
+
+    if wants_tensors(text, texts):
+        return True
+    for name, value in texts.items():
+        if name not in numbers:
+            numbers[name] = parse_number(name, value)
+    return False
 
 
 def _expression_follows(rest: Sequence[str]) -> bool:
@@ -247,7 +293,12 @@ def load(text: str) -> Expression:
 
 def warn_unused(expr: Expression, bindings: dict[str, float]) -> None:
     """A value for a name the expression lacks: a warning, or an error if it looks like a misplaced option."""
-    unused = [name for name in bindings if name not in expr.variables]
+    warn_unused_names(expr.variables, bindings)
+
+
+def warn_unused_names(variables: Collection[str], bindings: Iterable[str]) -> None:
+    """warn_unused for any expression: the variables it has, the names given values."""
+    unused = [name for name in bindings if name not in variables]
     for name in unused:
         if name in _option_names():  # grad ... --order 2: not a binding, an option of another command
             raise UsageError(_not_here(name))
@@ -267,7 +318,7 @@ def report(error: AutodiffError, json_mode: bool) -> None:
     lines = [f"Error: {visible(error.message)}"]
     if error.detail:
         lines.append(error.detail)
-    if isinstance(error, ParseError) and (caret := error.caret()):
+    if isinstance(error, Located) and (caret := error.caret()):
         lines.append(caret)
     click.echo("\n".join(lines), err=True)
     if json_mode:

@@ -26,6 +26,7 @@ from .common import (
     read_call,
     read_calls,
     split_names,
+    tensor_route,
     warn_unused,
     wrt_option,
 )
@@ -64,7 +65,9 @@ def diff_command(args: tuple[str, ...], wrt: tuple[str, ...], order: int, partia
     one line each, "x: ...".  --order N with several variables prints every
     distinct N-th partial derivative, "x,y: ..." for d2/dxdy (= d2/dydx);
     --partial x,y prints that one.  A variable the expression lacks has
-    derivative 0 (with a warning): diff "5" prints 0.
+    derivative 0 (with a warning): diff "5" prints 0.  Symbolic derivatives
+    of tensor expressions (sum(x), A@x) are out of scope: grad and jacobian
+    give their numbers at a point.
 
     \b
     Examples:
@@ -74,7 +77,12 @@ def diff_command(args: tuple[str, ...], wrt: tuple[str, ...], order: int, partia
       autodiff diff "x^2*y^3" --partial x,y          # 6*x*y^2
       autodiff eval "$(autodiff diff 'x^3*sin(x)')" --x 2
     """
-    text, bindings = read_call(args)
+    texts: dict[str, str] = {}
+    text, bindings = read_call(args, texts=texts)
+    if tensor_route(text, texts, bindings):
+        raise UsageError("diff prints the derivative of a scalar expression as an expression; symbolic "
+                         "derivatives of tensor expressions are out of scope: for their numbers at a point, "
+                         "use autodiff grad (an expression whose value is one number) or autodiff jacobian")
     if bindings:
         raise UsageError("diff prints the derivative as an expression and takes no values; "
                          "for numbers at a point use grad or hessian")
@@ -170,13 +178,22 @@ def hessian_command(args: tuple[str, ...], wrt: tuple[str, ...], json_: bool) ->
     """Print the value, the gradient and the Hessian (second partials) of EXPR at a point.
 
     The matrix is symmetric, rows and columns in the order of the variables.
+    For a tensor expression (one number as its value), over every element of the
+    variables: each variable's elements in row-major order (x[0], x[1], then
+    A[0,0], A[0,1], ...), variables in order of appearance or of --wrt.
 
     \b
     Examples:
       autodiff hessian "x^2*y + sin(y)" --x 1 --y 2
       autodiff hessian "x^2*y + sin(y)" --x 1 --y 2 --json | jq .hessian
+      autodiff hessian "0.5*x@A@x" --x '[1,2]' --A '[[2,1],[1,3]]' --wrt x
     """
-    text, bindings = read_call(args)
+    texts: dict[str, str] = {}
+    text, bindings = read_call(args, texts=texts)
+    if tensor_route(text, texts, bindings):
+        from .tensor_calculus import hessian_tensor  # loads the Tensor: only for a tensor expression
+
+        return hessian_tensor(text, texts, bindings, wrt, json_)
     expr = load(text)
     names = variables_of(expr, wrt)
     check_cells(len(names) * len(names), f"the Hessian is {len(names):,} x {len(names):,}")
@@ -203,10 +220,12 @@ def hessian_command(args: tuple[str, ...], wrt: tuple[str, ...], json_: bool) ->
 
 @click.command("jacobian", cls=Command, context_settings=FREE_ARGS)
 @mode_option
+@click.option("--wrt", multiple=True, metavar="NAMES",
+              help="Of a tensor expression: only with respect to these (x,y or repeated); default: all.")
 @json_option
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="EXPR... [BINDINGS]...")
 @handles_errors
-def jacobian_command(args: tuple[str, ...], mode: str, json_: bool) -> None:
+def jacobian_command(args: tuple[str, ...], mode: str, wrt: tuple[str, ...], json_: bool) -> None:
     """Print the Jacobian of several expressions at a point: one row per expression.
 
     Columns are the variables in order of first appearance across the
@@ -214,12 +233,32 @@ def jacobian_command(args: tuple[str, ...], mode: str, json_: bool) -> None:
     --mode forward one pass of dual numbers per variable (column): the cheaper
     one has fewer passes.  Both give the same numbers.
 
+    Of one tensor expression: for each variable, the derivative of every
+    element of the output by every element of the variable, of shape
+    output's shape + variable's shape; a matrix with a row per output
+    element (EXPR[0], ..., or out[0], ... for a long EXPR) when the output
+    and the variables are vectors.
+
     \b
     Examples:
       autodiff jacobian "r*cos(t)" "r*sin(t)" --r 2 --t 0.5
       autodiff jacobian "x*y" "x+y" "x/y" x=1 y=2 --mode forward --json
+      autodiff jacobian "softmax(z)" --z '[1,2,3]'
     """
-    texts, bindings = read_calls(args)
+    values: dict[str, str] = {}
+    texts, bindings = read_calls(args, texts=values)
+    tensors = [text for text in texts if tensor_route(text, values, bindings)]
+    if tensors:
+        if len(texts) > 1:
+            raise UsageError(f"the Jacobian of a tensor expression takes one expression ({shortened(tensors[0])} "
+                             "is one), whose value can be a vector: give one at a time, or stack them")
+        from .tensor_calculus import jacobian_tensor, refuse_options  # loads the Tensor: only for tensors
+
+        refuse_options(mode)
+        return jacobian_tensor(texts[0], values, bindings, wrt, json_)
+    if wrt:
+        raise UsageError("--wrt selects the variables of a tensor expression's Jacobian; the Jacobian of "
+                         "scalar expressions has a column for every variable")
     exprs: list[Expression] = []
     total = 0
     for text in texts:  # the node limit holds for the expressions together: each is parsed, and differentiated

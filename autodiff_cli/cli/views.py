@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from .. import limits, ops, render
+from .. import ops, render
 from ..errors import UsageError, shortened
 from ..expression import Expression
 from .common import (
@@ -20,16 +19,17 @@ from .common import (
     load,
     print_json,
     read_call,
+    tensor_route,
     warn_unused,
 )
 from .group import Command
+from .view_output import IMAGES, RESULT_TITLE, write_drawing, write_tree
 
 # what a file's extension asks for; the image formats are drawn by Graphviz from DOT
 EXTENSIONS = {
     ".txt": "tree", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid", ".mermaid": "mermaid", ".json": "json",
     ".svg": "svg", ".png": "png", ".pdf": "pdf",
 }
-IMAGES = ("svg", "png", "pdf")
 
 
 def output_format(format_: str | None, output: Path | None) -> str:
@@ -108,7 +108,9 @@ def graph_command(
     value for every variable each node shows its value and its gradient after
     backward(); otherwise the structure alone is drawn (with a warning naming
     the variables without a value, if some have one).  --max-nodes and
-    --max-depth bound the tree only.
+    --max-depth bound the tree only.  On a tensor expression every node
+    shows its shape too, and its values and gradient when it has at most 16
+    numbers (the JSON holds them all).
 
     \b
     Examples:
@@ -117,15 +119,22 @@ def graph_command(
       autodiff graph "tanh(w*x+b)" x=2 w=-3 b=1 --format mermaid
       autodiff graph "tanh(w*x+b)" x=2 w=-3 b=1 --output neuron.svg
       autodiff graph "tanh(w*x+b)" x=2 w=-3 b=1 --format svg > neuron.svg
+      autodiff graph "sum(tanh(W@x + b))" --W '[[1,2],[3,4]]' --x '[1,-1]' --b '[0,1]'
     """
     from .. import export
 
-    text, bindings = read_call(args)
+    texts: dict[str, str] = {}
+    text, bindings = read_call(args, texts=texts)
     if output is not None and str(output) == "-":  # --output - is stdout, as if no --output were given
         output = None
     kind = output_format(format_, output)
     if kind in ("png", "pdf") and (is_terminal() if output is None else _is_terminal_path(str(output))):
         raise UsageError(f"a {kind} picture is binary: write it to a file (--output graph.{kind}) or redirect stdout")
+    if tensor_route(text, texts, bindings):
+        from . import tensor_views  # the tensor path loads only when an expression or a binding needs it
+
+        tensor_views.graph_tensor(text, texts, bindings, kind, output, max_nodes, max_depth)
+        return
     expr = load(text)
     missing = [name for name in expr.variables if name not in bindings]
     warn_unused(expr, bindings)
@@ -137,44 +146,18 @@ def graph_command(
     if kind == "tree":
         tree_output(expr, with_values, output, max_nodes, max_depth)
         return
-    if kind in IMAGES:
-        limits.check("picture", len(expr.order), "the graph has {size} nodes to draw",
-                     "--format dot, mermaid or json write any graph as text")
-        lines = export.dot_lines(expr.root, with_values, order=expr.order)
-        if output is None:
-            sys.stdout.flush()
-            export.render_image_stream(sys.stdout.buffer, lines, kind)
-        else:
-            export.render_image(output, lines, kind)
-        return
-    if kind == "json":
-        lines = export.json_lines(expr.root, with_values, expression=text, order=expr.order)
-    elif kind == "dot":
-        lines = export.dot_lines(expr.root, with_values, order=expr.order)
-    else:
-        lines = export.mermaid_lines(expr.root, with_values, order=expr.order)
-    if output is None:
-        export.write_lines(sys.stdout, lines)
-    else:
-        export.write_atomic(output, lines)
+    write_drawing(kind, output, len(expr.order), {
+        "dot": lambda: export.dot_lines(expr.root, with_values, order=expr.order),
+        "mermaid": lambda: export.mermaid_lines(expr.root, with_values, order=expr.order),
+        "json": lambda: export.json_lines(expr.root, with_values, expression=text, order=expr.order),
+    })
 
 
 def tree_output(
     expr: Expression, with_values: bool, output: Path | None, max_nodes: int, max_depth: int | None
 ) -> None:
-    from .. import export
-
-    to_screen = output is None and is_terminal()
-    out = console(wide=not to_screen)
-    if max_depth is None:  # each level takes four columns of guides: stop before rich must crop
-        max_depth = 60 if not to_screen else max(3, (out.width - 30) // 4)  # 30 columns left for a label
-    tree = render.graph_tree(expr.root, with_values, max_nodes=max_nodes, max_depth=max_depth)
-    if output is None:
-        out.print(tree)
-        return
-    with out.capture() as captured:
-        out.print(tree)
-    export.write_atomic(output, [captured.get().rstrip("\n")])
+    write_tree(lambda depth: render.graph_tree(expr.root, with_values, max_nodes=max_nodes, max_depth=depth),
+               output, max_depth)
 
 
 @click.command("explain", cls=Command, context_settings=FREE_ARGS)
@@ -204,9 +187,16 @@ def explain_command(args: tuple[str, ...], json_: bool, html: Path | None, outpu
       autodiff explain "x*x" x=3
       autodiff explain "tanh(w*x+b)" x=2 w=-3 b=1 --json | jq '.backward[0]'
       autodiff explain "x*x + x" x=3 --html backprop.html
+      autodiff explain "sum(W@x + b)" --W '[[1,2],[3,4]]' --x '[1,1]' --b '[0,1]'
     """
     page = _page_file(html, output, json_)
-    text, bindings = read_call(args)
+    texts: dict[str, str] = {}
+    text, bindings = read_call(args, texts=texts)
+    if tensor_route(text, texts, bindings):
+        from . import tensor_views  # the tensor path loads only when an expression or a binding needs it
+
+        tensor_views.explain_tensor(text, texts, bindings, json_, page)
+        return
     expr = load(text)
     value, gradient = expr.gradient(bindings)
     warn_unused(expr, bindings)
@@ -257,8 +247,6 @@ def print_steps(expr: Expression, text: str, value: float, gradient: dict[str, f
     else:
         click.echo(f"{render.explanation_text(explanation)}\n\n{RESULT_TITLE}\n{result}")
 
-
-RESULT_TITLE = "Result, at full precision"
 
 
 @click.command("functions", cls=Command)
