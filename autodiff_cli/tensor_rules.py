@@ -66,6 +66,11 @@ RULES: dict[str, tuple[str, ...]] = {
     "inv": ("-out.T @ g @ out.T",),
     "logdet": ("g * inv(x).T",),
     "solve": ("-solve(x.T, g) @ out.T", "solve(x.T, g)"),  # out = solve(A, b): A @ out = b
+    # the fused nodes of networks (tensor/nn.py, tensor/losses.py): out = x @ W.T + b in one node, and the
+    # losses from logits, each the mean over its N examples
+    "linear": ("g @ y", "g.T @ x", "g summed over the rows"),
+    "cross_entropy": ("(softmax(x) - p) * g / N", "-log_softmax(x) * g / N"),
+    "bce_with_logits": ("(sigmoid(x) - y) * g / N", "-x * g / N"),
 }
 # every function of the op table: g times its derivative, elementwise (the table's own formula)
 ELEMENTWISE = "g * {derivative}"
