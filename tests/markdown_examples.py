@@ -16,8 +16,10 @@ stops being true.
 """
 
 import doctest
+import importlib.util
 import itertools
 import json
+import math
 import re
 import shlex
 import shutil
@@ -93,6 +95,17 @@ def run(command: str) -> str:
     return result.stdout + result.stderr
 
 
+_NUMBER = re.compile(r"-?\d+\.\d+(?:e[-+]?\d+)?")
+
+
+def _numbers_close(got: str, expected: str) -> bool:
+    """The same text but for numbers with a decimal point, which agree to 1e-7 (relative) or 1e-9."""
+    if _NUMBER.sub("#", got).split() != _NUMBER.sub("#", expected).split():
+        return False
+    pairs = zip(_NUMBER.findall(got), _NUMBER.findall(expected), strict=True)
+    return all(math.isclose(float(a), float(b), rel_tol=1e-7, abs_tol=1e-9) for a, b in pairs)
+
+
 def check_command(command: str, expected: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run a documented command in `folder` (with examples/ reachable) and compare its output.
 
@@ -105,7 +118,14 @@ def check_command(command: str, expected: str, folder: Path, monkeypatch: pytest
     if not (folder / "examples").exists():
         (folder / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
     monkeypatch.chdir(folder)
-    assert run(command).rstrip("\n") == expected.rstrip("\n")
+    got = run(command).rstrip("\n")
+    if got != expected.rstrip("\n") and importlib.util.find_spec("numpy") is None:
+        # The pages' figures are printed by the NumPy backend, the default where NumPy is installed.
+        # The pure-Python backend rounds some sums and functions (tanh) differently in the last bits,
+        # and a central difference divides that by 2h: there the numbers are compared to 1e-7.
+        assert _numbers_close(got, expected.rstrip("\n")), got
+    else:
+        assert got == expected.rstrip("\n")
     if picture:
         written = folder / command[picture.start():picture.end()].split()[1]
         assert written.suffix == f".{picture.group(1)}" and written.stat().st_size > 0
