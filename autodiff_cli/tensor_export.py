@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from . import ops
 from .export import dot_escape, mermaid_escape
 from .tensor_graph import SMALL, forward_order, inline, is_constant, nested, node_labels, shape_text, walk_backward
+from .tree_view import draw_tree
 
 if TYPE_CHECKING:
     from rich.tree import Tree
@@ -192,7 +193,6 @@ def graph_tree(view: TensorView, max_nodes: int = 500, max_depth: int = 60) -> T
     gradient.  A node with several consumers is drawn once, tagged #n, and referred to where it recurs.
     """
     from rich.text import Text
-    from rich.tree import Tree
 
     consumers: dict[int, int] = {}
     for t in view.order:
@@ -220,19 +220,4 @@ def graph_tree(view: TensorView, max_nodes: int = 500, max_depth: int = 60) -> T
                 text.append(f"  grad {inline(g, t.backend)}", style="dim")
         return text
 
-    root = view.order[-1]
-    tree = Tree(label(root), guide_style="dim")
-    drawn = 0
-    stack: list[tuple[Tensor, Tree, int]] = [(p, tree, 1) for p in reversed(root.parents)]
-    while stack:
-        t, parent, depth = stack.pop()
-        if id(t) in tags:
-            parent.add(Text(f"{t.op} #{tags[id(t)]} (above)", style="yellow"))
-            continue
-        if drawn >= max_nodes or depth > max_depth:
-            parent.add(Text("… (not drawn: raise --max-nodes / --max-depth)", style="dim italic"))
-            continue
-        drawn += 1
-        branch = parent.add(label(t))
-        stack.extend((p, branch, depth + 1) for p in reversed(t.parents))
-    return tree
+    return draw_tree(view.order[-1], label, tags, max_nodes, max_depth)

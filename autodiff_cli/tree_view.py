@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .columns import short
 from .engine import Value, topological_order, walk
 
 if TYPE_CHECKING:
+    from rich.text import Text
     from rich.tree import Tree
 
 
@@ -27,13 +29,11 @@ def graph_tree(root: Value, with_values: bool, max_nodes: int = 500, max_depth: 
     as "#n (above)" where it recurs.  Built iteratively: graphs can be deep.
     """
     from rich.text import Text
-    from rich.tree import Tree
 
     from .labels import labels
 
     shared = {i for i, c in consumers(root).items() if c > 1}
     tags: dict[int, int] = {}
-    drawn = 0
     order = topological_order(root)
     leaf_names = {id(n): name for n, name in zip(order, labels(order), strict=True) if n.is_leaf}
 
@@ -51,8 +51,19 @@ def graph_tree(root: Value, with_values: bool, max_nodes: int = 500, max_depth: 
             text.append(f"  grad {short(node.grad)}", style="dim")
         return text
 
+    return draw_tree(root, label, tags, max_nodes, max_depth)
+
+
+def draw_tree(root: Any, label: Callable[[Any], Text], tags: dict[int, int], max_nodes: int, max_depth: int) -> Tree:
+    """The walk both graph views share (Values here, Tensors in tensor_export): the root at the top, each node's
+    parents below it in their stored order, with a stack, not recursion.  `label` draws one node and
+    enters a shared one in `tags` (id -> #n) the first time; where it recurs it is "#n (above)"."""
+    from rich.text import Text
+    from rich.tree import Tree
+
     tree = Tree(label(root), guide_style="dim")
-    stack: list[tuple[Value, Tree, int]] = [(p, tree, 1) for p in reversed(root.parents)]
+    drawn = 0
+    stack: list[tuple[Any, Tree, int]] = [(p, tree, 1) for p in reversed(root.parents)]
     while stack:
         node, parent, depth = stack.pop()
         if id(node) in tags:

@@ -101,7 +101,7 @@ ALLOWED = {
     "tensor_rules": {"ops", "explain", "tensor"},
     "tensor_explain": {"errors", "tensor", "tensor_graph", "tensor_rules"},
     "tensor_explain_text": {"array_text", "columns", "tensor_graph", "tensor_explain"},
-    "tensor_export": {"ops", "export", "tensor", "tensor_graph"},
+    "tensor_export": {"ops", "export", "tensor", "tensor_graph", "tree_view"},
     # the tensor expression language: route (standard library only), the builder and its program, bindings
     "texpr.__init__": set(),  # names loaded on first use (importlib)
     "texpr.route": set(),
